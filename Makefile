@@ -1,0 +1,47 @@
+# The two commands a new user needs: `make run` and `make test`.
+# Everything else here is what those two call.
+
+PYTHON ?= python3
+VENV ?= .venv
+DATA_DIR ?= data
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+BIN := $(VENV)/bin
+DP := $(BIN)/dailypapers --data-dir $(DATA_DIR)
+# Bundled embeddings for the demo data, made by `dailypapers embed --export`.
+DEMO_EMBEDDINGS := demo/embeddings.npz
+
+.PHONY: run install test test-install demo serve clean
+
+## run: install, migrate, load the bundled demo data, and serve http://127.0.0.1:8000
+run: install demo
+	$(DP) serve --host $(HOST) --port $(PORT)
+
+## install: the run-time package and its CLI in .venv
+install: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e .
+	touch $@
+
+## demo: migrate and load the bundled Hugging Face Daily Papers archive (idempotent)
+demo: install
+	$(DP) migrate
+	$(DP) ingest hf-daily demo/hf-daily
+	@if [ -f $(DEMO_EMBEDDINGS) ]; then $(DP) embed --import $(DEMO_EMBEDDINGS) --limit 0; fi
+
+## test: install the test dependencies (and the browser when root) and run the whole suite
+test: test-install
+	$(BIN)/pytest
+
+test-install: $(VENV)/.test-installed
+
+$(VENV)/.test-installed: $(VENV)/.installed pyproject.toml scripts/install-test-deps.sh
+	bash scripts/install-test-deps.sh $(VENV)
+	touch $@
+
+clean:
+	rm -rf $(VENV) $(DATA_DIR) test-artifacts .pytest_cache

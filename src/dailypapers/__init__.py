@@ -1,0 +1,3 @@
+"""dailypapers: a self-hosted research-paper discovery service."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,127 @@
+import datetime as dt
+import json
+import sqlite3
+import threading
+
+import pytest
+
+from dailypapers.models import Listing, Organization, Outcome, Paper
+from dailypapers.storage import SchemaOutdated, load_migrations
+from dailypapers.storage.sqlite import SQLiteStore
+
+T0 = dt.datetime(2026, 8, 20, tzinfo=dt.timezone.utc)
+
+
+def make(n: int, **kw) -> Paper:
+    base = dict(
+        arxiv_id=f"2608.{n:05d}", title=f"Paper {n}", abstract=f"Abstract {n} with <b>&</b> $x^2$",
+        authors=["Ada Lovelace", "Alan Turing"], version=1, categories=["cs.CL", "cs.AI"], published=T0,
+    )
+    base.update(kw)
+    return Paper(**base)
+
+
+def test_uses_wal_and_records_migrations(store):
+    mode = store.read("PRAGMA journal_mode")[0][0]
+    assert mode == "wal"
+    assert store.schema_version() == load_migrations()[-1].version
+    assert store.migrate() == []  # idempotent
+    store.check_schema()
+
+
+def test_refuses_an_out_of_date_schema(tmp_path):
+    s = SQLiteStore(tmp_path / "old.db")
+    with pytest.raises(SchemaOutdated, match="dailypapers migrate"):
+        s.check_schema()
+    s.close()
+
+
+def test_refuses_a_schema_newer_than_the_code(store):
+    with store.write() as conn:
+        conn.execute("INSERT INTO schema_migrations VALUES (999, 'future', '2030-01-01T00:00:00Z')")
+    with pytest.raises(SchemaOutdated, match="newer"):
+        store.check_schema()
+
+
+def test_round_trips_every_paper_field(store):
+    p = make(
+        1, comment="10 pages", github_repo="https://github.com/a/b", github_stars=5,
+        project_page="https://p", organization=Organization("google", "Google", "https://a.png"),
+        ai_summary="Summary", ai_keywords=["LLM", "RL"], updated=T0 + dt.timedelta(days=2), version=2,
+    )
+    assert store.ingest_batch([p]) == ([Outcome.ADDED], [])
+    got = store.get_paper(p.arxiv_id)
+    for field in Paper.__dataclass_fields__:
+        assert getattr(got, field) == getattr(p, field), field
+    assert got.primary_category == "cs.CL" and got.authors == ["Ada Lovelace", "Alan Turing"]
+
+
+def test_outcomes_and_version_rules(store):
+    assert store.ingest_batch([make(1, version=2)])[0] == [Outcome.ADDED]
+    assert store.ingest_batch([make(1, version=2)])[0] == [Outcome.UNCHANGED]
+    assert store.ingest_batch([make(1, version=1, title="Old")])[0] == [Outcome.UNCHANGED]
+    assert store.ingest_batch([make(1, version=3, title="New")])[0] == [Outcome.UPDATED]
+    got = store.get_paper("2608.00001")
+    assert (got.version, got.title) == (3, "New")
+
+
+def test_changed_papers_bump_seq_for_the_search_index(store):
+    store.ingest_batch([make(1), make(2)])
+    first = store.max_seq()
+    store.ingest_batch([make(2, version=2, title="Changed"), make(3)])
+    changed = store.papers_changed_since(first)
+    assert sorted(p.arxiv_id for _, p in changed) == ["2608.00002", "2608.00003"]
+    store.ingest_batch([make(2, version=2, title="Changed")])
+    assert store.max_seq() == changed[-1][0]  # unchanged papers do not move
+
+
+def test_new_text_drops_the_stale_embedding(store):
+    store.ingest_batch([make(1)])
+    store.put_embeddings("m", [("2608.00001", "h", b"\0" * 8)])
+    assert store.count_embedding_tasks("m") == 0
+    store.ingest_batch([make(1, version=2, abstract="A new abstract")])
+    assert store.count_embedding_tasks("m") == 1
+
+
+def test_listings_and_the_hf_base_count(store):
+    store.ingest_batch([make(1)], [Listing("2608.00001", dt.date(2026, 8, 20), rank=1, upvotes=7, source="hf")])
+    _, outcomes = store.ingest_batch([make(1)], [Listing("2608.00001", dt.date(2026, 8, 21), rank=2, upvotes=12, source="hf")])
+    assert outcomes == [Outcome.ADDED]
+    assert store.get_paper("2608.00001").hf_upvotes == 12
+    assert [item.day for item in store.listings_for_paper("2608.00001")] == [dt.date(2026, 8, 20), dt.date(2026, 8, 21)]
+    assert store.listing_days() == [dt.date(2026, 8, 20), dt.date(2026, 8, 21)]
+    assert store.stats()["listing_days"] == 2
+
+
+def test_a_failed_batch_writes_nothing(store):
+    bad = Listing("2608.99999", dt.date(2026, 8, 20))  # no such paper: foreign key fails
+    with pytest.raises(sqlite3.IntegrityError):
+        store.ingest_batch([make(1), make(2)], [bad])
+    assert store.stats()["papers"] == 0
+
+
+def test_state_is_a_small_key_value_table(store):
+    assert store.get_state("k") is None
+    store.set_state("k", "1")
+    store.set_state("k", json.dumps({"token": "x"}))
+    assert json.loads(store.get_state("k")) == {"token": "x"}
+
+
+def test_readers_in_threads_see_committed_writes(store):
+    store.ingest_batch([make(i) for i in range(1, 51)])
+    counts = []
+
+    def read():
+        counts.append(store.stats()["papers"])
+
+    threads = [threading.Thread(target=read) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert counts == [50] * 8
+
+
+def test_iterates_all_papers_in_batches(store):
+    store.ingest_batch([make(i) for i in range(1, 26)])
+    assert len(list(store.iter_papers(batch_size=7))) == 25

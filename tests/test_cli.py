@@ -1,0 +1,58 @@
+"""The real command line, run as a subprocess."""
+
+import json
+
+import pytest
+
+COMMANDS = [
+    [], ["migrate"], ["ingest"], ["ingest", "hf-daily"], ["ingest", "jsonl"], ["ingest", "arxiv-oai"],
+    ["ingest", "arxiv-ids"], ["stats"], ["serve"], ["search"], ["embed"], ["reindex"], ["eval", "beir"],
+]
+
+
+@pytest.mark.parametrize("command", COMMANDS, ids=lambda c: " ".join(c) or "main")
+def test_every_command_has_help(cli, command):
+    result = cli(*command, "--help")
+    assert result.returncode == 0, result.stderr
+    assert "Usage:" in result.stdout
+
+
+def test_migrate_ingest_stats(cli, fixtures):
+    assert "schema is at version" in cli("migrate", check=True).stdout
+    out = cli("ingest", "hf-daily", str(fixtures / "hf_raw"), check=True).stdout
+    assert "added" in out and "0 rejected" in out
+    stats = json.loads(cli("stats", "--json", check=True).stdout)
+    days = len(list((fixtures / "hf_raw").glob("*.json.gz")))
+    assert stats["papers"] > 100 and stats["listing_days"] == days and stats["listings"] >= stats["papers"]
+
+
+def test_data_dir_comes_from_the_environment(cli, tmp_path):
+    other = tmp_path / "from-env"
+    result = cli("migrate", env={"DAILYPAPERS_DATA_DIR": str(other)})
+    assert result.returncode == 0
+    # the --data-dir flag that `cli` passes wins over the environment
+    assert not other.exists() and (cli.data_dir / "dailypapers.db").exists()
+
+
+def test_rejections_give_exit_code_3(cli, tmp_path, fixtures):
+    cli("migrate", check=True)
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text((fixtures / "arxiv_daily_sample.jsonl").read_text().splitlines()[0] + "\n{oops\n")
+    result = cli("ingest", "jsonl", str(bad))
+    assert result.returncode == 3
+    assert f"rejected {bad}:2: malformed JSON" in result.stderr
+    assert "1 added" in result.stdout
+
+
+def test_user_errors_are_one_line_without_traceback(cli, tmp_path):
+    result = cli("stats")
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    assert result.stderr.strip().startswith("error:") and "dailypapers migrate" in result.stderr
+    cli("migrate", check=True)
+    missing = cli("ingest", "jsonl", str(tmp_path / "missing.jsonl"))
+    assert missing.returncode == 1 and "no such file" in missing.stderr and "Traceback" not in missing.stderr
+    bad_date = cli("ingest", "arxiv-oai", "--from", "2026-13-01")
+    assert bad_date.returncode == 2 and "bad date" in bad_date.stderr
+    bad_env = cli("stats", env={"DAILYPAPERS_PORT": "x"})
+    assert bad_env.returncode == 1 and "DAILYPAPERS_PORT" in bad_env.stderr and "Traceback" not in bad_env.stderr

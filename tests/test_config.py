@@ -1,0 +1,57 @@
+from pathlib import Path
+
+import pytest
+
+from dailypapers.config import OPTIONS, ConfigError, Settings, load_settings
+
+
+def test_defaults_then_environment_then_flags():
+    assert load_settings(environ={}).port == 8000
+    env = {"DAILYPAPERS_PORT": "9000", "DAILYPAPERS_DATA_DIR": "/srv/a"}
+    assert load_settings(environ=env).port == 9000
+    s = load_settings({"port": "9100"}, environ=env)
+    assert s.port == 9100 and s.data_dir == Path("/srv/a")
+
+
+def test_bad_values_name_the_setting():
+    with pytest.raises(ConfigError, match="DAILYPAPERS_PORT"):
+        load_settings(environ={"DAILYPAPERS_PORT": "eighty"})
+    with pytest.raises(ConfigError, match="time zone"):
+        load_settings(environ={"DAILYPAPERS_TIMEZONE": "Mars/Olympus"})
+    with pytest.raises(ConfigError, match="HH:MM"):
+        load_settings(environ={"DAILYPAPERS_DAY_ROLLOVER": "25:00"})
+
+
+def test_production_refuses_a_missing_secret():
+    with pytest.raises(ConfigError, match="SECRET_KEY"):
+        load_settings(environ={"DAILYPAPERS_ENVIRONMENT": "production", "DAILYPAPERS_BASE_URL": "https://x.org"})
+    s = load_settings(
+        environ={
+            "DAILYPAPERS_ENVIRONMENT": "production",
+            "DAILYPAPERS_SECRET_KEY": "k" * 40,
+            "DAILYPAPERS_BASE_URL": "https://x.org",
+        }
+    )
+    assert s.signing_key() == "k" * 40
+
+
+def test_secret_can_come_from_a_file(tmp_path):
+    secret = tmp_path / "secret"
+    secret.write_text("from-a-file\n")
+    assert load_settings(environ={"DAILYPAPERS_SECRET_KEY_FILE": str(secret)}).secret_key == "from-a-file"
+
+
+def test_development_key_is_generated_once_and_kept(tmp_path):
+    s = Settings(data_dir=tmp_path)
+    key = s.signing_key()
+    assert len(key) >= 32 and s.signing_key() == key
+    assert (tmp_path / "secret_key").stat().st_mode & 0o077 == 0
+
+
+def test_every_option_is_a_settings_field_and_documented():
+    fields = set(Settings.__dataclass_fields__)
+    docs = (Path(__file__).parent.parent / "docs" / "settings.md").read_text()
+    for option in OPTIONS:
+        assert option.name in fields
+        assert f"DAILYPAPERS_{option.name.upper()}" in docs, option.name
+        assert getattr(Settings(), option.name) == option.default
