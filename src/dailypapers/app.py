@@ -45,6 +45,10 @@ def build_services(
         store.check_schema()
     if embedder is None:
         embedder = load_embedder(settings)
+    if mailer is None:
+        from dailypapers.mail import mailer_from_settings
+
+        mailer = mailer_from_settings(settings)
     if arxiv is None:
         from dailypapers.ingest.arxiv_api import ArxivClient
 

@@ -37,6 +37,23 @@ def _hhmm(value: str) -> str:
     return f"{int(hh):02d}:{int(mm):02d}"
 
 
+def _rate(value: str) -> str:
+    """'N/SECONDS': at most N events per window of SECONDS."""
+    n, _, window = value.partition("/")
+    if not (n.strip().isdigit() and window.strip().isdigit() and int(window) > 0):
+        raise ValueError(f"expected N/SECONDS such as 5/60, got {value!r}")
+    return f"{int(n)}/{int(window)}"
+
+
+def _choice(*allowed: str) -> Callable[[str], str]:
+    def parse(value: str) -> str:
+        if value not in allowed:
+            raise ValueError(f"expected one of {', '.join(allowed)}, got {value!r}")
+        return value
+
+    return parse
+
+
 def _timezone(value: str) -> str:
     from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -74,6 +91,31 @@ OPTIONS: tuple[Option, ...] = (
     Option("model_dir", Path, None, "Folder of the ONNX embedding model; default: the packaged model."),
     Option("embed_batch_size", int, 32, "Abstracts per embedding batch."),
     Option("embed_on_ingest", _bool, False, "Embed new papers during ingest instead of with `embed` later."),
+    # accounts and community
+    Option("session_idle_minutes", int, 60 * 24 * 7, "A session ends after this long without a request."),
+    Option("session_max_days", int, 30, "A session ends this long after login, whatever its use."),
+    Option("submit_daily_cap", int, 5, "Papers one member may submit per list day."),
+    Option("submit_max_age_days", int, 14, "Oldest arXiv paper (days since v1) that may be submitted."),
+    Option("rate_login", _rate, "10/300", "Login attempts per IP address and per account."),
+    Option("rate_signup", _rate, "5/3600", "Sign-ups per IP address."),
+    Option("rate_reset", _rate, "5/3600", "Password-reset requests per IP address and per account."),
+    Option("rate_submit", _rate, "20/3600", "Submissions per IP address and per account."),
+    Option("rate_comment", _rate, "20/600", "Comments per IP address and per account."),
+    Option("rate_vote", _rate, "120/60", "Votes per IP address and per account."),
+    Option("rate_search", _rate, "120/60", "Searches per IP address."),
+    Option("rate_subscribe", _rate, "10/3600", "Subscription requests per IP address."),
+    # mail
+    Option("smtp_host", str, None, "SMTP server; unset prints mail to the console instead."),
+    Option("smtp_port", int, 587, "SMTP port."),
+    Option("smtp_security", _choice("starttls", "tls", "none"), "starttls", "starttls, tls (implicit) or none."),
+    Option("smtp_user", str, None, "SMTP user name."),
+    Option("smtp_password", str, None, "SMTP password (or DAILYPAPERS_SMTP_PASSWORD_FILE).", secret=True),
+    Option("mail_from", str, "Daily Papers <papers@localhost>", "From address of every email."),
+    # digests
+    Option("digest_top_n", int, 10, "Trending papers at the top of each digest."),
+    Option("digest_max_matches", int, 10, "Papers matching a reader's topics or upvotes, after the trending ones."),
+    Option("digest_rate", float, 200.0, "Digests sent per second at most."),
+    Option("digest_batch", int, 100, "Digests composed and sent per batch."),
 )
 
 _BY_NAME = {o.name: o for o in OPTIONS}
@@ -98,6 +140,28 @@ class Settings:
     model_dir: Path | None = None
     embed_batch_size: int = 32
     embed_on_ingest: bool = False
+    session_idle_minutes: int = 60 * 24 * 7
+    session_max_days: int = 30
+    submit_daily_cap: int = 5
+    submit_max_age_days: int = 14
+    rate_login: str = "10/300"
+    rate_signup: str = "5/3600"
+    rate_reset: str = "5/3600"
+    rate_submit: str = "20/3600"
+    rate_comment: str = "20/600"
+    rate_vote: str = "120/60"
+    rate_search: str = "120/60"
+    rate_subscribe: str = "10/3600"
+    smtp_host: str | None = None
+    smtp_port: int = 587
+    smtp_security: str = "starttls"
+    smtp_user: str | None = None
+    smtp_password: str | None = None
+    mail_from: str = "Daily Papers <papers@localhost>"
+    digest_top_n: int = 10
+    digest_max_matches: int = 10
+    digest_rate: float = 200.0
+    digest_batch: int = 100
 
     @property
     def db_url(self) -> str:
@@ -110,6 +174,11 @@ class Settings:
     @property
     def is_production(self) -> bool:
         return self.environment == "production"
+
+    def rate(self, name: str) -> tuple[int, int]:
+        """A rate-limit setting as (events, window seconds)."""
+        n, window = getattr(self, f"rate_{name}").split("/")
+        return int(n), int(window)
 
     def replace(self, **changes: Any) -> Settings:
         return dataclasses.replace(self, **changes)
