@@ -64,7 +64,7 @@ def ingest_jsonl(
                     source,
                     batch_size=batch_size,
                     on_reject=on_reject,
-                    on_commit=lambda position, key=key: store.set_state(key, str(position)),
+                    checkpoint=lambda position, key=key: (key, str(position)),
                 )
             )
         store.set_state(key, "0")  # finished: a rerun reads the whole file again
@@ -103,6 +103,10 @@ def harvest_oai(
         timeout=settings.arxiv_timeout,
         client=client,
     )
+    if harvester.resumed_token:
+        say(f"resuming the harvest from its saved position (token {harvester.resumed_token})")
+    elif harvester.from_is_default and harvester.from_date:
+        say(f"harvesting changes since the last harvest ({harvester.from_date})")
     summary = IngestSummary()
     with _bar(unit="record", desc="arxiv-oai") as bar:
         for page in harvester.pages():

@@ -2,8 +2,9 @@
 
 A source is an iterable of Item or Rejection. The pipeline commits papers and
 their listings in batches, each batch one transaction, so a crash loses at most
-the batch in flight and never leaves half a paper. Sources that can resume pass
-a checkpoint callback that runs after each commit.
+the batch in flight and never leaves half a paper. Sources that can resume give
+a checkpoint function: its (key, value) for the batch's last position is saved
+in the same transaction as the batch.
 """
 
 from __future__ import annotations
@@ -100,7 +101,7 @@ def run(
     *,
     batch_size: int = BATCH_SIZE,
     on_reject: Callable[[Rejection], None] | None = None,
-    on_commit: Callable[[object], None] | None = None,
+    checkpoint: Callable[[object], tuple[str, str]] | None = None,
     on_progress: Callable[[int], None] | None = None,
 ) -> IngestSummary:
     summary = IngestSummary()
@@ -111,7 +112,8 @@ def run(
     def flush() -> None:
         if not papers and not listings:
             return
-        paper_outcomes, listing_outcomes = store.ingest_batch(papers, listings)
+        state = checkpoint(position) if checkpoint and position is not None else None
+        paper_outcomes, listing_outcomes = store.ingest_batch(papers, listings, state)
         for outcome in paper_outcomes:
             summary.count(outcome)
         summary.listings_added += listing_outcomes.count(Outcome.ADDED)
@@ -120,8 +122,6 @@ def run(
             on_progress(len(papers))
         papers.clear()
         listings.clear()
-        if on_commit and position is not None:
-            on_commit(position)
 
     for entry in source:
         if isinstance(entry, Rejection):

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import datetime as dt
 import email.utils
-import json
 import re
 from pathlib import Path
 from typing import Any, Iterator
+
+import orjson
 
 from dailypapers.ids import BadArxivId, parse_arxiv_id
 from dailypapers.ingest.pipeline import Item, Rejection
@@ -157,13 +158,13 @@ def read(path: Path, *, start: int = 0, on_bytes=None) -> Iterator[Item | Reject
                 continue
             ref = f"{where}:{line_no}" if not start else f"{where}: line at byte {offset - len(raw)}"
             try:
-                text = line.decode("utf-8")
-            except UnicodeDecodeError as e:
-                yield Rejection(ref, f"not valid UTF-8 at column {e.start + 1}")
-                continue
-            try:
-                record = json.loads(text)
-            except ValueError as e:
+                record = orjson.loads(line)
+            except orjson.JSONDecodeError as e:
+                try:
+                    line.decode("utf-8")
+                except UnicodeDecodeError as bad:
+                    yield Rejection(ref, f"not valid UTF-8 at column {bad.start + 1}")
+                    continue
                 yield Rejection(ref, f"malformed JSON: {e}")
                 continue
             try:
