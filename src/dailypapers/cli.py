@@ -289,7 +289,7 @@ def search(ctx: Context, query: str, limit: int, mode: str, as_json: bool) -> No
 
     engine = SearchEngine(ctx.store(), ctx.settings.index_dir, _maybe_embedder(ctx))
     results = engine.search(query, mode=mode, filters=SearchFilters(), per_page=limit)
-    hits = [{"id": h.paper.arxiv_id, "title": h.paper.title, "score": round(h.score, 6)} for h in results.hits]
+    hits = [{"id": h.paper.arxiv_id, "title": h.paper.title, "score": round(h.score, 6)} for h in results.results]
     if as_json:
         click.echo(json.dumps({"mode": results.mode_used, "message": results.message, "results": hits}))
         return
