@@ -7,6 +7,8 @@ import pytest
 COMMANDS = [
     [], ["migrate"], ["ingest"], ["ingest", "hf-daily"], ["ingest", "jsonl"], ["ingest", "arxiv-oai"],
     ["ingest", "arxiv-ids"], ["stats"], ["serve"], ["search"], ["embed"], ["reindex"], ["eval", "beir"],
+    ["backup"], ["users"], ["users", "create"], ["users", "promote"], ["users", "disable"], ["trending"],
+    ["digest"], ["digest", "send"], ["digest", "preview"], ["schedule"],
 ]
 
 
@@ -56,3 +58,18 @@ def test_user_errors_are_one_line_without_traceback(cli, tmp_path):
     assert bad_date.returncode == 2 and "bad date" in bad_date.stderr
     bad_env = cli("stats", env={"DAILYPAPERS_PORT": "x"})
     assert bad_env.returncode == 1 and "DAILYPAPERS_PORT" in bad_env.stderr and "Traceback" not in bad_env.stderr
+
+
+def test_backup_is_a_consistent_copy(cli, fixtures, tmp_path):
+    import sqlite3
+
+    cli("migrate", check=True)
+    cli("ingest", "hf-daily", str(fixtures / "hf_raw"), check=True)
+    target = tmp_path / "copy.db"
+    assert cli("backup", str(target), check=True).returncode == 0
+    conn = sqlite3.connect(target)
+    assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    assert conn.execute("SELECT COUNT(*) FROM papers").fetchone()[0] > 100
+    conn.close()
+    again = cli("backup", str(target))
+    assert again.returncode == 1 and "already exists" in again.stderr

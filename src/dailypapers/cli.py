@@ -125,6 +125,9 @@ def ingest() -> None:
 
 def _finish_ingest(ctx: Context, summary, *, sync: bool = True) -> None:
     click.echo(summary.line())
+    if summary.listings_added or summary.listings_updated:
+        # Imported upvote counts move papers up or down the trending list.
+        ctx.store().refresh_trending()
     if sync:
         _sync_search(ctx)
     if summary.rejected:
@@ -341,6 +344,18 @@ def stats(ctx: Context, as_json: bool) -> None:
 
 
 @main.command()
+@click.argument("target", type=click.Path(path_type=Path))
+@pass_ctx
+def backup(ctx: Context, target: Path) -> None:
+    """Write a consistent copy of the database to TARGET while the site keeps running.
+
+    The search indexes are not copied: `dailypapers reindex` rebuilds them from the database.
+    """
+    ctx.store().backup(target)
+    click.echo(f"backed up to {target}")
+
+
+@main.command()
 @click.option("--host", help="Address to listen on [default 127.0.0.1].")
 @click.option("--port", type=int, help="Port [default 8000].")
 @click.option("--workers", type=int, help="Server processes [default 1].")
@@ -369,3 +384,14 @@ def worker_app():
     from dailypapers.app import create_app
 
     return create_app(load_settings())
+
+
+# Command groups that live in their own modules (they import Context from here).
+from dailypapers.cli_users import trending, users  # noqa: E402
+
+main.add_command(users)
+main.add_command(trending)
+from dailypapers.cli_digest import digest, schedule  # noqa: E402
+
+main.add_command(digest)
+main.add_command(schedule)

@@ -145,6 +145,17 @@ class SQLiteStore:
     def read(self, sql: str, params: Sequence = ()) -> list[tuple]:
         return self._reader().execute(sql, params).fetchall()
 
+    def backup(self, target: str | Path) -> None:
+        """A consistent copy of the live database (SQLite's online backup), safe while serving."""
+        target = Path(target)
+        if target.exists():
+            raise StorageError(f"{target} already exists; choose a new file")
+        dest = sqlite3.connect(target)
+        try:
+            self._reader().backup(dest)
+        finally:
+            dest.close()
+
     def close(self) -> None:
         with self._readers_lock:
             for conn in self._all_readers:

@@ -1,0 +1,346 @@
+#!/usr/bin/env python3
+"""Search latency in-process (p50/p95/p99) per mode at ~64k real papers and at 1M, plus the
+resident memory of a server-like process at 1M.
+
+    python bench/bench_search_latency.py [--scales 64k,1m] [--data ../shared/data]
+
+Queries: the 1,000 topic queries of ../shared/data/queries/topic_queries.txt plus 20 one- and
+two-word common terms ("transformer", "language model", ...), each timed once per mode through
+SearchEngine.search(q, mode=..., per_page=20): query parsing, query embedding (the embedder's
+LRU cache is cleared before each mode, and queries are unique within a mode), BM25, ANN,
+fusion, fetching the 20 papers from SQLite and building highlighted snippets.
+
+Corpus and scale: see bench/_search_corpus.py (1M = the ~64k real papers replicated with new ids,
+vectors perturbed with sigma=0.02 Gaussian noise). The built stores and indexes are kept in
+bench/cache/scale-<n>/ and reused by later runs (--rebuild to start over).
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _search_corpus import (  # noqa: E402
+    CACHE, REPO, bench_embedder, corpus_vectors, ingest, load_corpus, replica_vectors, synthetic_vectors,
+)
+
+COMMON = [
+    "transformer", "language model", "diffusion", "reinforcement learning", "benchmark", "llm", "agents",
+    "vision", "graph neural network", "attention", "reasoning", "robot", "segmentation", "video generation",
+    "retrieval", "fine-tuning", "quantization", "speech", "multimodal", "dataset",
+]
+
+
+def say(msg: str) -> None:
+    print(msg, flush=True)
+
+
+def queries(data: Path) -> list[str]:
+    qs = [q.strip() for q in (data / "queries" / "topic_queries.txt").read_text().splitlines() if q.strip()]
+    return list(dict.fromkeys(qs + COMMON))
+
+
+def build(workdir: Path, copies: int, data: Path, emb, rebuild: bool) -> dict:
+    from dailypapers.search.engine import SearchEngine
+    from dailypapers.search.vectors import VectorIndex
+    from dailypapers.storage.sqlite import SQLiteStore
+
+    if rebuild and workdir.exists():
+        import shutil
+
+        shutil.rmtree(workdir)
+    workdir.mkdir(parents=True, exist_ok=True)
+    info_path = workdir / "build.json"
+    info = json.loads(info_path.read_text()) if info_path.exists() else {}
+    store = SQLiteStore(workdir / "db.sqlite")
+    store.migrate()
+    papers, votes, _ = load_corpus(data)
+    if info.get("papers") != len(papers) * copies:
+        t = time.perf_counter()
+        say(f"ingesting {len(papers)} x {copies} papers into {workdir}")
+        info["papers"] = ingest(store, papers, votes, copies, say=say)
+        info["ingest_s"] = round(time.perf_counter() - t, 1)
+        info_path.write_text(json.dumps(info))
+    engine = SearchEngine(store, workdir / "index", None)
+    t = time.perf_counter()
+    n = engine.lexical.sync(store, lambda d, tot: say(f"  lexical {d}") if d % 100_000 < 5000 else None)
+    if n:
+        info["lexical_s"] = round(time.perf_counter() - t, 1)
+        info_path.write_text(json.dumps(info))
+    engine.close()
+
+    real = corpus_vectors()
+    source = "real (bench/cache/corpus68k.npz)" if real is not None else "synthetic clustered (corpus68k.npz not ready)"
+    vidx = VectorIndex(workdir / "index" / "vectors", emb.dim)
+    meta = vidx.meta
+    if meta.get("source") != source or meta.get("count") != len(papers) * copies or meta.get("model_id") != emb.model_id:
+        if real is not None:
+            ids, vecs, model_id = real
+            pos = {i: n for n, i in enumerate(ids)}
+            missing = [p.arxiv_id for p in papers if p.arxiv_id not in pos]
+            if missing:
+                raise SystemExit(f"corpus68k.npz lacks {len(missing)} papers, e.g. {missing[:3]}")
+            base = np.asarray(vecs, dtype=np.float32)[[pos[p.arxiv_id] for p in papers]]
+            if model_id != emb.model_id:
+                say(f"note: vectors made by {model_id}, queries embedded by {emb.model_id}")
+        else:
+            base = synthetic_vectors(len(papers), emb.dim)
+        say(f"building the vector index: {len(papers) * copies} vectors, {source}")
+        t = time.perf_counter()
+        index, mapping = vidx._new_index(), {}
+        base_ids = [p.arxiv_id for p in papers]
+        for k in range(copies):
+            ids_k = base_ids if k == 0 else [f"{i}-r{k}" for i in base_ids]
+            vecs_k = replica_vectors(base, k)
+            for s in range(0, len(ids_k), 20_000):
+                vidx._add(index, mapping, ids_k[s : s + 20_000], vecs_k[s : s + 20_000])
+            say(f"  vectors copy {k + 1}/{copies} ({time.perf_counter() - t:.0f} s)")
+        vidx._save(index, mapping, {"model_id": emb.model_id, "last_seq": store.max_seq(), "source": source})
+        info["vectors_s"] = round(time.perf_counter() - t, 1)
+        info["vectors_source"] = source
+        info_path.write_text(json.dumps(info))
+        del index, mapping
+        gc.collect()
+    store.close()
+    info["vectors_source"] = source
+    info["sizes_mb"] = {
+        "db": round((workdir / "db.sqlite").stat().st_size / 2**20),
+        "lexical": round(sum(f.stat().st_size for f in (workdir / "index" / "lexical").glob("*")) / 2**20),
+        "vectors": round(sum(f.stat().st_size for f in (workdir / "index" / "vectors").glob("*")) / 2**20),
+    }
+    return info
+
+
+def measure(workdir: Path, emb, qs: list[str], modes=("lexical", "semantic", "hybrid")) -> dict:
+    from _report import percentile
+
+    from dailypapers.search.engine import SearchEngine
+    from dailypapers.storage.sqlite import SQLiteStore
+
+    store = SQLiteStore(workdir / "db.sqlite")
+    engine = SearchEngine(store, workdir / "index", emb)
+    assert engine.semantic_available, engine.semantic_status()
+    for q in qs[:20]:  # warm-up (page cache, first-call costs)
+        engine.search(q, mode="hybrid")
+    out = {}
+    for mode in modes:
+        emb._cache.clear() if hasattr(emb, "_cache") else None
+        times = []
+        empty = 0
+        for q in qs:
+            t = time.perf_counter()
+            res = engine.search(q[:250], mode=mode, per_page=20)
+            times.append((time.perf_counter() - t) * 1000)
+            empty += not res.results
+        out[mode] = {
+            "p50": percentile(times, 50), "p95": percentile(times, 95), "p99": percentile(times, 99),
+            "mean": float(np.mean(times)), "n": len(times), "empty": empty,
+        }
+        say(f"  {mode}: p50 {out[mode]['p50']:.1f} ms, p95 {out[mode]['p95']:.1f}, p99 {out[mode]['p99']:.1f}")
+    # filtered searches: how the semantic leg's filtering behaves (exact below EXACT_FILTER_LIMIT
+    # papers passing the filters, else ANN over-fetch + filter)
+    import datetime as dt
+
+    from dailypapers.search.engine import SearchFilters
+
+    filter_cases = {
+        "cat:cs.CV": SearchFilters(category="cs.CV"),
+        "has code": SearchFilters(has_code=True),
+        "one month": SearchFilters(date_from=dt.date(2025, 6, 1), date_to=dt.date(2025, 6, 30)),
+        "upvotes>=20": SearchFilters(min_upvotes=20),
+    }
+    for name, f in filter_cases.items():
+        fq = engine.lexical.filter_query(None, f)
+        passing = engine.lexical.count_matching(fq)
+        for mode in ("semantic", "hybrid"):
+            emb._cache.clear() if hasattr(emb, "_cache") else None
+            times = []
+            for q in qs[:200]:
+                t = time.perf_counter()
+                engine.search(q[:250], mode=mode, per_page=20, filters=f)
+                times.append((time.perf_counter() - t) * 1000)
+            key = f"{mode} [{name}: {passing} pass]"
+            out[key] = {"p50": percentile(times, 50), "p95": percentile(times, 95), "p99": percentile(times, 99), "n": len(times)}
+            say(f"  {key}: p50 {out[key]['p50']:.1f} ms, p99 {out[key]['p99']:.1f}")
+    # embedding alone, for reference
+    emb._cache.clear() if hasattr(emb, "_cache") else None
+    times = []
+    for q in qs:
+        t = time.perf_counter()
+        emb.embed_query(q + " ")
+        times.append((time.perf_counter() - t) * 1000)
+    out["embed_query"] = {"p50": percentile(times, 50), "p95": percentile(times, 95), "p99": percentile(times, 99)}
+    engine.close()
+    store.close()
+    return out
+
+
+def recall_check(workdir: Path, emb, qs: list[str], base: np.ndarray, base_ids: list[str], copies: int) -> dict:
+    """Recall@10 of the HNSW index against exact (brute-force float32) search, per ef."""
+    from _report import percentile
+
+    from dailypapers.search.vectors import VectorIndex
+
+    ids = [i if k == 0 else f"{i}-r{k}" for k in range(copies) for i in base_ids]
+    full = np.concatenate([replica_vectors(base, k) for k in range(copies)])
+    vidx = VectorIndex(workdir / "index" / "vectors", emb.dim)
+    sample = qs[:: max(1, len(qs) // 200)][:200]
+    qv = np.stack([emb.embed_query(q) for q in sample]).astype(np.float32)
+    exact = []
+    for s in range(0, len(qv), 50):
+        sims = qv[s : s + 50] @ full.T
+        top = np.argpartition(-sims, 10, axis=1)[:, :10]
+        exact += [{ids[j] for j in row} for row in top]
+    out = {}
+    for ef in (32, 64, 128, 256):
+        vidx.expansion_search = ef
+        rec, times = [], []
+        for q, truth in zip(qv, exact):
+            t = time.perf_counter()
+            got = {i for i, _ in vidx.search(q, 10)}
+            times.append((time.perf_counter() - t) * 1000)
+            rec.append(len(got & truth) / 10)
+        out[ef] = {"recall@10": float(np.mean(rec)), "p50": percentile(times, 50), "p99": percentile(times, 99)}
+        say(f"  ANN ef={ef}: recall@10 {out[ef]['recall@10']:.4f}, p50 {out[ef]['p50']:.2f} ms, p99 {out[ef]['p99']:.2f} ms")
+    t = time.perf_counter()
+    for q in qv[:50]:
+        np.argpartition(-(full @ q), 10)[:10]
+    out["brute_force_f32_ms"] = (time.perf_counter() - t) / 50 * 1000
+    say(f"  brute force float32 numpy: {out['brute_force_f32_ms']:.1f} ms/query")
+    return out
+
+
+def base_vectors(papers, emb) -> np.ndarray:
+    real = corpus_vectors()
+    if real is None:
+        return synthetic_vectors(len(papers), emb.dim)
+    ids, vecs, _ = real
+    pos = {i: n for n, i in enumerate(ids)}
+    return np.asarray(vecs, dtype=np.float32)[[pos[p.arxiv_id] for p in papers]]
+
+
+def rss_probe(workdir: Path, model_dir: str | None, data: Path) -> None:
+    """Run in a fresh process: open the engine as `serve` would, run every query, report memory."""
+    from dailypapers.search.engine import SearchEngine
+    from dailypapers.storage.sqlite import SQLiteStore
+
+    emb, _ = bench_embedder(Path(model_dir) if model_dir else None)
+    store = SQLiteStore(workdir / "db.sqlite")
+    engine = SearchEngine(store, workdir / "index", emb)
+    for mode in ("hybrid", "lexical", "semantic"):
+        for q in queries(data):
+            engine.search(q[:250], mode=mode)
+        engine.similar(f"{store.read('SELECT arxiv_id FROM papers LIMIT 1')[0][0]}")
+    status = {}
+    for line in open("/proc/self/status"):
+        k, _, v = line.partition(":")
+        if k in ("VmRSS", "VmHWM", "RssAnon", "RssFile", "RssShmem"):
+            status[k] = int(v.split()[0]) / 1024
+    for line in open("/proc/self/smaps_rollup"):
+        k, _, v = line.partition(":")
+        if k in ("Pss", "Pss_Anon", "Pss_File"):
+            status[k] = int(v.split()[0]) / 1024
+    print(json.dumps(status))
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--data", type=Path, default=REPO.parent / "shared" / "data")
+    ap.add_argument("--scales", default="64k,1m", help="comma list of 64k (the real corpus) and/or 1m")
+    ap.add_argument("--model-dir", type=Path, default=None)
+    ap.add_argument("--rebuild", action="store_true")
+    ap.add_argument("--no-report", action="store_true")
+    ap.add_argument("--rss-probe", type=Path, help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    if args.rss_probe:
+        rss_probe(args.rss_probe, str(args.model_dir) if args.model_dir else None, args.data)
+        return 0
+
+    emb, model_note = bench_embedder(args.model_dir)
+    if emb is None:
+        say("no embedding model: cannot measure semantic or hybrid latency")
+        return 1
+    qs = queries(args.data)
+    say(f"{len(qs)} queries; model {emb.model_id} from {model_note}")
+    results = {}
+    for scale in args.scales.split(","):
+        papers_n = len(load_corpus(args.data)[0])
+        copies = 1 if scale == "64k" else -(-1_000_000 // papers_n)
+        workdir = CACHE / f"scale-{scale}"
+        info = build(workdir, copies, args.data, emb, args.rebuild)
+        say(f"{scale}: {info}")
+        papers = load_corpus(args.data)[0]
+        recall = recall_check(workdir, emb, qs, base_vectors(papers, emb), [p.arxiv_id for p in papers], copies)
+        lat = measure(workdir, emb, qs)
+        rss = None
+        if scale == "1m":
+            cmd = [sys.executable, __file__, "--rss-probe", str(workdir), "--data", str(args.data)]
+            if args.model_dir:
+                cmd += ["--model-dir", str(args.model_dir)]
+            out = subprocess.run(cmd, capture_output=True, text=True)
+            try:
+                rss = json.loads(out.stdout.strip().splitlines()[-1])
+            except (IndexError, ValueError):
+                say(out.stdout + out.stderr)
+        results[scale] = {"info": info, "latency": lat, "rss": rss, "recall": recall}
+
+    from _report import append_section, table
+
+    rows = []
+    for scale, r in results.items():
+        for mode in ("lexical", "semantic", "hybrid", "embed_query"):
+            m = r["latency"][mode]
+            rows.append([scale, r["info"]["papers"], mode, m["p50"], m["p95"], m["p99"]])
+    body = [
+        f"Queries: {len(qs)} (../shared/data/queries/topic_queries.txt + {len(COMMON)} common terms), each once per "
+        "mode, in-process through SearchEngine.search(per_page=20), including query embedding (cache cleared), "
+        "BM25, ANN, RRF, fetching 20 papers from SQLite and snippets. Machine shared with other jobs: "
+        "treat as upper bounds.",
+        f"Model: {emb.model_id} ({model_note}). 1M = the real corpus replicated with new ids, vectors + "
+        "N(0, 0.02^2) noise per component, renormalized (bench/_search_corpus.py).",
+        "",
+        table(["scale", "papers", "mode", "p50 ms", "p95 ms", "p99 ms"], rows),
+        "",
+    ]
+    rrows = []
+    for scale, r in results.items():
+        for ef, m in r["recall"].items():
+            if isinstance(m, dict):
+                rrows.append([scale, ef, m["recall@10"], m["p50"], m["p99"]])
+        body.append(f"- {scale}: brute-force float32 numpy top-10: {r['recall']['brute_force_f32_ms']:.1f} ms/query")
+    body += ["", "HNSW (usearch, f16, M=16, efConstruction=128) against exact search, 200 real queries:", "",
+             table(["scale", "ef", "recall@10", "ANN p50 ms", "ANN p99 ms"], rrows), ""]
+    frows = []
+    for scale, r in results.items():
+        for key, m in r["latency"].items():
+            if "[" in key:
+                frows.append([scale, key, m["p50"], m["p95"], m["p99"]])
+    body += ["Filtered searches (200 queries each):", "", table(["scale", "mode [filter]", "p50 ms", "p95 ms", "p99 ms"], frows), ""]
+    for scale, r in results.items():
+        body.append(f"- {scale}: vectors {r['info'].get('vectors_source')}; on-disk MB {r['info'].get('sizes_mb')}; "
+                    f"build s: ingest {r['info'].get('ingest_s')}, lexical {r['info'].get('lexical_s')}, "
+                    f"vectors {r['info'].get('vectors_s')}")
+        if r["rss"]:
+            rs = r["rss"]
+            body.append(
+                f"- {scale} server-like process after all queries in all modes: VmRSS {rs.get('VmRSS', 0):.0f} MB "
+                f"(anonymous {rs.get('RssAnon', 0):.0f} MB, file-backed mmaps {rs.get('RssFile', 0):.0f} MB, "
+                f"shared between processes), peak {rs.get('VmHWM', 0):.0f} MB, PSS {rs.get('Pss', 0):.0f} MB"
+            )
+    print("\n".join(body))
+    if not args.no_report:
+        append_section("Search latency (in-process)", None, "\n".join(body))
+    (CACHE / "search_latency.json").write_text(json.dumps(results, indent=1, default=str))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,34 @@
+"""Domain exceptions shared by services, the CLI and the web layer.
+
+Services raise these; ``dailypapers.web.errors`` maps them to HTTP in one place
+(Invalid -> 400, Forbidden -> 403, NotFound -> 404, RateLimited -> 429 with Retry-After).
+"""
+
+from __future__ import annotations
+
+
+class DomainError(Exception):
+    """Base class: the message is safe to show to the user."""
+
+
+class Invalid(DomainError, ValueError):
+    """The input is malformed or out of range (HTTP 400)."""
+
+
+class NotFound(DomainError, LookupError):
+    """The thing asked for does not exist (HTTP 404)."""
+
+
+class Forbidden(DomainError):
+    """The caller may not do this (HTTP 403)."""
+
+
+class RateLimited(DomainError):
+    """Too many requests; try again after ``retry_after`` seconds (HTTP 429)."""
+
+    def __init__(self, message: str = "too many requests", retry_after: int = 60):
+        super().__init__(message)
+        self.retry_after = max(1, int(retry_after))
+
+
+__all__ = ["DomainError", "Invalid", "NotFound", "Forbidden", "RateLimited"]

@@ -1,0 +1,400 @@
+"""Read models for the site and the API: day lists, weeks, months, trending, organizations, paper pages.
+
+PaperService is what the web handlers call (one method per page); it never renders anything and
+holds no SQL: queries live in the store ("read models for the web" section).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any, Callable, Sequence
+
+from dailypapers import days as days_mod
+from dailypapers.errors import Invalid, NotFound
+from dailypapers.ids import BadArxivId, parse_arxiv_id
+from dailypapers.models import Listing, Organization, StoredPaper
+
+Clock = Callable[[], dt.datetime]
+
+SORTS = ("upvotes", "newest", "trending")
+TRENDING_WINDOW_DAYS = 7  # /papers/trending ranks papers listed in the last week of lists
+TRENDING_LIMIT = 50
+VERSION_TTL = 1.0  # seconds a store version is trusted before asking the database again
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc)
+
+
+# -- trending ----------------------------------------------------------------
+# The formula and its constants live in src/dailypapers/trending.py; trending_score delegates to
+# its `trending_score(upvotes, listed_at, now)`. The fallback below (HN-style gravity,
+# upvotes / (age_hours + 2) ** 1.5) only runs if that module is missing.
+TRENDING_GRAVITY = 1.5
+TRENDING_OFFSET_HOURS = 2.0
+
+
+def _fallback_trending_score(upvotes: int, at: dt.datetime | None, now: dt.datetime) -> float:
+    if at is None:
+        return 0.0
+    age_hours = max(0.0, (now - at).total_seconds() / 3600.0)
+    return upvotes / math.pow(age_hours + TRENDING_OFFSET_HOURS, TRENDING_GRAVITY)
+
+
+def trending_score(upvotes: int, at: dt.datetime | None, now: dt.datetime) -> float:
+    try:  # the shared formula, once trending.py lands
+        from dailypapers.trending import trending_score as shared  # type: ignore[attr-defined]
+    except ImportError:
+        return _fallback_trending_score(upvotes, at, now)
+    try:
+        return float(shared(upvotes, at, now))
+    except TypeError:  # a different signature: keep working, with our formula
+        return _fallback_trending_score(upvotes, at, now)
+
+
+def search_hits(results) -> list:
+    """The hits of a search result (SearchResults.results), or the list itself."""
+    if isinstance(results, (list, tuple)):
+        return list(results)
+    hits = getattr(results, "results", None)
+    if hits is None:
+        hits = getattr(results, "hits", None)
+    return list(hits or [])
+
+
+# -- view records --------------------------------------------------------------
+@dataclass
+class Entry:
+    """One paper on a list, with the listing that put it there (if any)."""
+
+    paper: StoredPaper
+    listing: Listing | None = None
+
+    @property
+    def day(self) -> dt.date | None:
+        return self.listing.day if self.listing else None
+
+    @property
+    def upvotes(self) -> int:
+        return self.paper.upvotes
+
+    @property
+    def listed_at(self) -> dt.datetime | None:
+        """When the paper went on the list (submission time, else the list day at midnight UTC)."""
+        if self.listing is None:
+            return self.paper.published
+        if self.listing.submitted_at:
+            return self.listing.submitted_at
+        return dt.datetime.combine(self.listing.day, dt.time(), tzinfo=dt.timezone.utc)
+
+
+@dataclass
+class DayView:
+    day: dt.date | None
+    entries: list[Entry]
+    sort: str = "upvotes"
+    prev_day: dt.date | None = None
+    next_day: dt.date | None = None
+    requested: bool = False  # the reader asked for this day explicitly
+    nearest: dt.date | None = None  # when empty: the closest day with papers
+    today: dt.date | None = None
+
+    @property
+    def empty(self) -> bool:
+        return not self.entries
+
+
+@dataclass
+class PeriodView:
+    kind: str  # "week" | "month"
+    label: str
+    start: dt.date
+    end: dt.date
+    entries: list[Entry]
+    sort: str = "upvotes"
+    prev_label: str | None = None
+    next_label: str | None = None
+    nearest: dt.date | None = None
+
+
+@dataclass
+class TrendingView:
+    entries: list[Entry]
+    start: dt.date | None
+    end: dt.date | None
+
+
+@dataclass
+class OrgView:
+    organization: Organization
+    papers: list[StoredPaper]
+    total: int
+    page: int
+    per_page: int
+
+    @property
+    def has_next(self) -> bool:
+        return self.page * self.per_page < self.total
+
+
+@dataclass
+class PaperDetail:
+    paper: StoredPaper
+    listings: list[Listing]
+    similar: list[Any] = field(default_factory=list)  # search SearchHit objects
+
+    @property
+    def first_listed(self) -> dt.date | None:
+        return self.listings[0].day if self.listings else None
+
+
+@dataclass
+class ApiPage:
+    items: list[Entry]
+    has_next: bool
+
+
+# -- the service ---------------------------------------------------------------
+class PaperService:
+    def __init__(self, store, settings, *, search=None, clock: Clock | None = None):
+        self.store = store
+        self.settings = settings
+        self.search = search
+        self.clock: Clock = clock or utcnow
+        self._version: tuple | None = None
+        self._version_at = 0.0
+        self._version_lock = threading.Lock()
+
+    # -- time ----------------------------------------------------------------
+    def now(self) -> dt.datetime:
+        now = self.clock()
+        return now if now.tzinfo else now.replace(tzinfo=dt.timezone.utc)
+
+    def today(self) -> dt.date:
+        return days_mod.list_day(self.now(), self.settings.day_rollover, self.settings.timezone)
+
+    def version(self) -> tuple:
+        """A cheap token that changes when list contents change (re-read at most once a second)."""
+        t = time.monotonic()
+        if self._version is None or t - self._version_at > VERSION_TTL:
+            with self._version_lock:
+                if self._version is None or t - self._version_at > VERSION_TTL:
+                    self._version = self.store.web_version()
+                    self._version_at = t
+        return self._version
+
+    # -- sorting -------------------------------------------------------------
+    @staticmethod
+    def check_sort(sort: str | None, default: str = "upvotes") -> str:
+        if not sort:
+            return default
+        if sort not in SORTS:
+            raise Invalid(f"unknown sort {sort!r}: use one of {', '.join(SORTS)}")
+        return sort
+
+    def _reference_time(self, entries: Sequence[Entry]) -> dt.datetime:
+        """'Now' for time decay: the clock, but never later than the newest listing in view
+        (so an archive that stopped updating still ranks by recency within itself)."""
+        now = self.now()
+        newest = max((e.listed_at for e in entries if e.listed_at), default=None)
+        if newest is not None:
+            newest = newest + dt.timedelta(days=1)
+            if newest < now:
+                return newest
+        return now
+
+    def sort_entries(self, entries: list[Entry], sort: str) -> list[Entry]:
+        ordered = self._sort_entries(entries, sort)
+        # community (issue 5): papers a curator pinned on their list day go first, in sort order.
+        if ordered and hasattr(self.store, "pinned_listings"):
+            pins = self.store.pinned_listings({e.listing.day for e in ordered if e.listing})
+            if pins:
+                ordered.sort(key=lambda e: not (e.listing and (e.listing.day, e.paper.arxiv_id) in pins))
+        return ordered
+
+    def _sort_entries(self, entries: list[Entry], sort: str) -> list[Entry]:
+        def rank(e: Entry) -> int:
+            return e.listing.rank if e.listing and e.listing.rank is not None else 1 << 30
+
+        if sort == "newest":
+            def key(e: Entry):
+                at = e.paper.published or e.listed_at
+                return (-(at.timestamp() if at else 0), -e.upvotes, rank(e), e.paper.arxiv_id)
+
+            return sorted(entries, key=key)
+        if sort == "trending":
+            ref = self._reference_time(entries)
+            return sorted(
+                entries,
+                key=lambda e: (-trending_score(e.upvotes, e.listed_at, ref), -e.upvotes, e.paper.arxiv_id),
+            )
+        return sorted(entries, key=lambda e: (-e.upvotes, rank(e), e.paper.arxiv_id))
+
+    @staticmethod
+    def _dedupe(pairs: Sequence[tuple[Listing, StoredPaper]]) -> list[Entry]:
+        """One entry per paper: its earliest listing in the range."""
+        seen: dict[str, Entry] = {}
+        for listing, paper in pairs:
+            if paper.arxiv_id not in seen:
+                seen[paper.arxiv_id] = Entry(paper, listing)
+        return list(seen.values())
+
+    # -- pages ---------------------------------------------------------------
+    def home(self, sort: str | None = None) -> DayView:
+        """The latest day that has papers, on or before today's list day."""
+        sort = self.check_sort(sort)
+        today = self.today()
+        day = self.store.latest_listing_day(today)
+        if day is None:
+            day = self.store.latest_listing_day(None)  # only future-dated lists exist
+        if day is None:
+            return DayView(day=None, entries=[], sort=sort, today=today)
+        view = self.day(day, sort)
+        view.requested = False
+        return view
+
+    def day(self, day: dt.date, sort: str | None = None) -> DayView:
+        sort = self.check_sort(sort)
+        entries = [Entry(p, l) for l, p in self.store.day_listing(day)]
+        prev_day, next_day = self.store.nearest_listing_days(day)
+        nearest = None
+        if not entries:
+            candidates = [d for d in (prev_day, next_day) if d is not None]
+            if candidates:
+                nearest = min(candidates, key=lambda d: (abs((d - day).days), d > day))
+        return DayView(
+            day=day, entries=self.sort_entries(entries, sort), sort=sort, prev_day=prev_day,
+            next_day=next_day, requested=True, nearest=nearest, today=self.today(),
+        )
+
+    def week(self, label: str, sort: str | None = None) -> PeriodView:
+        start, end = days_mod.parse_week(label)
+        prev_label = days_mod.week_label(start - dt.timedelta(days=7))
+        next_label = days_mod.week_label(start + dt.timedelta(days=7))
+        return self._period("week", days_mod.week_label(start), start, end, sort, prev_label, next_label)
+
+    def month(self, label: str, sort: str | None = None) -> PeriodView:
+        start, end = days_mod.parse_month(label)
+        prev_label = days_mod.month_label(start - dt.timedelta(days=1))
+        next_label = days_mod.month_label(end + dt.timedelta(days=1))
+        return self._period("month", days_mod.month_label(start), start, end, sort, prev_label, next_label)
+
+    def _period(self, kind, label, start, end, sort, prev_label, next_label) -> PeriodView:
+        sort = self.check_sort(sort)
+        entries = self._dedupe(self.store.listings_in_range(start, end))
+        nearest = None
+        if not entries:
+            before, _ = self.store.nearest_listing_days(start)
+            _, after = self.store.nearest_listing_days(end)
+            nearest = before or after
+        return PeriodView(
+            kind=kind, label=label, start=start, end=end, entries=self.sort_entries(entries, sort),
+            sort=sort, prev_label=prev_label, next_label=next_label, nearest=nearest,
+        )
+
+    def trending(self, limit: int = TRENDING_LIMIT) -> TrendingView:
+        """Papers listed in the last week of lists (up to today), by time-decayed upvotes."""
+        end = self.store.latest_listing_day(self.today())
+        if end is None:
+            return TrendingView(entries=[], start=None, end=None)
+        start = end - dt.timedelta(days=TRENDING_WINDOW_DAYS - 1)
+        # community (issue 5): ranked by the stored trending key (dailypapers.trending): an indexed
+        # ORDER BY, no per-request scoring; keys of recent papers are refreshed in the background.
+        if hasattr(self.store, "trending_listings"):
+            from dailypapers.votes import refresh_trending_soon
+
+            refresh_trending_soon(self.store, self.today())
+            pairs = self.store.trending_listings(start, end, limit)
+            if pairs:  # none: keys not computed yet (fresh import): score here, below
+                return TrendingView(entries=[Entry(p, l) for l, p in pairs], start=start, end=end)
+        entries = self._dedupe(self.store.listings_in_range(start, end))
+        return TrendingView(entries=self.sort_entries(entries, "trending")[:limit], start=start, end=end)
+
+    def organization(self, name: str, page: int = 1, per_page: int = 30) -> OrgView:
+        if page < 1 or page > 10_000:
+            raise Invalid("page must be between 1 and 10000")
+        papers, total = self.store.papers_by_org(name, per_page, (page - 1) * per_page)
+        if total == 0:
+            raise NotFound(f"no papers from an organization called {name!r}")
+        org = next((p.organization for p in papers if p.organization), None) or Organization(name)
+        if not papers:
+            raise NotFound(f"page {page} of {name!r} is past the end")
+        return OrgView(organization=org, papers=papers, total=total, page=page, per_page=per_page)
+
+    def paper(self, raw_id: str, *, similar: int = 5) -> PaperDetail:
+        arxiv_id = self.canonical_id(raw_id)
+        paper = self.store.get_paper(arxiv_id)
+        if paper is None:
+            raise NotFound(f"no paper {arxiv_id} here")
+        hits: list[Any] = []
+        if similar and self.search is not None:
+            try:
+                found = self.search.similar(arxiv_id, limit=similar)
+                hits = list(search_hits(found))
+            except Exception:  # similar papers are a nicety; the page still works without them
+                hits = []
+        return PaperDetail(paper=paper, listings=self.store.listings_for_paper(arxiv_id), similar=hits)
+
+    @staticmethod
+    def canonical_id(raw_id: str) -> str:
+        if not raw_id or len(raw_id) > 100:
+            raise NotFound("not an arXiv id")
+        try:
+            return parse_arxiv_id(raw_id).id
+        except BadArxivId:
+            raise NotFound(f"{raw_id!r} is not an arXiv id") from None
+
+    # -- API -----------------------------------------------------------------
+    def api_daily(
+        self,
+        *,
+        date: str | None = None,
+        week: str | None = None,
+        month: str | None = None,
+        submitter: str | None = None,
+        sort: str | None = None,
+        page: int = 0,
+        limit: int = 50,
+    ) -> ApiPage:
+        if sum(x is not None for x in (date, week, month)) > 1:
+            raise Invalid("give at most one of date, week and month")
+        start = end = None
+        if date is not None:
+            start = end = days_mod.parse_day(date)
+        elif week is not None:
+            start, end = days_mod.parse_week(week)
+        elif month is not None:
+            start, end = days_mod.parse_month(month)
+        sort = sort or "publishedAt"
+        if sort not in ("publishedAt", "trending"):
+            raise Invalid("sort must be publishedAt or trending")
+        offset = page * limit
+        if sort == "publishedAt":
+            rows = self.store.daily_papers_api(start, end, submitter, sort, limit + 1, offset)
+            entries = [Entry(p, l) for l, p in rows]
+            return ApiPage(items=entries[:limit], has_next=len(entries) > limit)
+        if submitter is None and hasattr(self.store, "trending_listings"):  # community (issue 5): stored key
+            pairs = self.store.trending_listings(start, end, limit + 1, offset)
+            if pairs:  # none: keys not computed yet (fresh import): score here, below
+                entries = [Entry(p, l) for l, p in pairs]
+                return ApiPage(items=entries[:limit], has_next=len(entries) > limit)
+        rows = self.store.daily_papers_api(start, end, submitter, sort, None, 0)
+        entries = self.sort_entries(self._dedupe(rows), "trending")
+        return ApiPage(items=entries[offset : offset + limit], has_next=len(entries) > offset + limit)
+
+    def api_paper(self, raw_id: str) -> tuple[StoredPaper, list[Listing]]:
+        arxiv_id = self.canonical_id(raw_id)
+        paper = self.store.get_paper(arxiv_id)
+        if paper is None:
+            raise NotFound(f"no paper {arxiv_id} here")
+        return paper, self.store.listings_for_paper(arxiv_id)
+
+
+__all__ = [
+    "PaperService", "Entry", "DayView", "PeriodView", "TrendingView", "OrgView", "PaperDetail", "ApiPage",
+    "SORTS", "trending_score",
+]

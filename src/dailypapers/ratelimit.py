@@ -1,0 +1,164 @@
+"""Rate limits: N events per sliding window of W seconds, per IP address and per account.
+
+Each limit is a setting ``rate_<name>`` = "N/SECONDS" (login, signup, reset, submit, comment, vote,
+search, subscribe). ``Limits.check(name, ip=..., account=...)`` records one event under each key
+given, or raises ``RateLimited`` (HTTP 429 + Retry-After) without recording anything when any key
+is over its limit — so hammering a blocked endpoint does not extend the block.
+
+The window is an exact sliding log (the timestamps of the last N events per key), so Retry-After
+is exact too: the time until the oldest event in the window leaves it.
+
+Two backends, same semantics:
+
+* ``MemoryBackend`` (default): in-process, a lock and a deque per key. Right for the default
+  deployment, one server process on SQLite. With several processes each one counts on its own,
+  so the effective limit is N x processes.
+* ``StoreBackend``: the events go to the ``rate_events`` table, so every process that shares the
+  database shares the limits. One small write transaction per check. ``limiter_for(settings,
+  store)`` picks it when ``settings.workers > 1``.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import deque
+from typing import Callable, Protocol, Sequence
+
+from dailypapers.errors import RateLimited
+
+LABELS = {
+    "login": "login attempts",
+    "signup": "sign-ups",
+    "reset": "password-reset requests",
+    "submit": "submissions",
+    "comment": "comments",
+    "vote": "votes",
+    "search": "searches",
+    "subscribe": "subscription requests",
+}
+
+
+class Backend(Protocol):
+    def hit(self, keys: Sequence[str], limit: int, window: float, now: float) -> float | None:
+        """Record an event under every key and return None, or return the seconds to wait
+        (recording nothing) when any key already holds `limit` events in the window."""
+
+
+class MemoryBackend:
+    SWEEP_EVERY = 1024  # checks between sweeps of idle keys
+
+    def __init__(self) -> None:
+        self._events: dict[str, deque[float]] = {}
+        self._lock = threading.Lock()
+        self._checks = 0
+
+    def hit(self, keys: Sequence[str], limit: int, window: float, now: float) -> float | None:
+        if limit <= 0:
+            return float(window)
+        with self._lock:
+            self._checks += 1
+            if self._checks % self.SWEEP_EVERY == 0:
+                self._sweep(now, window)
+            wait = 0.0
+            logs = []
+            for key in keys:
+                log = self._events.get(key)
+                if log is None:
+                    log = self._events[key] = deque()
+                while log and log[0] <= now - window:
+                    log.popleft()
+                if len(log) >= limit:
+                    # the (len - limit + 1)th oldest must leave before one more fits
+                    wait = max(wait, log[len(log) - limit] + window - now)
+                logs.append(log)
+            if wait > 0:
+                return wait
+            for log in logs:
+                log.append(now)
+            return None
+
+    def _sweep(self, now: float, window: float) -> None:
+        # Keys of other limits may have longer windows; only drop keys idle for a day.
+        stale = [k for k, log in self._events.items() if not log or log[-1] < now - max(window, 86400)]
+        for k in stale:
+            del self._events[k]
+
+    def reset(self) -> None:
+        with self._lock:
+            self._events.clear()
+
+
+class StoreBackend:
+    def __init__(self, store) -> None:
+        self.store = store
+
+    def hit(self, keys: Sequence[str], limit: int, window: float, now: float) -> float | None:
+        return self.store.rate_hit(list(keys), limit, window, now)
+
+
+class Limits:
+    """The site's limits, read from settings: ``limits.check("login", ip=..., account=...)``."""
+
+    def __init__(self, settings, backend: Backend | None = None, clock: Callable[[], float] = time.time):
+        self.settings = settings
+        self.backend = backend or MemoryBackend()
+        self.clock = clock
+
+    def check(self, name: str, *, ip: str | None = None, account: str | int | None = None) -> None:
+        limit, window = self.settings.rate(name)
+        keys = []
+        if ip:
+            keys.append(f"{name}:ip:{ip}")
+        if account is not None and account != "":
+            keys.append(f"{name}:acct:{str(account).lower()}")
+        if not keys:
+            return
+        wait = self.backend.hit(keys, limit, float(window), self.clock())
+        if wait is not None:
+            seconds = max(1, int(wait + 0.999))
+            what = LABELS.get(name, "requests")
+            raise RateLimited(f"Too many {what}. Try again in {_human(seconds)}.", retry_after=seconds)
+
+
+def _human(seconds: int) -> str:
+    if seconds < 90:
+        return f"{seconds} second{'s' if seconds != 1 else ''}"
+    minutes = (seconds + 59) // 60
+    return f"{minutes} minutes"
+
+
+def limiter_for(settings, store) -> Limits:
+    """In-process limits for one server process; store-backed ones when several share the DB."""
+    if getattr(settings, "workers", 1) > 1 and hasattr(store, "rate_hit"):
+        return Limits(settings, StoreBackend(store))
+    return Limits(settings, MemoryBackend())
+
+
+
+
+# -- web helpers ---------------------------------------------------------------------------------
+def limits_of(services) -> Limits:
+    """The one Limits object of this process's services (created on first use)."""
+    limits = getattr(services, "limits", None)
+    if limits is None:
+        limits = limiter_for(services.settings, services.store)
+        try:
+            services.limits = limits
+        except AttributeError:  # a frozen or slotted services object: no caching
+            pass
+    return limits
+
+
+def client_ip(request) -> str:
+    """The peer address (run uvicorn with --proxy-headers behind a reverse proxy)."""
+    client = request.client
+    return client.host if client and client.host else "unknown"
+
+
+def check_request(request, name: str, *, account: str | int | None = None) -> None:
+    """Rate-limit one web request by IP (and account when given); raises RateLimited."""
+    limits_of(request.app.state.services).check(name, ip=client_ip(request), account=account)
+
+
+__all__ = ["Limits", "MemoryBackend", "StoreBackend", "limiter_for", "LABELS", "limits_of", "client_ip", "check_request"]

@@ -1,0 +1,496 @@
+"""Lexical search: BM25 with per-field weights, in a tantivy index beside the database.
+
+* The index lives in ``<index_dir>/lexical``. It follows the database by the papers' ``seq``
+  column: :meth:`LexicalIndex.sync` indexes every paper with ``seq`` above the last one indexed
+  (recorded in ``sync.json`` in the index folder, written after each commit, so a killed sync
+  resumes and redoing a batch is harmless: an upsert is delete-by-id + add).
+* :meth:`LexicalIndex.rebuild` re-creates it from the store in one commit, so readers see
+  either the old index or the new one.
+* One writer (the CLI: ingest / reindex; tantivy's own lock file forbids a second one), any
+  number of reader processes. Readers check ``meta.json`` (one ``stat``) before each search and
+  reload when a writer has committed.
+* Queries are built from :class:`ParsedQuery` with Query objects (term / phrase / boolean /
+  boost), never through tantivy's query parser, so no user input is ever interpreted by it.
+
+Field weights (BM25 per field, summed over fields, "most fields"): see ``FIELD_WEIGHTS``;
+tuned on SciFact train and the known-item benchmark by ``bench/bench_search_quality.py``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import shutil
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Iterator
+
+import tantivy
+
+from dailypapers.models import StoredPaper
+from dailypapers.search.query import ParsedQuery, SearchFilters, normalize_category
+
+# Title > abstract > authors, as multipliers of each field's BM25 (summed over fields).
+# Tuned by `bench/bench_search_quality.py --tune` (BENCHMARKS.md "Search quality"): on SciFact
+# train a heavier title only hurts (lexical nDCG@10 0.683 / 0.666 / 0.638 / 0.610 at title
+# 0.5 / 1.0 / 1.5 / 2.0; hybrid 0.714 / 0.713 / 0.700 / 0.683), because a word in the title is
+# usually in the abstract too and is already counted twice; exact-title known-item search over
+# 64k real papers is at rank 1 for 100% of a 1,500-title sample from 1.0 up (99.7% at 0.75).
+# 1.25 is the smallest step above 1.0 in the grid: it keeps the title first on ties, as the
+# product asks, for ~0.006 nDCG. Authors cannot be tuned on SciFact (it has none): 0.5 lets a
+# name in the query count without letting common names outrank topical matches.
+FIELD_WEIGHTS = {"title": 1.25, "abstract": 1.0, "authors": 0.5}
+SCHEMA_VERSION = 1
+TEXT_TOKENIZER = "dp_en"  # simple split, lowercase, ASCII folding, English stemmer
+NAME_TOKENIZER = "dp_name"  # the same without stemming, for author names
+MAX_TOKEN_LEN = 40
+WRITER_HEAP = 256_000_000
+COMMIT_EVERY = 50_000  # a long sync commits (and records its position) this often
+
+Progress = Callable[[int, int], None]
+
+
+def _text_analyzer() -> tantivy.TextAnalyzer:
+    return (
+        tantivy.TextAnalyzerBuilder(tantivy.Tokenizer.simple())
+        .filter(tantivy.Filter.remove_long(MAX_TOKEN_LEN))
+        .filter(tantivy.Filter.lowercase())
+        .filter(tantivy.Filter.ascii_fold())
+        .filter(tantivy.Filter.stemmer("english"))
+        .build()
+    )
+
+
+def _name_analyzer() -> tantivy.TextAnalyzer:
+    return (
+        tantivy.TextAnalyzerBuilder(tantivy.Tokenizer.simple())
+        .filter(tantivy.Filter.remove_long(MAX_TOKEN_LEN))
+        .filter(tantivy.Filter.lowercase())
+        .filter(tantivy.Filter.ascii_fold())
+        .build()
+    )
+
+
+_TEXT = _text_analyzer()
+_NAME = _name_analyzer()
+_analyzer_lock = threading.Lock()
+
+
+def analyze(text: str) -> list[str]:
+    """Tokens of ``text`` as the title/abstract fields index them (stemmed)."""
+    with _analyzer_lock:
+        return _TEXT.analyze(text)
+
+
+def analyze_name(text: str) -> list[str]:
+    with _analyzer_lock:
+        return _NAME.analyze(text)
+
+
+def _schema() -> tantivy.Schema:
+    sb = tantivy.SchemaBuilder()
+    sb.add_text_field("id", stored=True, tokenizer_name="raw")
+    sb.add_integer_field("key", stored=False, indexed=True, fast=True)
+    sb.add_text_field("title", tokenizer_name=TEXT_TOKENIZER)
+    sb.add_text_field("abstract", tokenizer_name=TEXT_TOKENIZER)
+    sb.add_text_field("authors", tokenizer_name=NAME_TOKENIZER)
+    sb.add_text_field("categories", tokenizer_name="raw", index_option="basic")
+    sb.add_date_field("published", indexed=True, fast=True)
+    sb.add_integer_field("upvotes", indexed=True, fast=True)
+    sb.add_boolean_field("has_code", indexed=True, fast=True)
+    return sb.build()
+
+
+class IndexBusy(RuntimeError):
+    """Another process holds the index's writer lock."""
+
+
+@dataclass(frozen=True)
+class Hit:
+    arxiv_id: str
+    score: float  # BM25 for relevance order; the sort value otherwise
+    key: int
+
+
+def paper_document(p: StoredPaper) -> tantivy.Document:
+    from dailypapers.search.vectors import paper_key
+
+    doc = tantivy.Document()
+    doc.add_text("id", p.arxiv_id)
+    doc.add_integer("key", paper_key(p.arxiv_id))
+    doc.add_text("title", p.title or "")
+    doc.add_text("abstract", p.abstract or "")
+    for name in p.authors or []:
+        doc.add_text("authors", name)
+    cats: list[str] = []
+    for c in p.categories or []:
+        for v in (c, c.split(".")[0]):
+            if v and v not in cats:
+                cats.append(v)
+    for v in cats:
+        doc.add_text("categories", v)
+    if p.published is not None:
+        doc.add_date("published", p.published)
+    doc.add_integer("upvotes", int(p.upvotes))
+    doc.add_boolean("has_code", bool(p.github_repo))
+    return doc
+
+
+def iter_changed(store, since: int, batch: int = 2000) -> Iterator[tuple[int, list[StoredPaper]]]:
+    """Papers with seq > since, in whole-seq groups: yields (seq reached, papers).
+
+    One ingest batch shares one seq, so a page cut in the middle of a seq would lose papers:
+    a full page is trimmed back to its last complete seq (or widened if it holds only one).
+    """
+    limit = batch
+    while True:
+        rows = store.papers_changed_since(since, limit)
+        if not rows:
+            return
+        if len(rows) == limit:
+            last = rows[-1][0]
+            complete = [r for r in rows if r[0] != last]
+            if not complete:
+                limit *= 2
+                continue
+            rows = complete
+        limit = batch
+        since = rows[-1][0]
+        yield since, [p for _, p in rows]
+
+
+class LexicalIndex:
+    """A tantivy index of papers. Open it in every process; only the CLI writes."""
+
+    def __init__(self, path: str | os.PathLike, *, create: bool = True):
+        self.path = Path(path)
+        self._lock = threading.Lock()
+        self._writer = None
+        self._meta_stamp: tuple | None = None
+        self.schema = _schema()
+        state = self._read_state()
+        if state.get("schema") not in (None, SCHEMA_VERSION) and create:
+            # An index from another schema version: start again (sync refills it).
+            shutil.rmtree(self.path, ignore_errors=True)
+            state = {}
+        if not (self.path / "meta.json").exists():
+            if not create:
+                raise FileNotFoundError(f"no search index at {self.path}: run `dailypapers reindex`")
+            self.path.mkdir(parents=True, exist_ok=True)
+            self._index = tantivy.Index(self.schema, str(self.path), reuse=True)
+            self._write_state({"schema": SCHEMA_VERSION, "last_seq": 0})
+        else:
+            self._index = tantivy.Index(self.schema, str(self.path), reuse=True)
+        self._index.register_tokenizer(TEXT_TOKENIZER, _text_analyzer())
+        self._index.register_tokenizer(NAME_TOKENIZER, _name_analyzer())
+        self._index.config_reader(reload_policy="Manual")
+        self.reload()
+
+    # -- state -------------------------------------------------------------
+    @property
+    def _state_path(self) -> Path:
+        return self.path / "sync.json"
+
+    def _read_state(self) -> dict:
+        try:
+            return json.loads(self._state_path.read_text())
+        except (OSError, ValueError):
+            return {}
+
+    def _write_state(self, state: dict) -> None:
+        tmp = self._state_path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(state))
+        os.replace(tmp, self._state_path)
+
+    @property
+    def last_seq(self) -> int:
+        return int(self._read_state().get("last_seq", 0))
+
+    # -- readers -----------------------------------------------------------
+    def _stamp(self) -> tuple | None:
+        try:
+            st = os.stat(self.path / "meta.json")
+        except OSError:
+            return None
+        return (st.st_mtime_ns, st.st_size, st.st_ino)
+
+    def reload(self) -> None:
+        """Pick up the writer's last commit (cheap when nothing changed)."""
+        stamp = self._stamp()
+        if stamp != self._meta_stamp:
+            with self._lock:
+                self._index.reload()
+                self._meta_stamp = stamp
+
+    def searcher(self) -> tantivy.Searcher:
+        self.reload()
+        return self._index.searcher()
+
+    def count(self, parsed: ParsedQuery | None = None, filters: SearchFilters | None = None) -> int:
+        """Documents in the index, or matching ``parsed`` and ``filters`` when given."""
+        if parsed is None and filters is None:
+            return self.searcher().num_docs
+        return self.count_matching(self.build_query(parsed or ParsedQuery(), filters))
+
+    # -- writing -----------------------------------------------------------
+    def _get_writer(self):
+        if self._writer is None:
+            try:
+                self._writer = self._index.writer(WRITER_HEAP, 1)
+            except ValueError as e:  # tantivy's lock file: one writer at a time
+                raise IndexBusy(
+                    f"another process is updating the search index in {self.path} ({e}); try again when it is done"
+                ) from e
+        return self._writer
+
+    def close(self) -> None:
+        if self._writer is not None:
+            try:
+                self._writer.wait_merging_threads()
+            except Exception:  # noqa: BLE001 - closing must not fail
+                pass
+            self._writer = None
+
+    def _commit(self, last_seq: int) -> None:
+        self._writer.commit()
+        self._write_state({"schema": SCHEMA_VERSION, "last_seq": last_seq})
+        self.reload()
+
+    def upsert(self, papers: list[StoredPaper]) -> None:
+        w = self._get_writer()
+        for p in papers:
+            w.delete_documents_by_term("id", p.arxiv_id)
+            w.add_document(paper_document(p))
+
+    def sync(self, store, progress: Progress | None = None) -> int:
+        """Index papers changed since the last sync; returns how many were (re)indexed."""
+        since = self.last_seq
+        total = max(0, store.max_seq() - since)  # an upper bound in seqs, for the progress bar
+        done = pending = 0
+        for seq, papers in iter_changed(store, since):
+            self.upsert(papers)
+            done += len(papers)
+            pending += len(papers)
+            if pending >= COMMIT_EVERY:
+                self._commit(seq)
+                pending = 0
+            since = seq
+            if progress:
+                progress(done, total)
+        if pending:
+            self._commit(since)
+        elif since != self.last_seq:
+            self._write_state({"schema": SCHEMA_VERSION, "last_seq": since})
+        return done
+
+    def rebuild(self, store, progress: Progress | None = None) -> int:
+        """Re-index everything from the store in one commit."""
+        w = self._get_writer()
+        w.delete_all_documents()
+        done = since = 0
+        for seq, papers in iter_changed(store, 0):
+            for p in papers:
+                w.add_document(paper_document(p))
+            done += len(papers)
+            since = seq
+            if progress:
+                progress(done, 0)
+        self._commit(since)
+        return done
+
+    # -- queries -----------------------------------------------------------
+    def _term(self, field: str, token: str) -> tantivy.Query:
+        return tantivy.Query.term_query(self.schema, field, token)
+
+    def _tokens_query(self, field: str, tokens: list[str]) -> tantivy.Query | None:
+        if not tokens:
+            return None
+        if len(tokens) == 1:
+            return self._term(field, tokens[0])
+        return tantivy.Query.phrase_query(self.schema, field, tokens)
+
+    def _text_unit(self, text: str) -> tantivy.Query | None:
+        """One word or phrase, matched in any field, each field's BM25 weighted."""
+        parts = []
+        stemmed = analyze(text)
+        names = analyze_name(text)
+        for field, tokens in (("title", stemmed), ("abstract", stemmed), ("authors", names)):
+            q = self._tokens_query(field, tokens)
+            if q is not None:
+                parts.append((tantivy.Occur.Should, tantivy.Query.boost_query(q, FIELD_WEIGHTS[field])))
+        if not parts:
+            return None
+        return tantivy.Query.boolean_query(parts)
+
+    def filter_clauses(self, parsed: ParsedQuery | None, filters: SearchFilters | None) -> list[tantivy.Query]:
+        """Non-scoring restrictions from the query's fields and the form's filters."""
+        out: list[tantivy.Query] = []
+        s = self.schema
+        f = filters or SearchFilters()
+        date_from, date_to = f.date_from, f.date_to
+        if parsed is not None and parsed.year_from:
+            y = dt.date(parsed.year_from, 1, 1)
+            date_from = max(date_from, y) if date_from else y
+        if parsed is not None and parsed.year_to:
+            y = dt.date(parsed.year_to, 12, 31)
+            date_to = min(date_to, y) if date_to else y
+        if date_from or date_to:
+            lo = dt.datetime.combine(date_from, dt.time(), dt.timezone.utc) if date_from else None
+            hi = (
+                dt.datetime.combine(date_to + dt.timedelta(days=1), dt.time(), dt.timezone.utc)
+                if date_to
+                else None
+            )
+            if lo and hi and lo >= hi:
+                out.append(tantivy.Query.empty_query())
+            else:
+                out.append(
+                    tantivy.Query.range_query(
+                        s, "published", tantivy.FieldType.Date, lo, hi,
+                        include_lower=True, include_upper=hi is None,
+                    )
+                )
+        cats = list(parsed.categories) if parsed is not None else []
+        if f.category:
+            c = normalize_category(f.category)
+            out.append(self._term("categories", c) if c else tantivy.Query.empty_query())
+        if cats:
+            out.append(
+                tantivy.Query.boolean_query([(tantivy.Occur.Should, self._term("categories", c)) for c in cats])
+            )
+        if f.has_code:
+            out.append(tantivy.Query.term_query(s, "has_code", True))
+        if f.min_upvotes:
+            out.append(
+                tantivy.Query.range_query(s, "upvotes", tantivy.FieldType.Integer, int(f.min_upvotes), None)
+            )
+        if parsed is not None:
+            for a in parsed.authors:
+                q = self._tokens_query("authors", analyze_name(a))
+                out.append(q if q is not None else tantivy.Query.empty_query())
+        return out
+
+    def build_query(
+        self, parsed: ParsedQuery, filters: SearchFilters | None = None, *, text: bool = True
+    ) -> tantivy.Query:
+        clauses: list[tuple] = []
+        if text:
+            for t in parsed.terms:
+                q = self._text_unit(t)
+                if q is not None:
+                    clauses.append((tantivy.Occur.Should, q))
+            for p in parsed.phrases:
+                q = self._text_unit(p)
+                if q is not None:
+                    clauses.append((tantivy.Occur.Must, q))
+        has_text = bool(clauses)
+        for t in list(parsed.excluded_terms) + list(parsed.excluded_phrases):
+            q = self._text_unit(t)
+            if q is not None:
+                clauses.append((tantivy.Occur.MustNot, q))
+        for q in self.filter_clauses(parsed, filters):
+            clauses.append((tantivy.Occur.Must, tantivy.Query.const_score_query(q, 0.0)))
+        if not has_text:
+            if text and parsed.has_text:
+                # The words had no indexable tokens (only punctuation, say): nothing matches.
+                return tantivy.Query.empty_query()
+            clauses.append((tantivy.Occur.Must, tantivy.Query.all_query()))
+        return tantivy.Query.boolean_query(clauses)
+
+    def search(
+        self,
+        parsed: ParsedQuery,
+        filters: SearchFilters | None = None,
+        limit: int = 20,
+        offset: int = 0,
+        *,
+        order: str = "relevance",
+    ) -> list[Hit]:
+        return self.search_with_count(parsed, filters, limit, offset, order=order)[0]
+
+    def search_with_count(
+        self,
+        parsed: ParsedQuery,
+        filters: SearchFilters | None = None,
+        limit: int = 20,
+        offset: int = 0,
+        *,
+        order: str = "relevance",
+        count: bool = True,
+    ) -> tuple[list[Hit], int]:
+        """Hits (id, score, key) and how many documents match in all."""
+        if limit <= 0:
+            return [], 0
+        query = self.build_query(parsed, filters)
+        searcher = self.searcher()
+        kwargs = {}
+        if order == "newest":
+            kwargs = {"order_by_field": "published", "order": tantivy.Order.Desc}
+        elif order == "upvotes":
+            kwargs = {"order_by_field": "upvotes", "order": tantivy.Order.Desc}
+        result = searcher.search(query, limit, count=count, offset=offset, **kwargs)
+        return self._hits(searcher, result.hits), (result.count or 0)
+
+    def _hits(self, searcher, pairs) -> list[Hit]:
+        if not pairs:
+            return []
+        addrs = [a for _, a in pairs]
+        keys = searcher.fast_field_values("key", addrs)
+        out = []
+        for (score, addr), key in zip(pairs, keys):
+            doc = searcher.doc(addr)
+            out.append(Hit(doc.get_first("id"), float(score or 0.0), int(key or 0)))
+        return out
+
+    def keys_matching(
+        self, filter_query: tantivy.Query, limit: int, keys: list[int] | None = None
+    ) -> list[int]:
+        """Keys of documents matching ``filter_query`` (optionally only among ``keys``)."""
+        searcher = self.searcher()
+        q = filter_query
+        if keys is not None:
+            if not keys:
+                return []
+            q = tantivy.Query.boolean_query(
+                [
+                    (tantivy.Occur.Must, tantivy.Query.term_set_query(self.schema, "key", list(keys))),
+                    (tantivy.Occur.Must, filter_query),
+                ]
+            )
+        res = searcher.search(q, max(1, limit), count=False)
+        if not res.hits:
+            return []
+        vals = searcher.fast_field_values("key", [a for _, a in res.hits])
+        return [int(v) for v in vals if v is not None]
+
+    def count_matching(self, query: tantivy.Query) -> int:
+        return self.searcher().search(query, 1, count=True).count or 0
+
+    def filter_query(
+        self, parsed: ParsedQuery | None, filters: SearchFilters | None, *, required_text: bool = False
+    ) -> tantivy.Query | None:
+        """The restrictions alone, as one query (None when there are none).
+
+        With ``required_text``, quoted phrases (which every result must contain) count too.
+        """
+        clauses = [
+            (tantivy.Occur.Must, tantivy.Query.const_score_query(q, 0.0))
+            for q in self.filter_clauses(parsed, filters)
+        ]
+        if parsed is not None and required_text:
+            for p in parsed.phrases:
+                q = self._text_unit(p)
+                clauses.append((tantivy.Occur.Must, q if q is not None else tantivy.Query.empty_query()))
+        if parsed is not None:
+            for t in list(parsed.excluded_terms) + list(parsed.excluded_phrases):
+                q = self._text_unit(t)
+                if q is not None:
+                    clauses.append((tantivy.Occur.MustNot, q))
+        if not clauses:
+            return None
+        return tantivy.Query.boolean_query([(tantivy.Occur.Must, tantivy.Query.all_query())] + clauses)
+
+
+__all__ = ["LexicalIndex", "Hit", "IndexBusy", "FIELD_WEIGHTS", "analyze", "analyze_name", "iter_changed"]

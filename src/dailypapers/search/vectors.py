@@ -1,0 +1,350 @@
+"""Semantic search: an HNSW index (usearch) of paper embeddings, memory-mapped by readers.
+
+Files in ``<index_dir>/vectors``:
+
+* ``index.usearch``: the HNSW graph and the vectors, stored as ``DTYPE`` (float16: 1M x 384 =
+  768 MB instead of 1.5 GB in float32). usearch's int8 would halve that again, but it quantizes
+  the *normalized* vector with a fixed scale of 127, which on 384-d unit vectors (components
+  ~0.05) leaves 3-4 bits per component: top-10 recall fell to 0.93 even with exact search, under
+  the 0.98 target. float16 loses nothing measurable (BENCHMARKS.md, "Vector index").
+* ``keys.npy`` / ``ids.npy``: the key -> arXiv id table, sorted by key (uint64 and fixed-width
+  bytes), loaded with ``mmap_mode="r"`` so processes share it.
+* ``meta.json``: model id, dim, dtype, count, and the paper ``seq`` the index has seen.
+
+Keys are a stable 63-bit hash of the arXiv id (:func:`paper_key`), so the lexical index stores
+the same key as a fast field and the semantic leg can be filtered by metadata there.
+
+Writers (the CLI) load the index into memory, add or remove vectors, and save to temporary
+files that are renamed over the old ones (mapping first, then the index, so a reader never sees
+an index key missing from its mapping, except for removed papers, which it skips). Readers
+``restore(view=True)`` (mmap: one copy in the page cache for every process) and re-view when
+``index.usearch`` changes (one ``stat`` per search).
+
+The source of truth is the store's ``embeddings`` table: :meth:`VectorIndex.sync` adds what is
+missing, replaces the vectors of papers changed since the last sync, and drops vectors whose
+embedding was deleted; :meth:`VectorIndex.rebuild` starts over.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import threading
+from pathlib import Path
+from typing import Callable, Iterable, Sequence
+
+import numpy as np
+
+DTYPE = "f16"  # usearch scalar type; see the module docstring and BENCHMARKS.md "Vector index"
+CONNECTIVITY = 16  # HNSW M
+EXPANSION_ADD = 128  # efConstruction
+EXPANSION_SEARCH = 128  # ef at query time (raised to the requested count when larger)
+ID_WIDTH = 32  # bytes per arXiv id in ids.npy (old-style ids are at most ~20)
+KEY_MASK = (1 << 63) - 1
+
+Progress = Callable[[int, int], None]
+
+
+def paper_key(arxiv_id: str) -> int:
+    """A stable 63-bit key for an arXiv id (fits tantivy's i64 and usearch's u64)."""
+    digest = hashlib.blake2b(arxiv_id.encode("utf-8"), digest_size=8).digest()
+    return int.from_bytes(digest, "little") & KEY_MASK
+
+
+def paper_keys(arxiv_ids: Sequence[str]) -> np.ndarray:
+    return np.fromiter((paper_key(i) for i in arxiv_ids), dtype=np.uint64, count=len(arxiv_ids))
+
+
+def decode_vector(blob: bytes, dim: int | None = None) -> np.ndarray:
+    v = np.frombuffer(blob, dtype="<f4")
+    if dim is not None and v.shape[0] != dim:
+        raise ValueError(f"embedding has {v.shape[0]} dimensions, expected {dim}")
+    return v
+
+
+class VectorIndexError(Exception):
+    pass
+
+
+class VectorIndex:
+    """HNSW over paper embeddings. Readers call search(); the CLI calls sync()/rebuild()."""
+
+    def __init__(self, path: str | os.PathLike, dim: int, *, dtype: str = DTYPE):
+        self.path = Path(path)
+        self.dim = int(dim)
+        self.dtype = dtype
+        self._lock = threading.Lock()
+        self._view = None
+        self._view_stamp = None
+        self._keys: np.ndarray = np.zeros(0, dtype=np.uint64)
+        self._ids: np.ndarray = np.zeros(0, dtype=f"S{ID_WIDTH}")
+        self._meta: dict = {}
+        self.expansion_search = EXPANSION_SEARCH
+
+    # -- files -------------------------------------------------------------
+    @property
+    def index_file(self) -> Path:
+        return self.path / "index.usearch"
+
+    @property
+    def meta(self) -> dict:
+        try:
+            return json.loads((self.path / "meta.json").read_text())
+        except (OSError, ValueError):
+            return {}
+
+    def exists(self) -> bool:
+        return self.index_file.exists()
+
+    def _stamp(self):
+        try:
+            st = os.stat(self.index_file)
+        except OSError:
+            return None
+        return (st.st_mtime_ns, st.st_size, st.st_ino)
+
+    # -- readers -----------------------------------------------------------
+    def refresh(self) -> bool:
+        """(Re-)view the index if it changed on disk; False when there is none."""
+        stamp = self._stamp()
+        if stamp is None:
+            self._view, self._view_stamp = None, None
+            return False
+        if stamp == self._view_stamp:
+            return True
+        from usearch.index import Index
+
+        with self._lock:
+            if stamp == self._view_stamp:
+                return True
+            view = Index.restore(str(self.index_file), view=True)
+            if view is None:
+                raise VectorIndexError(f"{self.index_file} is not a usearch index")
+            if view.ndim != self.dim:
+                raise VectorIndexError(
+                    f"{self.index_file} holds {view.ndim}-d vectors, the model makes {self.dim}-d: "
+                    "run `dailypapers reindex`"
+                )
+            keys, ids = self._load_mapping(mmap=True)
+            self._keys, self._ids, self._meta = keys, ids, self.meta
+            self._view, self._view_stamp = view, stamp
+        return True
+
+    def _load_mapping(self, *, mmap: bool) -> tuple[np.ndarray, np.ndarray]:
+        mode = "r" if mmap else None
+        try:
+            keys = np.load(self.path / "keys.npy", mmap_mode=mode)
+            ids = np.load(self.path / "ids.npy", mmap_mode=mode)
+        except FileNotFoundError:
+            return np.zeros(0, dtype=np.uint64), np.zeros(0, dtype=f"S{ID_WIDTH}")
+        return keys, ids
+
+    def __len__(self) -> int:
+        if not self.refresh():
+            return 0
+        return len(self._view)
+
+    @property
+    def model_id(self) -> str | None:
+        return self.meta.get("model_id")
+
+    def ids_for_keys(self, keys: np.ndarray) -> list[str | None]:
+        keys = np.asarray(keys, dtype=np.uint64)
+        table = self._keys
+        if len(table) == 0:
+            return [None] * len(keys)
+        pos = np.searchsorted(table, keys)
+        pos = np.minimum(pos, len(table) - 1)
+        found = table[pos] == keys
+        ids = self._ids[pos]
+        return [ids[i].decode() if found[i] else None for i in range(len(keys))]
+
+    def search(
+        self, vector: np.ndarray, k: int = 10, candidates: Sequence[int] | None = None
+    ) -> list[tuple[str, float]]:
+        """Nearest papers by cosine similarity: [(arxiv_id, similarity)], best first.
+
+        With ``candidates`` (paper keys), the search is exact over those papers only (used for
+        restrictive filters); otherwise it is the approximate HNSW search.
+        """
+        return [(i, s) for i, s, _ in self.search_keys(vector, k, candidates)]
+
+    def search_keys(
+        self, vector: np.ndarray, k: int = 10, candidates: Sequence[int] | None = None
+    ) -> list[tuple[str, float, int]]:
+        if k <= 0 or not self.refresh():
+            return []
+        view = self._view
+        q = np.asarray(vector, dtype=np.float32).reshape(-1)
+        if candidates is not None:
+            keys = np.asarray(list(candidates), dtype=np.uint64)
+            if len(keys) == 0:
+                return []
+            vecs = view.get(keys, dtype=np.float32)
+            if isinstance(vecs, tuple):  # some keys missing
+                present = [i for i, v in enumerate(vecs) if v is not None]
+                keys = keys[present]
+                vecs = np.stack([vecs[i].reshape(-1) for i in present]) if present else None
+            if vecs is None or len(keys) == 0:
+                return []
+            vecs = vecs.reshape(len(keys), -1)
+            norms = np.linalg.norm(vecs, axis=1)
+            sims = (vecs @ q) / np.maximum(norms, 1e-12)
+            top = np.argsort(-sims)[:k]
+            keys, sims = keys[top], sims[top]
+        else:
+            view.expansion_search = max(self.expansion_search, k)
+            m = view.search(q, k, threads=1)
+            keys, sims = m.keys, 1.0 - m.distances
+        ids = self.ids_for_keys(keys)
+        return [(i, float(s), int(key)) for i, s, key in zip(ids, sims, keys) if i is not None]
+
+    def vector_for(self, arxiv_id: str) -> np.ndarray | None:
+        if not self.refresh():
+            return None
+        v = self._view.get(np.uint64(paper_key(arxiv_id)), dtype=np.float32)
+        if v is None:
+            return None
+        v = np.asarray(v, dtype=np.float32).reshape(-1)
+        n = float(np.linalg.norm(v))
+        return v / n if n > 0 else None
+
+    def contains(self, arxiv_id: str) -> bool:
+        return self.refresh() and bool(self._view.contains(np.uint64(paper_key(arxiv_id))))
+
+    # -- writers -----------------------------------------------------------
+    def _new_index(self):
+        from usearch.index import Index
+
+        return Index(
+            ndim=self.dim, metric="cos", dtype=self.dtype,
+            connectivity=CONNECTIVITY, expansion_add=EXPANSION_ADD, expansion_search=EXPANSION_SEARCH,
+        )
+
+    def _load_writable(self):
+        from usearch.index import Index
+
+        if not self.index_file.exists():
+            return self._new_index(), {}
+        index = Index.restore(str(self.index_file), view=False)
+        keys, ids = self._load_mapping(mmap=False)
+        mapping = {int(k): i.decode() for k, i in zip(keys.tolist(), ids)}
+        return index, mapping
+
+    def _save(self, index, mapping: dict[int, str], meta: dict) -> None:
+        self.path.mkdir(parents=True, exist_ok=True)
+        keys = np.fromiter(mapping.keys(), dtype=np.uint64, count=len(mapping))
+        order = np.argsort(keys)
+        keys = keys[order]
+        ids = np.array([mapping[int(k)] for k in keys], dtype=f"S{ID_WIDTH}")
+        pid = os.getpid()
+        for name, arr in (("keys.npy", keys), ("ids.npy", ids)):
+            tmp = self.path / f".{name}.{pid}.tmp"
+            with open(tmp, "wb") as f:
+                np.save(f, arr)
+            os.replace(tmp, self.path / name)
+        tmp = self.path / f".index.{pid}.tmp"
+        index.save(str(tmp))
+        os.replace(tmp, self.index_file)
+        meta = dict(meta, dim=self.dim, dtype=self.dtype, count=len(index))
+        tmp = self.path / f".meta.{pid}.tmp"
+        tmp.write_text(json.dumps(meta))
+        os.replace(tmp, self.path / "meta.json")
+
+    @staticmethod
+    def _add(index, mapping: dict[int, str], ids: list[str], vecs: np.ndarray) -> int:
+        if not ids:
+            return 0
+        keys = paper_keys(ids)
+        present = index.contains(keys)
+        if np.any(present):
+            index.remove(keys[present])
+        for key, arxiv_id in zip(keys.tolist(), ids):
+            other = mapping.get(key)
+            if other is not None and other != arxiv_id:  # 63-bit collision: ~1e-7 at 1M papers
+                raise VectorIndexError(f"key collision between {other} and {arxiv_id}")
+            mapping[key] = arxiv_id
+        index.add(keys, np.ascontiguousarray(vecs, dtype=np.float32), threads=0)
+        return len(ids)
+
+    def add(self, ids: list[str], vectors: np.ndarray, *, model_id: str | None = None) -> int:
+        """Add or replace some vectors now (e.g. right after `embed`) and save."""
+        index, mapping = self._load_writable()
+        n = self._add(index, mapping, list(ids), np.asarray(vectors, dtype=np.float32).reshape(len(ids), self.dim))
+        meta = self.meta
+        if model_id:
+            meta["model_id"] = model_id
+        self._save(index, mapping, meta)
+        return n
+
+    def remove(self, ids: Iterable[str]) -> int:
+        index, mapping = self._load_writable()
+        keys = paper_keys(list(ids))
+        present = keys[index.contains(keys)] if len(keys) else keys
+        if len(present):
+            index.remove(present)
+        for k in present.tolist():
+            mapping.pop(int(k), None)
+        self._save(index, mapping, self.meta)
+        return len(present)
+
+    def rebuild(self, store, model_id: str, progress: Progress | None = None) -> int:
+        """Build a fresh index from every embedding of ``model_id`` in the store."""
+        index, mapping = self._new_index(), {}
+        seq = store.max_seq()
+        done = 0
+        for batch in store.iter_embeddings(model_id):
+            ids = [r[0] for r in batch]
+            vecs = np.stack([decode_vector(r[1], self.dim) for r in batch])
+            done += self._add(index, mapping, ids, vecs)
+            if progress:
+                progress(done, 0)
+        self._save(index, mapping, {"model_id": model_id, "last_seq": seq})
+        return done
+
+    def sync(self, store, model_id: str, progress: Progress | None = None) -> int:
+        """Bring the index in step with the store's embeddings; returns vectors added or removed.
+
+        Scans the embeddings of ``model_id`` (ids and blobs) once: adds what is missing,
+        replaces the vectors of papers changed (by seq) since the last sync, and drops keys
+        whose embedding is gone (a paper's text changed and it awaits re-embedding).
+        """
+        from dailypapers.search.lexical import iter_changed
+
+        meta = self.meta
+        if not self.exists() or meta.get("model_id") != model_id or meta.get("dim") != self.dim:
+            return self.rebuild(store, model_id, progress)
+        index, mapping = self._load_writable()
+        target_seq = store.max_seq()
+        changed: set[str] = set()
+        for _, papers in iter_changed(store, int(meta.get("last_seq", 0))):
+            changed.update(p.arxiv_id for p in papers)
+        seen: set[int] = set()
+        done = scanned = 0
+        for batch in store.iter_embeddings(model_id):
+            ids, vecs = [], []
+            keys = paper_keys([r[0] for r in batch])
+            present = index.contains(keys) if len(index) else np.zeros(len(batch), dtype=bool)
+            for (arxiv_id, blob), key, there in zip(batch, keys.tolist(), present):
+                seen.add(key)
+                if not there or arxiv_id in changed:
+                    ids.append(arxiv_id)
+                    vecs.append(decode_vector(blob, self.dim))
+            if ids:
+                done += self._add(index, mapping, ids, np.stack(vecs))
+            scanned += len(batch)
+            if progress:
+                progress(scanned, 0)
+        gone = [k for k in mapping if k not in seen]
+        if gone:
+            index.remove(np.asarray(gone, dtype=np.uint64))
+            for k in gone:
+                mapping.pop(k, None)
+            done += len(gone)
+        if done or meta.get("last_seq") != target_seq:
+            self._save(index, mapping, {"model_id": model_id, "last_seq": target_seq})
+        return done
+
+
+__all__ = ["VectorIndex", "VectorIndexError", "paper_key", "paper_keys", "decode_vector", "DTYPE"]

@@ -1,0 +1,387 @@
+"""The JSON API, in Hugging Face's paper API shape, so `huggingface_hub.HfApi(endpoint=...)` works.
+
+* GET /api/daily_papers   p, limit (1-100, default 50), date | week | month, submitter, sort=publishedAt|trending
+* GET /api/papers/search  q (<= 250 characters), limit (1-120, default 20)
+* GET /api/papers/{id}    one flat paper object, or 404
+* GET /openapi.json       the OpenAPI 3.1 description (OPENAPI below)
+
+Field names and nesting follow HF's responses (see tests/fixtures/hf_raw). Ids HF has and we do not
+(author `_id`, `discussionId`, submitter `_id`) are synthesized: stable 24-hex digests of what they name.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import re
+from typing import Any
+from urllib.parse import urlencode
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from dailypapers.errors import Invalid, NotFound
+from dailypapers.models import Listing, Organization, StoredPaper
+from dailypapers.papers import search_hits
+from dailypapers.web.pages import PAGE_TTL, clean_text, entry_response, make_entry
+
+MAX_LIMIT = 100
+MAX_SEARCH_LIMIT = 120
+MAX_QUERY_CHARS = 250
+MAX_OFFSET = 100_000  # p * limit beyond this is refused (400), not scanned
+API_CACHE_CONTROL = "public, max-age=60"
+
+
+# -- serialization ---------------------------------------------------------------------------
+def iso(value: dt.datetime | dt.date | None) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, dt.datetime):
+        value = dt.datetime.combine(value, dt.time(), tzinfo=dt.timezone.utc)
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=dt.timezone.utc)
+    value = value.astimezone(dt.timezone.utc)
+    return value.strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"
+
+
+def synth_id(*parts: Any) -> str:
+    """A stable 24-hex id (the shape of HF's ObjectIds) for things we have no id for."""
+    return hashlib.sha1("\x1f".join(str(p) for p in parts).encode()).hexdigest()[:24]
+
+
+def org_json(org: Organization | None) -> dict | None:
+    if org is None:
+        return None
+    return {"_id": synth_id("org", org.name), "name": org.name, "fullname": org.fullname or org.name,
+            "avatar": org.avatar}
+
+
+def user_json(name: str | None) -> dict | None:
+    if not name:
+        return None
+    return {"_id": synth_id("user", name), "avatarUrl": None, "fullname": name, "name": name, "user": name,
+            "type": "user", "isPro": False}
+
+
+def listed_at(listing: Listing | None) -> dt.datetime | None:
+    if listing is None:
+        return None
+    return listing.submitted_at or dt.datetime.combine(listing.day, dt.time(), tzinfo=dt.timezone.utc)
+
+
+def paper_json(p: StoredPaper, listing: Listing | None = None) -> dict:
+    """The `paper` object (also the flat answer of /api/papers/{id})."""
+    return {
+        "id": p.arxiv_id,
+        "authors": [
+            {"_id": synth_id("author", p.arxiv_id, i, name), "name": name, "hidden": False}
+            for i, name in enumerate(p.authors)
+        ],
+        "publishedAt": iso(p.published),
+        "submittedOnDailyAt": iso(listed_at(listing)),
+        "title": p.title,
+        "submittedOnDailyBy": user_json(listing.submitted_by if listing else None),
+        "summary": p.abstract,
+        "upvotes": p.upvotes,
+        "discussionId": synth_id("discussion", p.arxiv_id),
+        "projectPage": p.project_page,
+        "githubRepo": p.github_repo,
+        "ai_summary": p.ai_summary,
+        "ai_keywords": list(p.ai_keywords),
+        "githubStars": p.github_stars,
+        "organization": org_json(p.organization),
+        "withdrawn": p.withdrawn,
+        "categories": list(p.categories),
+        "version": p.version,
+    }
+
+
+def item_json(p: StoredPaper, listing: Listing | None, base_url: str) -> dict:
+    """One element of /api/daily_papers (and of /api/papers/search)."""
+    return {
+        "paper": paper_json(p, listing),
+        "publishedAt": iso(listed_at(listing) or p.published),
+        "title": p.title,
+        "summary": p.abstract,
+        "thumbnail": f"{base_url}/static/og.png",
+        "numComments": max(p.num_comments, listing.num_comments if listing else 0),
+        "submittedBy": user_json(listing.submitted_by if listing else None),
+        "organization": org_json(p.organization),
+        "isAuthorParticipating": False,
+    }
+
+
+def dumps(data: Any) -> bytes:
+    return json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+# -- input ------------------------------------------------------------------------------------
+def int_param(request: Request, name: str, default: int, lo: int, hi: int) -> int:
+    raw = request.query_params.get(name)
+    if raw is None or raw == "":
+        return default
+    if not re.fullmatch(r"-?\d{1,12}", raw.strip()):
+        raise Invalid(f"{name} must be an integer")
+    value = int(raw)
+    if not lo <= value <= hi:
+        raise Invalid(f"{name} must be between {lo} and {hi}")
+    return value
+
+
+def _site(request: Request):
+    return request.app.state.site
+
+
+async def _cached_json(request: Request, key: tuple, build, *, link_builder=None) -> Response:
+    site = _site(request)
+    full_key = ("api", key, site.papers.version())
+
+    def work():
+        data, extra = build()
+        e = make_entry(dumps(data), ttl=PAGE_TTL)
+        e.extra = extra
+        return e
+
+    entry = await site.entry(full_key, work)
+    return entry_response(request, entry, "application/json", API_CACHE_CONTROL, entry.extra)
+
+
+# -- handlers ---------------------------------------------------------------------------------
+async def daily_papers(request: Request) -> Response:
+    qp = request.query_params
+    limit = int_param(request, "limit", 50, 1, MAX_LIMIT)
+    page = int_param(request, "p", 0, 0, MAX_OFFSET)
+    if page * limit > MAX_OFFSET:
+        raise Invalid(f"p * limit must be at most {MAX_OFFSET}")
+    date, week, month = qp.get("date") or None, qp.get("week") or None, qp.get("month") or None
+    submitter = clean_text(qp.get("submitter", ""))[:100] or None
+    sort = qp.get("sort") or None
+    site = _site(request)
+    base = site.base_url
+
+    # Validate before touching the cache, so bad input is a 400 every time.
+    from dailypapers import days as days_mod
+
+    if date is not None:
+        days_mod.parse_day(date)
+    if week is not None:
+        days_mod.parse_week(week)
+    if month is not None:
+        days_mod.parse_month(month)
+    if sort not in (None, "publishedAt", "trending"):
+        raise Invalid("sort must be publishedAt or trending")
+
+    def build():
+        result = site.papers.api_daily(date=date, week=week, month=month, submitter=submitter, sort=sort,
+                                       page=page, limit=limit)
+        data = [item_json(e.paper, e.listing, base) for e in result.items]
+        headers = {}
+        if result.has_next:
+            params = {k: v for k, v in qp.multi_items() if k != "p"}
+            params["p"] = str(page + 1)
+            headers["Link"] = f'<{base}/api/daily_papers?{urlencode(params)}>; rel="next"'
+        return data, headers
+
+    key = ("daily", date, week, month, submitter, sort, page, limit, site.papers.today())
+    return await _cached_json(request, key, build)
+
+
+async def paper(request: Request) -> Response:
+    site = _site(request)
+    raw = request.path_params["arxiv_id"]
+
+    def build():
+        p, listings = site.papers.api_paper(raw)
+        return paper_json(p, listings[0] if listings else None), {}
+
+    return await _cached_json(request, ("paper", raw), build)
+
+
+async def search(request: Request) -> Response:
+    site = _site(request)
+    # community (issue 5): searches are rate limited per IP (settings.rate_search) -> 429 + Retry-After
+    from dailypapers.ratelimit import check_request
+
+    check_request(request, "search")
+    q = clean_text(request.query_params.get("q", ""))
+    if len(q) > MAX_QUERY_CHARS:
+        raise Invalid(f"q must be at most {MAX_QUERY_CHARS} characters")
+    limit = int_param(request, "limit", 20, 1, MAX_SEARCH_LIMIT)
+    base = site.base_url
+
+    def build():
+        if not q:
+            result = site.papers.api_daily(page=0, limit=limit)
+            return [item_json(e.paper, e.listing, base) for e in result.items], {}
+        # the engine pages by at most 100; HF's limit goes to 120, so ask for two pages when needed
+        pages = -(-limit // 100)
+        per_page = -(-limit // pages)
+        hits, redirect = [], None
+        for page in range(1, pages + 1):
+            results = site.services.search.search(q, mode="hybrid", page=page, per_page=per_page)
+            redirect = redirect or getattr(results, "redirect_id", None)
+            found = [h.paper for h in search_hits(results)]
+            hits.extend(found)
+            if len(found) < per_page:
+                break
+        hits = hits[:limit]
+        if redirect and not hits:
+            try:
+                hits = [site.papers.api_paper(redirect)[0]]
+            except NotFound:
+                hits = []
+        return [item_json(p, None, base) for p in hits], {}
+
+    return await _cached_json(request, ("search", q, limit), build)
+
+
+async def openapi(request: Request) -> Response:
+    site = _site(request)
+    doc = dict(OPENAPI)
+    doc["servers"] = [{"url": site.base_url}]
+    entry = make_entry(dumps(doc), ttl=0)
+    return entry_response(request, entry, "application/json", "public, max-age=3600")
+
+
+# -- OpenAPI ---------------------------------------------------------------------------------
+_str = {"type": "string"}
+_nstr = {"type": ["string", "null"]}
+_ORG = {
+    "type": ["object", "null"],
+    "properties": {"_id": _str, "name": _str, "fullname": _str, "avatar": _nstr},
+    "required": ["name"],
+}
+_USER = {
+    "type": ["object", "null"],
+    "properties": {"_id": _str, "name": _str, "user": _str, "fullname": _str, "avatarUrl": _nstr,
+                   "type": _str, "isPro": {"type": "boolean"}},
+}
+_PAPER = {
+    "type": "object",
+    "required": ["id", "authors", "title", "summary", "upvotes"],
+    "properties": {
+        "id": {"type": "string", "description": "arXiv id without version", "examples": ["2608.19880"]},
+        "authors": {"type": "array", "items": {"type": "object", "required": ["_id", "name", "hidden"],
+                    "properties": {"_id": _str, "name": _str, "hidden": {"type": "boolean"}}}},
+        "publishedAt": {"type": ["string", "null"], "format": "date-time", "description": "arXiv v1 date"},
+        "submittedOnDailyAt": {"type": ["string", "null"], "format": "date-time"},
+        "submittedOnDailyBy": {"$ref": "#/components/schemas/User"},
+        "title": _str,
+        "summary": {"type": "string", "description": "the abstract"},
+        "upvotes": {"type": "integer"},
+        "discussionId": _str,
+        "projectPage": _nstr,
+        "githubRepo": _nstr,
+        "githubStars": {"type": ["integer", "null"]},
+        "ai_summary": _nstr,
+        "ai_keywords": {"type": "array", "items": _str},
+        "organization": {"$ref": "#/components/schemas/Organization"},
+        "withdrawn": {"type": "boolean"},
+        "categories": {"type": "array", "items": _str},
+        "version": {"type": ["integer", "null"]},
+    },
+}
+_ITEM = {
+    "type": "object",
+    "required": ["paper", "publishedAt", "title", "summary", "numComments", "isAuthorParticipating"],
+    "properties": {
+        "paper": {"$ref": "#/components/schemas/Paper"},
+        "publishedAt": {"type": "string", "format": "date-time", "description": "when it was listed"},
+        "title": _str,
+        "summary": _str,
+        "thumbnail": _str,
+        "numComments": {"type": "integer"},
+        "submittedBy": {"$ref": "#/components/schemas/User"},
+        "organization": {"$ref": "#/components/schemas/Organization"},
+        "isAuthorParticipating": {"type": "boolean"},
+    },
+}
+_ERROR = {"type": "object", "properties": {"error": _str, "status": {"type": "integer"}}}
+
+
+def _err(desc: str) -> dict:
+    return {"description": desc, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
+
+
+def _q(name: str, desc: str, schema: dict) -> dict:
+    return {"name": name, "in": "query", "required": False, "description": desc, "schema": schema}
+
+
+OPENAPI: dict = {
+    "openapi": "3.1.0",
+    "info": {
+        "title": "dailypapers API",
+        "version": "1",
+        "description": "Hugging Face-compatible paper API: point `huggingface_hub.HfApi(endpoint=...)` at this server. "
+                       "Responses carry ETag and Cache-Control; send If-None-Match to get 304. CORS is open for GET.",
+    },
+    "paths": {
+        "/api/daily_papers": {
+            "get": {
+                "summary": "Daily papers",
+                "description": "Listed papers, newest list day first and most upvoted first within a day. "
+                               "At most one of date, week and month. A `Link: <...>; rel=\"next\"` header points "
+                               "to the next page when there is one.",
+                "parameters": [
+                    _q("p", "page number, from 0 (p * limit <= 100000)", {"type": "integer", "minimum": 0, "default": 0}),
+                    _q("limit", "items per page", {"type": "integer", "minimum": 1, "maximum": 100, "default": 50}),
+                    _q("date", "one list day, YYYY-MM-DD", {"type": "string", "format": "date"}),
+                    _q("week", "an ISO week, YYYY-Www", {"type": "string", "pattern": "^\\d{4}-W\\d{2}$"}),
+                    _q("month", "a month, YYYY-MM", {"type": "string", "pattern": "^\\d{4}-\\d{2}$"}),
+                    _q("submitter", "only papers submitted by this user", {"type": "string"}),
+                    _q("sort", "publishedAt (default) or trending (time-decayed upvotes)",
+                       {"type": "string", "enum": ["publishedAt", "trending"]}),
+                ],
+                "responses": {
+                    "200": {"description": "a page of items", "headers": {"Link": {"schema": _str}},
+                            "content": {"application/json": {"schema": {"type": "array",
+                                        "items": {"$ref": "#/components/schemas/DailyPaper"}}}}},
+                    "304": {"description": "not modified (If-None-Match)"},
+                    "400": _err("a bad date, week, month, sort, limit or page"),
+                },
+            }
+        },
+        "/api/papers/search": {
+            "get": {
+                "summary": "Search papers",
+                "description": "Hybrid (BM25 + semantic) search. The query language supports \"phrases\", -exclusions, "
+                               "author:, cat: and year:. An empty q returns the latest listed papers.",
+                "parameters": [
+                    _q("q", "the query, at most 250 characters", {"type": "string", "maxLength": 250}),
+                    _q("limit", "results", {"type": "integer", "minimum": 1, "maximum": 120, "default": 20}),
+                ],
+                "responses": {
+                    "200": {"description": "results, best first", "content": {"application/json": {"schema": {
+                        "type": "array", "items": {"$ref": "#/components/schemas/DailyPaper"}}}}},
+                    "400": _err("q too long or a bad limit"),
+                },
+            }
+        },
+        "/api/papers/{arxiv_id}": {
+            "get": {
+                "summary": "One paper",
+                "parameters": [{"name": "arxiv_id", "in": "path", "required": True, "schema": _str,
+                                "description": "e.g. 2608.19880 or hep-th/9901001 (a version suffix is ignored)"}],
+                "responses": {
+                    "200": {"description": "the paper", "content": {"application/json": {"schema": {
+                        "$ref": "#/components/schemas/Paper"}}}},
+                    "404": _err("no such paper"),
+                },
+            }
+        },
+        "/feeds/daily.xml": {"get": {"summary": "RSS 2.0 feed of the latest daily list (Atom: /feeds/daily.atom)",
+                                     "responses": {"200": {"description": "RSS 2.0"}}}},
+        "/feeds/trending.xml": {"get": {"summary": "RSS 2.0 feed of trending papers (Atom: /feeds/trending.atom)",
+                                        "responses": {"200": {"description": "RSS 2.0"}}}},
+        "/feeds/search.xml": {"get": {"summary": "RSS 2.0 feed of a search, newest first (Atom: /feeds/search.atom)",
+                                      "parameters": [_q("q", "the query", {"type": "string", "maxLength": 250})],
+                                      "responses": {"200": {"description": "RSS 2.0"}, "400": {"description": "no or bad q"}}}},
+    },
+    "components": {
+        "schemas": {"Paper": _PAPER, "DailyPaper": _ITEM, "Organization": _ORG, "User": _USER, "Error": _ERROR},
+    },
+}
+
+
+__all__ = ["paper_json", "item_json", "OPENAPI", "daily_papers", "paper", "search", "openapi", "iso", "synth_id"]

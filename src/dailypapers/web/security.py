@@ -1,0 +1,308 @@
+"""Security plumbing for every response: CSRF, security headers, CORS for public GETs, cookie flags.
+
+CSRF ("signed double submit"):
+* The browser holds a random nonce in the ``dp_csrf`` cookie (HttpOnly, SameSite=Lax, Secure on https).
+* Forms carry ``csrf_token`` = HMAC-SHA256(signing key, nonce); JavaScript sends the same value in the
+  ``X-CSRF-Token`` header (read it from ``<meta name="csrf-token">``).
+* Every POST/PUT/PATCH/DELETE must carry a token that matches the cookie's nonce (checked with
+  ``hmac.compare_digest``), else 403. An attacker who can plant a cookie still cannot forge the token
+  without the server's key.
+* Exemptions are explicit: path patterns in ``SecurityMiddleware(csrf_exempt=...)`` (web modules may
+  export ``CSRF_EXEMPT = [regex, ...]``, e.g. the RFC 8058 one-click unsubscribe endpoint), and
+  token-authenticated API calls (``Authorization`` header on ``/api/``; browsers cannot send that
+  header cross-origin without a CORS preflight, which only GET passes here).
+
+In templates: ``{{ csrf_field(request) }}`` inside each POST form, ``{{ csrf_token(request) }}`` for the value.
+
+Headers on every response (unless the handler already set them): Content-Security-Policy with no inline
+script or style, X-Content-Type-Options, Referrer-Policy, X-Frame-Options + frame-ancestors,
+Cross-Origin-Opener-Policy, Permissions-Policy, and Strict-Transport-Security when base_url is https.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import re
+import secrets
+from typing import Callable, Iterable
+from urllib.parse import parse_qs, urlsplit
+
+from markupsafe import Markup
+from starlette.requests import Request
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+CSRF_COOKIE = "dp_csrf"
+CSRF_FIELD = "csrf_token"
+CSRF_HEADER = b"x-csrf-token"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
+MAX_FORM_BYTES = 10 * 1024 * 1024  # the CSRF check buffers at most this much of a form body
+CORS_PREFIXES = ("/api/", "/feeds/", "/openapi.json")
+# The placeholder a cached page is rendered with; replaced by the visitor's token on the way out.
+CSRF_PLACEHOLDER = "__DP_CSRF_TOKEN_PLACEHOLDER__"
+
+_NONCE_RE = re.compile(r"^[A-Za-z0-9_\-]{32}$")
+
+DEFAULT_CSRF_EXEMPT: tuple[str, ...] = (
+    # RFC 8058 one-click unsubscribe: mail providers POST "List-Unsubscribe=One-Click" with no cookies.
+    # The link carries its own signed token, checked by the subscriptions module.
+    r"^/unsubscribe/one-click(/|$)",
+)
+
+CSP = "; ".join(
+    [
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "img-src 'self' data: https:",
+        "font-src 'self'",
+        "connect-src 'self'",
+        "object-src 'none'",
+        "base-uri 'self'",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+    ]
+)
+
+
+def is_https(base_url: str) -> bool:
+    return base_url.lower().startswith("https://")
+
+
+def cookie_kwargs(settings, **overrides) -> dict:
+    """Flags for every cookie we set: ``response.set_cookie(name, value, **cookie_kwargs(settings))``."""
+    flags = {"path": "/", "httponly": True, "samesite": "lax", "secure": is_https(settings.base_url)}
+    flags.update(overrides)
+    return flags
+
+
+class CSRF:
+    def __init__(self, key: str | bytes, *, secure: bool = False, exempt: Iterable[str] = ()):
+        self.key = key.encode() if isinstance(key, str) else key
+        self.secure = secure
+        self.exempt = [re.compile(p) for p in (*DEFAULT_CSRF_EXEMPT, *exempt)]
+
+    def sign(self, nonce: str) -> str:
+        return hmac.new(self.key, b"csrf:" + nonce.encode(), hashlib.sha256).hexdigest()
+
+    def valid(self, nonce: str | None, token: str | None) -> bool:
+        if not nonce or not token or not _NONCE_RE.match(nonce):
+            return False
+        return hmac.compare_digest(self.sign(nonce).encode(), token.encode("utf-8", "replace"))
+
+    def is_exempt(self, path: str, headers: dict[bytes, bytes]) -> bool:
+        if any(p.search(path) for p in self.exempt):
+            return True
+        return path.startswith("/api/") and b"authorization" in headers
+
+    def cookie_header(self, nonce: str) -> bytes:
+        parts = [f"{CSRF_COOKIE}={nonce}", "Path=/", "HttpOnly", "SameSite=Lax", "Max-Age=31536000"]
+        if self.secure:
+            parts.append("Secure")
+        return "; ".join(parts).encode()
+
+
+def _csrf_of(request: Request) -> CSRF:
+    return request.scope["dailypapers.csrf"]
+
+
+def csrf_token(request: Request) -> str:
+    """The token for this visitor's forms (sets the nonce cookie on this response if needed)."""
+    state = request.scope.setdefault("state", {})
+    if state.get("csrf_placeholder"):
+        return CSRF_PLACEHOLDER
+    token = state.get("csrf_token")
+    if token is not None:
+        return token
+    nonce = state.get("csrf_nonce")
+    if nonce is None:
+        cookie = request.cookies.get(CSRF_COOKIE)
+        if cookie and _NONCE_RE.match(cookie):
+            nonce = cookie
+        else:
+            nonce = secrets.token_urlsafe(24)  # 32 characters
+            state["csrf_new_nonce"] = nonce
+        state["csrf_nonce"] = nonce
+    token = state["csrf_token"] = _csrf_of(request).sign(nonce)
+    return token
+
+
+def csrf_field(request: Request) -> Markup:
+    return Markup('<input type="hidden" name="%s" value="%s">') % (CSRF_FIELD, csrf_token(request))
+
+
+def _default_reject(scope: Scope, status: int, message: str) -> tuple[bytes, bytes]:
+    if scope.get("path", "").startswith("/api/"):
+        return json.dumps({"error": message, "status": status}).encode(), b"application/json"
+    return (f"<!doctype html><title>{status}</title><p>{message}</p>").encode(), b"text/html; charset=utf-8"
+
+
+class SecurityMiddleware:
+    """Pure ASGI middleware (no per-request thread hop): CSRF, headers, CORS."""
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        csrf: CSRF,
+        base_url: str,
+        render_reject: Callable[[Scope, int, str], tuple[bytes, bytes]] | None = None,
+    ):
+        self.app = app
+        self.csrf = csrf
+        self.https = is_https(base_url)
+        parts = urlsplit(base_url)
+        self.base_origin = f"{parts.scheme}://{parts.netloc}".lower()
+        self.render_reject = render_reject or _default_reject
+        headers = [
+            (b"content-security-policy", CSP.encode()),
+            (b"x-content-type-options", b"nosniff"),
+            (b"referrer-policy", b"strict-origin-when-cross-origin"),
+            (b"x-frame-options", b"DENY"),
+            (b"cross-origin-opener-policy", b"same-origin"),
+            (b"permissions-policy", b"camera=(), microphone=(), geolocation=(), interest-cohort=()"),
+        ]
+        if self.https:
+            headers.append((b"strict-transport-security", b"max-age=31536000; includeSubDomains"))
+        self.headers = headers
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        scope["dailypapers.csrf"] = self.csrf
+        scope.setdefault("state", {})
+        method = scope["method"]
+        path = scope.get("path", "")
+        cors = path.startswith(CORS_PREFIXES)
+        if method == "OPTIONS" and cors:
+            await self._preflight(send)
+            return
+        if method not in SAFE_METHODS:
+            headers = dict(scope.get("headers") or [])
+            if not self.csrf.is_exempt(path, headers):
+                ok, receive = await self._check_csrf(scope, receive, headers)
+                if not ok:
+                    await self._reject(scope, send, 403, "The form expired or did not come from this site (CSRF check failed). Reload the page and try again.")
+                    return
+
+        async def send_wrapper(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                out = list(message.get("headers") or [])
+                present = {k.lower() for k, _ in out}
+                for k, v in self.headers:
+                    if k not in present:
+                        out.append((k, v))
+                if cors and method in ("GET", "HEAD") and b"access-control-allow-origin" not in present:
+                    out.append((b"access-control-allow-origin", b"*"))
+                    out.append((b"access-control-expose-headers", b"Link, ETag"))
+                new_nonce = scope["state"].get("csrf_new_nonce")
+                if new_nonce:
+                    out.append((b"set-cookie", self.csrf.cookie_header(new_nonce)))
+                    if b"cache-control" in present:  # a response that sets a cookie is private
+                        out = [(k, v) for k, v in out if k.lower() != b"cache-control"]
+                    out.append((b"cache-control", b"private, max-age=0, must-revalidate"))
+                message = {**message, "headers": out}
+            await send(message)
+
+        await self.app(scope, receive, send_wrapper)
+
+    async def _preflight(self, send: Send) -> None:
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 204,
+                "headers": [
+                    (b"access-control-allow-origin", b"*"),
+                    (b"access-control-allow-methods", b"GET, HEAD, OPTIONS"),
+                    (b"access-control-allow-headers", b"Content-Type, If-None-Match"),
+                    (b"access-control-max-age", b"86400"),
+                    *self.headers,
+                ],
+            }
+        )
+        await send({"type": "http.response.body", "body": b""})
+
+    def _origin_ok(self, headers: dict[bytes, bytes]) -> bool:
+        origin = headers.get(b"origin")
+        if origin is None:
+            return True
+        origin_s = origin.decode("latin-1").lower()
+        if origin_s == self.base_origin:
+            return True
+        host = headers.get(b"host", b"").decode("latin-1").lower()
+        return bool(host) and urlsplit(origin_s).netloc == host
+
+    async def _check_csrf(self, scope: Scope, receive: Receive, headers: dict[bytes, bytes]):
+        if not self._origin_ok(headers):
+            return False, receive
+        request = Request(scope)
+        nonce = request.cookies.get(CSRF_COOKIE)
+        token = headers.get(CSRF_HEADER, b"").decode("latin-1") or None
+        if token is not None:
+            return self.csrf.valid(nonce, token), receive
+        # No header: the token must be a form field. Buffer the body, then replay it to the app.
+        body = bytearray()
+        more = True
+        while more:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                return False, receive
+            body += message.get("body", b"")
+            more = message.get("more_body", False)
+            if len(body) > MAX_FORM_BYTES:
+                return False, receive
+        body = bytes(body)
+        ctype = headers.get(b"content-type", b"").decode("latin-1").lower()
+        if ctype.startswith("application/x-www-form-urlencoded"):
+            values = parse_qs(body.decode("utf-8", "replace"), keep_blank_values=True).get(CSRF_FIELD)
+            token = values[0] if values else None
+        elif ctype.startswith("multipart/form-data"):
+            form_request = Request(scope, _replay(body))
+            try:
+                form = await form_request.form()
+                value = form.get(CSRF_FIELD)
+                token = value if isinstance(value, str) else None
+                await form.close()
+            except Exception:
+                token = None
+        return self.csrf.valid(nonce, token), _replay(body, receive)
+
+    async def _reject(self, scope: Scope, send: Send, status: int, message: str) -> None:
+        body, ctype = self.render_reject(scope, status, message)
+        await send(
+            {
+                "type": "http.response.start",
+                "status": status,
+                "headers": [
+                    (b"content-type", ctype),
+                    (b"content-length", str(len(body)).encode()),
+                    (b"cache-control", b"no-store"),
+                    *self.headers,
+                ],
+            }
+        )
+        await send({"type": "http.response.body", "body": body})
+
+
+def _replay(body: bytes, then: Receive | None = None) -> Receive:
+    """A receive() that yields the buffered body once, then defers to the real one (disconnects)."""
+    sent = False
+
+    async def receive() -> Message:
+        nonlocal sent
+        if not sent:
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        if then is not None:
+            return await then()
+        return {"type": "http.disconnect"}
+
+    return receive
+
+
+__all__ = [
+    "CSRF", "SecurityMiddleware", "csrf_token", "csrf_field", "cookie_kwargs", "is_https",
+    "CSRF_COOKIE", "CSRF_FIELD", "CSP", "CSRF_PLACEHOLDER", "DEFAULT_CSRF_EXEMPT",
+]

@@ -1,0 +1,297 @@
+"""The search service over a real store and real indexes: modes, filters, sorts, paging,
+snippets, redirects, similar papers, and the lexical-only fallback without a model."""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+
+import pytest
+
+from dailypapers.models import Paper
+from dailypapers.search.embedder import document_text, load_embedder
+from dailypapers.search.engine import (
+    BadQuery, SearchEngine, SearchFilters, SearchResults, highlight_html, snippet_html,
+)
+
+from search_helpers import FakeEmbedder, load_papers
+
+
+def embed_all(store, embedder, batch: int = 64):
+    while True:
+        tasks = store.embedding_tasks(embedder.model_id, batch)
+        if not tasks:
+            return
+        vecs = embedder.embed([document_text(t, a) for _, t, a in tasks])
+        store.put_embeddings(embedder.model_id, [(i, "h", v.astype("<f4").tobytes()) for (i, _, _), v in zip(tasks, vecs)])
+
+
+@pytest.fixture(scope="module")
+def real_embedder():
+    return load_embedder()
+
+
+@pytest.fixture(scope="module")
+def module_store(tmp_path_factory):
+    from dailypapers.storage.sqlite import SQLiteStore
+
+    store = SQLiteStore(tmp_path_factory.mktemp("engine") / "db.sqlite")
+    store.migrate()
+    rows = load_papers(store)
+    yield store, rows
+    store.close()
+
+
+@pytest.fixture(scope="module")
+def lexical_engine(module_store, tmp_path_factory):
+    """Built once per module: the tests below only add papers with ids of their own."""
+    store, rows = module_store
+    engine = SearchEngine(store, tmp_path_factory.mktemp("lexical-index"), None)
+    engine.sync()
+    yield engine, rows
+    engine.close()
+
+
+@pytest.fixture(scope="module")
+def hybrid_engine(module_store, tmp_path_factory, real_embedder):
+    """A real embedder when the model is installed, else a deterministic fake one."""
+    store, rows = module_store
+    emb = real_embedder or FakeEmbedder()
+    embed_all(store, emb)
+    engine = SearchEngine(store, tmp_path_factory.mktemp("hybrid-index"), emb)
+    assert engine.sync()["vectors"] >= len(rows)
+    yield engine, rows, emb
+    engine.close()
+
+
+# -- validation -------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"q": ""}, "Type something"),
+        ({"q": "   "}, "Type something"),
+        ({"q": "x" * 251}, "too long"),
+        ({"q": "llm", "mode": "magic"}, "Unknown search mode"),
+        ({"q": "llm", "sort": "random"}, "Unknown sort"),
+        ({"q": "llm", "page": 0}, "page"),
+        ({"q": "llm", "per_page": 1000}, "per page"),
+        ({"q": "llm", "filters": SearchFilters(category="cs.CL; DROP")}, "category"),
+        ({"q": "llm", "filters": SearchFilters(date_from=dt.date(2025, 2, 1), date_to=dt.date(2025, 1, 1))}, "date"),
+    ],
+)
+def test_bad_queries(lexical_engine, kwargs, message):
+    engine, _ = lexical_engine
+    q = kwargs.pop("q")
+    with pytest.raises(BadQuery, match=message):
+        engine.search(q, **kwargs)
+
+
+def test_250_chars_is_fine(lexical_engine):
+    engine, _ = lexical_engine
+    assert isinstance(engine.search("model " * 41 + "abcd"), SearchResults)
+
+
+# -- lexical only (no model) ------------------------------------------------------------------
+def test_without_model_search_is_lexical_and_says_so(lexical_engine):
+    engine, _ = lexical_engine
+    for mode in ("hybrid", "semantic", "lexical"):
+        res = engine.search("language model reasoning", mode=mode)
+        assert res.mode_used == "lexical" and res.semantic_available is False
+        assert res.results and res.total >= len(res.results)
+        if mode != "lexical":
+            assert "keyword" in res.message
+
+
+def test_exact_title_is_first(lexical_engine):
+    engine, rows = lexical_engine
+    for r in rows[:40]:
+        res = engine.search(r["title"][:250])
+        assert res.results[0].paper.title == r["title"]
+
+
+def test_redirect_for_ids_and_urls(lexical_engine):
+    engine, rows = lexical_engine
+    known = rows[0]["arxiv_id"]
+    res = engine.search(f"https://arxiv.org/abs/{known}v3")
+    assert res.redirect_id == known and res.results[0].paper.arxiv_id == known
+    res = engine.search("2999.99999")
+    assert res.redirect_id == "2999.99999" and not res.results and "not in this collection" in res.message
+
+
+def test_pagination(lexical_engine):
+    engine, _ = lexical_engine
+    p1 = engine.search("model", per_page=10)
+    p2 = engine.search("model", per_page=10, page=2)
+    assert p1.total == p2.total > 20 and p1.has_next and not p1.has_prev and p2.has_prev
+    assert not {h.paper.arxiv_id for h in p1.results} & {h.paper.arxiv_id for h in p2.results}
+    assert [h.rank for h in p2.results] == list(range(11, 21))
+    far = engine.search("model", per_page=100, page=11)
+    assert far.results == [] and "first 1000" in far.message
+
+
+def test_filters_and_sorts(lexical_engine):
+    engine, _ = lexical_engine
+    res = engine.search("model", filters=SearchFilters(has_code=True, min_upvotes=10), per_page=50)
+    assert res.results and all(h.paper.github_repo and h.paper.upvotes >= 10 for h in res.results)
+    res = engine.search("model", filters=SearchFilters(date_from=dt.date(2025, 1, 1), date_to=dt.date(2025, 3, 31)), per_page=50)
+    assert res.results and all(dt.date(2025, 1, 1) <= h.paper.published.date() <= dt.date(2025, 3, 31) for h in res.results)
+    res = engine.search("model", filters=SearchFilters(category="cs.CV"), per_page=50)
+    assert res.results and all("cs.CV" in h.paper.categories for h in res.results)
+    newest = engine.search("model", sort="newest", per_page=30)
+    dates = [h.paper.published for h in newest.results if h.paper.published]
+    assert dates == sorted(dates, reverse=True)
+    top = engine.search("model", sort="upvotes", per_page=30)
+    ups = [h.paper.upvotes for h in top.results]
+    assert ups == sorted(ups, reverse=True)
+
+
+def test_filter_only_queries_list_newest(lexical_engine):
+    engine, rows = lexical_engine
+    res = engine.search("cat:cs.CL", per_page=100)
+    assert res.total == sum(1 for r in rows if "cs.CL" in r["categories"])
+    res = engine.search("year:2025", per_page=20)
+    assert res.results and all(h.paper.published.year == 2025 for h in res.results)
+    dates = [h.paper.published for h in res.results]
+    assert dates == sorted(dates, reverse=True)
+
+
+def test_only_symbols_is_not_an_error(lexical_engine):
+    engine, _ = lexical_engine
+    res = engine.search("*** !!! ???")
+    assert res.results == [] and res.message
+
+
+@pytest.mark.parametrize(
+    "q",
+    ["' OR 1=1; --", '"unbalanced', "<script>alert(1)</script>", "模型 😀", "\x00\x1f", "a" * 250, "-model",
+     'title:(x OR y)^3 AND NOT z~2', "author: cat: year:", '-"' + "x" * 240],
+)
+def test_hostile_queries(lexical_engine, q):
+    engine, _ = lexical_engine
+    res = engine.search(q)
+    assert isinstance(res, SearchResults)
+    for h in res.results:
+        assert "<script" not in h.snippet_html and "<script" not in h.title_html
+
+
+def test_snippets_are_escaped_and_marked():
+    text = "We <b>propose</b> a transformer & study Transformers. " + "Filler sentence here. " * 40 + "Last transformer."
+    out = snippet_html(text, ["transformer"])
+    assert "<b>" not in out and "&lt;b&gt;" in out and "&amp;" in out
+    assert "<mark>transformer</mark>" in out and "<mark>Transformers</mark>" in out
+    assert len(html.unescape(out.replace("<mark>", "").replace("</mark>", ""))) <= 330
+    assert highlight_html("Running <fast>", ["run"]) == "<mark>Running</mark> &lt;fast&gt;"
+    assert highlight_html("Ünïcode İstanbul café", ["cafe", "istanbul"]).count("<mark>") >= 1
+    # the passage with the most query words is chosen
+    long = "Intro words here. " * 30 + "Diffusion models beat GANs on images. " + "Other words. " * 30
+    assert "<mark>Diffusion</mark>" in snippet_html(long, ["diffusion", "images"])
+    assert snippet_html("", ["x"]) == ""
+
+
+def test_titles_highlighted_in_results(lexical_engine):
+    engine, _ = lexical_engine
+    res = engine.search("reasoning")
+    assert any("<mark>" in h.title_html for h in res.results)
+
+
+def test_similar_falls_back_to_title_words(lexical_engine):
+    engine, rows = lexical_engine
+    res = engine.similar(rows[0]["arxiv_id"], limit=5)
+    assert res.mode_used == "lexical" and 0 < len(res.results) <= 5
+    assert all(h.paper.arxiv_id != rows[0]["arxiv_id"] for h in res.results)
+    assert engine.similar("2999.99999").results == []
+
+
+def test_index_follows_the_store(lexical_engine, module_store):
+    engine, _ = lexical_engine
+    store, _ = module_store
+    store.ingest_batch([Paper("2599.00001", "Holographic quasicrystal metasurfaces", "Abstract.", ["Q"])])
+    assert engine.search("quasicrystal").results == []
+    assert engine.sync()["lexical"] == 1
+    assert engine.search("quasicrystal").results[0].paper.arxiv_id == "2599.00001"
+
+
+# -- semantic and hybrid ----------------------------------------------------------------------
+def test_hybrid_modes(hybrid_engine):
+    engine, rows, emb = hybrid_engine
+    assert engine.semantic_available
+    target = rows[5]
+    for mode in ("semantic", "hybrid", "lexical"):
+        res = engine.search(target["title"][:250], mode=mode)
+        assert res.mode_used == mode and res.semantic_available
+        assert res.results[0].paper.arxiv_id == target["arxiv_id"], mode
+        assert res.message is None
+    res = engine.search(target["title"][:250], mode="hybrid")
+    assert set(res.results[0].sources) == {"lexical", "semantic"}
+
+
+def test_semantic_filters_exact_and_overfetch(hybrid_engine, monkeypatch):
+    import dailypapers.search.engine as engine_mod
+
+    engine, rows, _ = hybrid_engine
+    f = SearchFilters(has_code=True)
+    exact = engine.search("video generation", mode="semantic", filters=f, per_page=30)
+    assert exact.results and all(h.paper.github_repo for h in exact.results)
+    monkeypatch.setattr(engine_mod, "EXACT_FILTER_LIMIT", 0)  # force over-fetch + filter
+    approx = engine.search("video generation", mode="semantic", filters=f, per_page=30)
+    assert approx.results and all(h.paper.github_repo for h in approx.results)
+    assert [h.paper.arxiv_id for h in approx.results[:10]] == [h.paper.arxiv_id for h in exact.results[:10]]
+    res = engine.search('"video" generation', mode="semantic", per_page=50)
+    assert all("video" in (h.paper.title + h.paper.abstract).lower() for h in res.results)
+    res = engine.search("robots -robot", mode="hybrid", per_page=50)
+    assert all("robot" not in (h.paper.title + h.paper.abstract).lower() for h in res.results)
+
+
+def test_papers_without_vectors_come_through_lexical(hybrid_engine, module_store):
+    engine, _, _ = hybrid_engine
+    store, _ = module_store
+    store.ingest_batch([Paper("2599.00002", "Zyxomorphic lattice spintronics", "Abstract.", ["Q"])])
+    engine.sync()
+    res = engine.search("zyxomorphic spintronics", mode="hybrid")
+    assert res.results[0].paper.arxiv_id == "2599.00002" and res.results[0].sources == ("lexical",)
+
+
+def test_similar_uses_vectors(hybrid_engine):
+    engine, rows, _ = hybrid_engine
+    res = engine.similar(rows[3]["arxiv_id"], limit=5)
+    assert res.mode_used == "semantic" and len(res.results) == 5
+    assert rows[3]["arxiv_id"] not in {h.paper.arxiv_id for h in res.results}
+
+
+def test_model_mismatch_falls_back(hybrid_engine, module_store):
+    engine, _, _ = hybrid_engine
+    store, _ = module_store
+    other = SearchEngine(store, engine.index_dir, FakeEmbedder(model_id="another-model"))
+    ok, why = other.semantic_status()
+    assert not ok and "another model" in why
+    res = other.search("language models")
+    assert res.mode_used == "lexical" and "another model" in res.message
+
+
+def test_semantic_pages(hybrid_engine):
+    engine, _, _ = hybrid_engine
+    p1 = engine.search("language models", mode="semantic", per_page=10)
+    assert p1.has_next and len(p1.results) == 10
+    p2 = engine.search("language models", mode="semantic", per_page=10, page=2)
+    assert not {h.paper.arxiv_id for h in p1.results} & {h.paper.arxiv_id for h in p2.results}
+    h2 = engine.search("language models", mode="hybrid", per_page=10, page=2)
+    assert h2.has_next and len(h2.results) == 10 and h2.results[0].rank == 11
+
+
+def test_sorts_in_hybrid(hybrid_engine):
+    engine, _, _ = hybrid_engine
+    res = engine.search("language models", sort="newest", per_page=40)
+    dates = [h.paper.published for h in res.results]
+    assert [d for d in dates if d] == sorted([d for d in dates if d], reverse=True)
+    assert res.total <= 500
+
+
+@pytest.mark.skipif(load_embedder() is None, reason="the embedding model is not installed")
+def test_real_model_finds_paraphrases(hybrid_engine):
+    engine, rows, _ = hybrid_engine
+    with_summary = [r for r in rows if r.get("ai_summary")][:30]
+    hits = 0
+    for r in with_summary:
+        res = engine.search(r["ai_summary"][:250], mode="semantic", per_page=10)
+        hits += r["arxiv_id"] in {h.paper.arxiv_id for h in res.results}
+    assert hits >= 0.8 * len(with_summary)

@@ -1,0 +1,98 @@
+"""BEIR metrics on hand-made examples, and evaluate_beir on a tiny BEIR folder."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import math
+
+import numpy as np
+import pytest
+
+from dailypapers.search.eval import evaluate_beir, load_qrels, mrr_at_k, ndcg_at_k, recall_at_k, score_run
+
+from search_helpers import FakeEmbedder
+
+
+def test_ndcg_hand_example():
+    rels = {"d1": 1, "d2": 2, "d3": 0}
+    ranked = ["d3", "d2", "d9", "d1"]
+    dcg = 2 / math.log2(3) + 1 / math.log2(5)
+    idcg = 2 / math.log2(2) + 1 / math.log2(3)
+    assert ndcg_at_k(ranked, rels, 10) == pytest.approx(dcg / idcg)
+    assert ndcg_at_k(["d2", "d1"], rels, 10) == pytest.approx(1.0)
+    assert ndcg_at_k([], rels, 10) == 0.0
+    assert ndcg_at_k(["d1"], {"d1": 0}, 10) == 0.0  # nothing relevant: 0 by convention
+    # the cut-off applies
+    assert ndcg_at_k(["x"] * 0 + ["a", "b", "c", "d1"], {"d1": 1}, 3) == 0.0
+
+
+def test_recall_and_mrr_hand_example():
+    rels = {"a": 1, "b": 1, "c": 0}
+    assert recall_at_k(["x", "a", "c"], rels, 100) == pytest.approx(0.5)
+    assert recall_at_k(["x", "a", "b"], rels, 2) == pytest.approx(0.5)
+    assert mrr_at_k(["x", "y", "b"], rels, 10) == pytest.approx(1 / 3)
+    assert mrr_at_k(["x", "y", "b"], rels, 2) == 0.0
+
+
+def test_score_run_averages_judged_queries():
+    qrels = {"q1": {"a": 1}, "q2": {"b": 1}, "q3": {"c": 0}}
+    m = score_run({"q1": ["a"], "q2": ["x"]}, qrels)
+    assert m["queries"] == 2
+    assert m["ndcg@10"] == pytest.approx(0.5) and m["mrr@10"] == pytest.approx(0.5)
+
+
+@pytest.fixture
+def beir(tmp_path):
+    folder = tmp_path / "tiny"
+    (folder / "qrels").mkdir(parents=True)
+    docs = [
+        ("d1", "Photosynthesis in plants", "Chlorophyll absorbs light to make sugar."),
+        ("d2", "Deep sea vents", "Bacteria near hydrothermal vents use chemosynthesis."),
+        ("d3", "Bird migration", "Birds navigate using the magnetic field of the earth."),
+        ("d4", "Protein folding", "Chaperones help proteins fold correctly in cells."),
+    ]
+    with gzip.open(folder / "corpus.jsonl.gz", "wt") as f:
+        for i, t, x in docs:
+            f.write(json.dumps({"_id": i, "title": t, "text": x}) + "\n")
+    queries = {"q1": "how do plants use light", "q2": "magnetic navigation in birds", "q3": "unjudged"}
+    (folder / "queries.jsonl").write_text("".join(json.dumps({"_id": k, "text": v}) + "\n" for k, v in queries.items()))
+    (folder / "qrels" / "train.tsv").write_text("query-id\tcorpus-id\tscore\nq1\td1\t1\nq2\td3\t1\n")
+    return folder, docs, queries
+
+
+def test_load_qrels_skips_header(beir):
+    folder, _, _ = beir
+    assert load_qrels(folder / "qrels" / "train.tsv") == {"q1": {"d1": 1}, "q2": {"d3": 1}}
+
+
+def test_evaluate_lexical_only(beir):
+    folder, _, _ = beir
+    r = evaluate_beir(folder)
+    assert r["lexical"]["ndcg@10"] == pytest.approx(1.0)
+    assert r["lexical"]["queries"] == 2
+    assert "skipped" in r["semantic"] and "skipped" in r["hybrid"]
+
+
+def test_evaluate_all_modes_with_an_embedder_and_cache(beir, tmp_path):
+    folder, docs, queries = beir
+    emb = FakeEmbedder()
+    cache = tmp_path / "vectors.npz"
+    r = evaluate_beir(folder, embedder=emb, vectors_cache=cache)
+    assert cache.exists()
+    assert set(r) == {"lexical", "semantic", "hybrid"}
+    for mode in r:
+        assert 0.0 <= r[mode]["ndcg@10"] <= 1.0 and r[mode]["queries"] == 2
+    # precomputed query vectors make semantic search exact: each query is given its document's vector
+    z = dict(np.load(cache))
+    ids = list(z["ids"])
+    z["query_ids"] = np.array(["q1", "q2"])
+    z["query_vectors"] = np.stack([z["vectors"][ids.index("d1")], z["vectors"][ids.index("d3")]])
+    np.savez(cache, **z)
+    r = evaluate_beir(folder, modes=("semantic",), vectors_cache=cache)
+    assert r["semantic"]["ndcg@10"] == pytest.approx(1.0)
+
+
+def test_unknown_mode(beir):
+    with pytest.raises(ValueError):
+        evaluate_beir(beir[0], modes=("bogus",))

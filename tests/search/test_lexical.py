@@ -1,0 +1,240 @@
+"""The tantivy index: sync by seq, upserts, rebuild, field weights, filters, readers reloading."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from dailypapers.models import Listing, Paper
+from dailypapers.search.lexical import LexicalIndex, analyze, iter_changed
+from dailypapers.search.query import SearchFilters, parse_query
+from dailypapers.storage.sqlite import SQLiteStore
+
+from search_helpers import load_papers
+
+
+@pytest.fixture(scope="module")
+def loaded(tmp_path_factory):
+    """Built once per module; tests that change the index build their own."""
+    path = tmp_path_factory.mktemp("lexical")
+    store = SQLiteStore(path / "db.sqlite")
+    store.migrate()
+    rows = load_papers(store)
+    index = LexicalIndex(path / "index" / "lexical")
+    assert index.sync(store) == len(rows)
+    yield store, index, rows
+    index.close()
+    store.close()
+
+
+def ids(hits):
+    return [h.arxiv_id for h in hits]
+
+
+def test_analyzer_stems_and_folds():
+    assert analyze("Running Transformers café") == ["run", "transform", "cafe"]
+
+
+def test_sync_indexes_everything_once(loaded):
+    store, index, rows = loaded
+    assert index.count() == len(rows)
+    assert index.last_seq == store.max_seq()
+    assert index.sync(store) == 0  # nothing changed
+
+
+def test_exact_title_ranks_first(loaded):
+    _, index, rows = loaded
+    misses = []
+    for r in rows[:150]:
+        top = index.search(parse_query(r["title"][:250]), limit=1)
+        if not top or top[0].arxiv_id != r["arxiv_id"]:
+            misses.append(r["title"])
+    assert len(misses) <= 2, misses
+
+
+def test_title_outweighs_abstract(store, tmp_path):
+    store.ingest_batch([
+        Paper("2501.00001", "Unrelated heading", "We study zebrafish tracking in depth.", ["A. Author"]),
+        Paper("2501.00002", "Zebrafish tracking", "A method for following animals.", ["B. Author"]),
+    ])
+    index = LexicalIndex(tmp_path / "lex")
+    index.sync(store)
+    assert ids(index.search(parse_query("zebrafish"))) == ["2501.00002", "2501.00001"]
+
+
+def test_authors_searchable_and_folded(store, tmp_path):
+    store.ingest_batch([
+        Paper("2501.00003", "On graphs", "Graphs are everywhere.", ["Jürgen Müller", "Ada Lovelace"]),
+        Paper("2501.00004", "On trees", "Trees are graphs.", ["Ada Smith"]),
+    ])
+    index = LexicalIndex(tmp_path / "lex")
+    index.sync(store)
+    assert ids(index.search(parse_query("muller"))) == ["2501.00003"]
+    assert ids(index.search(parse_query('author:"ada lovelace"'))) == ["2501.00003"]
+    assert ids(index.search(parse_query("author:ada graphs"))) == ["2501.00003", "2501.00004"]
+    # a phrase does not match across two authors' names
+    assert ids(index.search(parse_query('author:"Müller Ada"'))) == []
+
+
+def test_phrases_required_and_exclusions(loaded):
+    _, index, _ = loaded
+    hits = index.search(parse_query('"reinforcement learning"'), limit=500)
+    assert hits
+    hits_ex = index.search(parse_query('"reinforcement learning" -reward'), limit=500)
+    assert 0 < len(hits_ex) < len(hits)
+    assert set(ids(hits_ex)) <= set(ids(hits))
+    hits_ex2 = index.search(parse_query('"reinforcement learning" -"language model"'), limit=500)
+    assert len(hits_ex2) < len(hits)
+
+
+def test_upsert_replaces_not_duplicates(store, tmp_path):
+    store.ingest_batch([Paper("2501.00005", "Old title about cats", "Abstract.", ["X"])])
+    index = LexicalIndex(tmp_path / "lex")
+    index.sync(store)
+    store.ingest_batch([Paper("2501.00005", "New title about dogs", "Abstract.", ["X"], version=2)])
+    assert index.sync(store) == 1
+    assert index.count() == 1
+    assert ids(index.search(parse_query("dogs"))) == ["2501.00005"]
+    assert index.search(parse_query("cats")) == []
+
+
+def test_filters(loaded):
+    store, index, rows = loaded
+    cs_cv = [r["arxiv_id"] for r in rows if "cs.CV" in r["categories"]]
+    hits = index.search(parse_query("cat:cs.CV"), limit=1000)
+    assert sorted(ids(hits)) == sorted(cs_cv)
+    assert len(index.search(parse_query("cat:cs"), limit=1000)) == sum(1 for r in rows if r["categories"])
+    assert sorted(ids(index.search(parse_query("model"), SearchFilters(category="cs.cv"), limit=1000))) == sorted(
+        ids(index.search(parse_query("model cat:cs.CV"), limit=1000))
+    )
+    # dates
+    f = SearchFilters(date_from=dt.date(2025, 1, 1), date_to=dt.date(2025, 6, 30))
+    got = set(ids(index.search(parse_query("model"), f, limit=1000)))
+    papers = store.get_papers(list(got))
+    assert got and all(dt.date(2025, 1, 1) <= p.published.date() <= dt.date(2025, 6, 30) for p in papers.values())
+    y = set(ids(index.search(parse_query("model year:2025"), limit=1000)))
+    assert got <= y
+    assert all(p.published.year == 2025 for p in store.get_papers(list(y)).values())
+    # has code, upvotes
+    code = index.search(parse_query("model"), SearchFilters(has_code=True), limit=1000)
+    assert code and all(p.github_repo for p in store.get_papers(ids(code)).values())
+    up = index.search(parse_query("model"), SearchFilters(min_upvotes=50), limit=1000)
+    assert up and all(p.upvotes >= 50 for p in store.get_papers(ids(up)).values())
+    # an empty date range matches nothing rather than failing
+    assert index.search(parse_query("model"), SearchFilters(date_from=dt.date(2025, 2, 1), date_to=dt.date(2025, 1, 1))) == []
+
+
+def test_orders_and_counts(loaded):
+    store, index, _ = loaded
+    hits, total = index.search_with_count(parse_query("model"), limit=10, order="newest")
+    assert total >= 10
+    dates = [store.get_paper(h.arxiv_id).published for h in hits]
+    assert dates == sorted(dates, reverse=True)
+    hits, _ = index.search_with_count(parse_query("model"), limit=10, order="upvotes")
+    ups = [store.get_paper(h.arxiv_id).upvotes for h in hits]
+    assert ups == sorted(ups, reverse=True)
+    page1 = index.search(parse_query("model"), limit=10)
+    page2 = index.search(parse_query("model"), limit=10, offset=10)
+    assert not set(ids(page1)) & set(ids(page2))
+
+
+HOSTILE = [
+    "' OR 1=1; --", 'title:(foo OR bar) AND NOT baz^3 ~2 [1 TO 5]', "* ? + - && || ! ( ) { } [ ] ^ ~ : \\ /",
+    '"unbalanced', '"', "\x00\x01\x02", "模型 😀", "a" * 10_000, " ".join(["model"] * 3000),
+    "author:\" cat:\" year:\"", "-" * 500, '"' * 501, "AND OR NOT", "*", "field:*", "https://example.com/?q=1",
+]
+
+
+@pytest.mark.parametrize("text", HOSTILE)
+def test_hostile_queries_never_fail(loaded, text):
+    _, index, _ = loaded
+    hits = index.search(parse_query(text), limit=5)
+    assert isinstance(hits, list)
+
+
+def test_reader_picks_up_commits(store, tmp_path):
+    path = tmp_path / "lex"
+    writer = LexicalIndex(path)
+    reader = LexicalIndex(path, create=False)
+    assert reader.count() == 0
+    store.ingest_batch([Paper("2501.00006", "Quasicrystal lattices", "Abstract.", ["Y"])])
+    writer.sync(store)
+    assert ids(reader.search(parse_query("quasicrystal"))) == ["2501.00006"]
+
+
+def test_reader_needs_an_index(tmp_path):
+    with pytest.raises(FileNotFoundError, match="reindex"):
+        LexicalIndex(tmp_path / "nothing", create=False)
+
+
+def test_rebuild_drops_stale_documents(store, tmp_path):
+    rows = load_papers(store)
+    index = LexicalIndex(tmp_path / "lex")
+    index.sync(store)
+    assert index.rebuild(store) == len(rows)
+    assert index.count() == len(rows)
+    other = SQLiteStore(tmp_path / "other.db")
+    other.migrate()
+    load_papers(other, rows[:10])
+    assert index.rebuild(other) == 10
+    assert index.count() == 10
+    other.close()
+
+
+def test_sync_resumes_and_handles_big_batches_sharing_one_seq(store, tmp_path):
+    # one ingest batch shares one seq: paging must not cut through it
+    papers = [Paper(f"2502.{i:05d}", f"Paper {i} about spectra", "Abstract.", ["Z"]) for i in range(2500)]
+    store.ingest_batch(papers)
+    assert len({s for s, _ in store.papers_changed_since(0, 5000)}) == 1
+    got = [p.arxiv_id for _, batch in iter_changed(store, 0, batch=1000) for p in batch]
+    assert len(got) == 2500 == len(set(got))
+    index = LexicalIndex(tmp_path / "lex")
+    assert index.sync(store) == 2500
+    assert index.count() == 2500
+
+
+def test_schema_change_starts_over(store, tmp_path):
+    import json
+
+    path = tmp_path / "lex"
+    store.ingest_batch([Paper("2501.00007", "Old", "Abstract.", ["Y"])])
+    LexicalIndex(path).sync(store)
+    state = json.loads((path / "sync.json").read_text())
+    (path / "sync.json").write_text(json.dumps(dict(state, schema=-1)))
+    index = LexicalIndex(path)
+    assert index.count() == 0 and index.last_seq == 0
+    assert index.sync(store) == 1
+
+
+def test_listing_upvotes_are_indexed(store, tmp_path):
+    store.ingest_batch(
+        [Paper("2501.00008", "Upvoted", "Abstract.", ["Y"])],
+        [Listing(arxiv_id="2501.00008", day=dt.date(2025, 1, 2), upvotes=42)],
+    )
+    index = LexicalIndex(tmp_path / "lex")
+    index.sync(store)
+    assert ids(index.search(parse_query("upvoted"), SearchFilters(min_upvotes=42))) == ["2501.00008"]
+    assert index.search(parse_query("upvoted"), SearchFilters(min_upvotes=43)) == []
+
+
+def test_second_writer_is_refused_clearly(store, tmp_path):
+    from dailypapers.search.lexical import IndexBusy
+
+    store.ingest_batch([Paper("2501.00009", "Busy", "Abstract.", ["Y"])])
+    path = tmp_path / "lex"
+    first = LexicalIndex(path)
+    first.upsert([store.get_paper("2501.00009")])  # holds the writer
+    second = LexicalIndex(path)
+    with pytest.raises(IndexBusy, match="another process"):
+        second.sync(store)
+    first.close()
+
+
+def test_count_matches(loaded):
+    _, index, rows = loaded
+    assert index.count() == len(rows)
+    assert index.count(parse_query("cat:cs.CV")) == sum(1 for r in rows if "cs.CV" in r["categories"])
+    assert index.count(parse_query("model"), SearchFilters(has_code=True)) == len(
+        index.search(parse_query("model"), SearchFilters(has_code=True), limit=1000)
+    )

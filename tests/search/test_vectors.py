@@ -1,0 +1,161 @@
+"""The usearch vector index: recall against exact search, persistence, incremental sync, views."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from dailypapers.models import Paper
+from dailypapers.search.vectors import VectorIndex, paper_key, paper_keys
+
+from search_helpers import unit_vectors
+
+DIM = 384
+
+
+def put(store, ids, vecs, model="m1"):
+    store.put_embeddings(model, [(i, "h", v.astype("<f4").tobytes()) for i, v in zip(ids, vecs)])
+
+
+def clustered(n: int, seed: int, noise: float = 0.08) -> np.ndarray:
+    """Unit vectors around 50 topics: closer to real embeddings than iid noise, where every
+    point is nearly equidistant from every other and no ANN index (nor quantization) does well."""
+    rng = np.random.default_rng(seed)
+    centers = unit_vectors(50, DIM, seed=seed + 1000)
+    v = centers[rng.integers(0, 50, n)] + noise * rng.standard_normal((n, DIM)).astype(np.float32)
+    return (v / np.linalg.norm(v, axis=1, keepdims=True)).astype(np.float32)
+
+
+@pytest.fixture
+def corpus(store):
+    n = 3000
+    ids = [f"2503.{i:05d}" for i in range(n)]
+    store.ingest_batch([Paper(i, f"T {i}", "A", ["X"]) for i in ids])
+    vecs = clustered(n, seed=1)
+    put(store, ids, vecs)
+    return store, ids, vecs
+
+
+def test_paper_key_is_stable_and_63_bit():
+    assert paper_key("2405.15738") == paper_key("2405.15738")
+    assert paper_key("2405.15738") != paper_key("2405.15739")
+    keys = paper_keys([f"2401.{i:05d}" for i in range(50_000)])
+    assert len(set(keys.tolist())) == 50_000
+    assert int(keys.max()) < 2**63
+
+
+def test_rebuild_and_recall_against_exact(corpus, tmp_path):
+    store, ids, vecs = corpus
+    index = VectorIndex(tmp_path / "vectors", DIM)
+    assert index.rebuild(store, "m1") == len(ids)
+    assert len(index) == len(ids) and index.model_id == "m1"
+    rng = np.random.default_rng(2)
+    queries = vecs[rng.integers(0, len(ids), 100)] + 0.05 * rng.standard_normal((100, DIM)).astype(np.float32)
+    queries /= np.linalg.norm(queries, axis=1, keepdims=True)
+    exact = np.argsort(-(queries @ vecs.T), axis=1)[:, :10]
+    recall = 0.0
+    for q, truth in zip(queries, exact):
+        got = {i for i, _ in index.search(q, 10)}
+        recall += len(got & {ids[j] for j in truth}) / 10
+    assert recall / len(queries) >= 0.98
+    # a stored vector finds itself first, with cosine ~1 (float16 storage)
+    top = index.search(vecs[17], 3)
+    assert top[0][0] == ids[17] and top[0][1] > 0.98
+
+
+def test_candidates_search_is_exact(corpus, tmp_path):
+    store, ids, vecs = corpus
+    index = VectorIndex(tmp_path / "vectors", DIM)
+    index.rebuild(store, "m1")
+    cand = ids[100:400]
+    q = unit_vectors(1, DIM, seed=3)[0]
+    got = index.search(q, 5, candidates=[paper_key(i) for i in cand] + [paper_key("9999.99999")])
+    truth = np.argsort(-(vecs[100:400] @ q))[:5]
+    assert [i for i, _ in got] == [cand[j] for j in truth]
+    assert index.search(q, 5, candidates=[]) == []
+
+
+def test_vector_for(corpus, tmp_path):
+    store, ids, vecs = corpus
+    index = VectorIndex(tmp_path / "vectors", DIM)
+    index.rebuild(store, "m1")
+    v = index.vector_for(ids[5])
+    assert v is not None and float(v @ vecs[5]) > 0.99
+    assert index.vector_for("0000.00000") is None
+    assert index.contains(ids[5]) and not index.contains("0000.00000")
+
+
+def test_sync_is_incremental(corpus, tmp_path):
+    store, ids, vecs = corpus
+    index = VectorIndex(tmp_path / "vectors", DIM)
+    assert index.sync(store, "m1") == len(ids)  # first sync builds
+    assert index.sync(store, "m1") == 0  # nothing new
+    # new papers and their embeddings
+    new_ids = [f"2504.{i:05d}" for i in range(50)]
+    store.ingest_batch([Paper(i, f"N {i}", "A", ["X"]) for i in new_ids])
+    new_vecs = unit_vectors(50, DIM, seed=9)
+    put(store, new_ids, new_vecs)
+    assert index.sync(store, "m1") == 50
+    assert len(index) == len(ids) + 50
+    assert index.search(new_vecs[3], 1)[0][0] == new_ids[3]
+    # a changed text deletes the embedding: its vector leaves the index until re-embedded
+    store.ingest_batch([Paper(ids[0], "Completely new title", "New abstract", ["X"], version=2)])
+    assert index.sync(store, "m1") == 1
+    assert not index.contains(ids[0])
+    replacement = unit_vectors(1, DIM, seed=77)[0]
+    put(store, [ids[0]], [replacement])
+    assert index.sync(store, "m1") == 1
+    assert index.search(replacement, 1)[0][0] == ids[0]
+
+
+def test_sync_replaces_vector_of_changed_paper(store, tmp_path):
+    store.ingest_batch([Paper("2505.00001", "T", "A", ["X"]), Paper("2505.00002", "U", "B", ["X"])])
+    v = unit_vectors(3, DIM, seed=5)
+    put(store, ["2505.00001", "2505.00002"], v[:2])
+    index = VectorIndex(tmp_path / "vectors", DIM)
+    index.sync(store, "m1")
+    # text edited and re-embedded between two syncs
+    store.ingest_batch([Paper("2505.00001", "T2", "A2", ["X"], version=2)])
+    put(store, ["2505.00001"], v[2:])
+    index.sync(store, "m1")
+    assert float(index.vector_for("2505.00001") @ v[2]) > 0.99
+
+
+def test_other_model_triggers_rebuild(corpus, tmp_path):
+    store, ids, vecs = corpus
+    index = VectorIndex(tmp_path / "vectors", DIM)
+    index.sync(store, "m1")
+    assert index.sync(store, "m2") == 0  # no embeddings from m2: an empty index
+    assert len(index) == 0 and index.model_id == "m2"
+
+
+def test_reader_view_sees_writer_updates(corpus, tmp_path):
+    store, ids, vecs = corpus
+    path = tmp_path / "vectors"
+    writer = VectorIndex(path, DIM)
+    reader = VectorIndex(path, DIM)
+    assert len(reader) == 0 and reader.search(vecs[0], 3) == []
+    writer.rebuild(store, "m1")
+    assert reader.search(vecs[0], 1)[0][0] == ids[0]
+    extra = unit_vectors(1, DIM, seed=123)
+    writer.add(["2509.00001"], extra)
+    assert reader.search(extra[0], 1)[0][0] == "2509.00001"
+    writer.remove(["2509.00001"])
+    assert all(i != "2509.00001" for i, _ in reader.search(extra[0], 5))
+
+
+def test_reader_view_is_memory_mapped(corpus, tmp_path):
+    store, ids, vecs = corpus
+    index = VectorIndex(tmp_path / "vectors", DIM)
+    index.rebuild(store, "m1")
+    index.search(vecs[0], 1)
+    maps = open("/proc/self/maps").read()
+    assert str(tmp_path / "vectors" / "index.usearch") in maps
+    assert str(tmp_path / "vectors" / "ids.npy") in maps
+
+
+def test_wrong_dimension_is_reported(corpus, tmp_path):
+    store, ids, vecs = corpus
+    VectorIndex(tmp_path / "vectors", DIM).rebuild(store, "m1")
+    with pytest.raises(Exception, match="reindex"):
+        VectorIndex(tmp_path / "vectors", 128).search(np.zeros(128, np.float32), 1)

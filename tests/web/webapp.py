@@ -1,0 +1,91 @@
+"""Helpers for the web and browser tests: a real migrated SQLite file loaded with real HF Daily Papers
+(tests/fixtures/hf_raw: 9 days incl. the Python-repr formats of 2024-12-11 and 2025-01-10),
+the real search engine with its index synced, and the app driven over real HTTP (httpx + ASGI).
+
+The clock is fixed at Sunday 2026-08-23 12:00 UTC, so `/` shows Friday 2026-08-21.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import socket
+import threading
+import time
+from pathlib import Path
+
+import uvicorn
+
+from dailypapers.config import Settings
+
+FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
+HF_RAW = FIXTURES / "hf_raw"
+NOW = dt.datetime(2026, 8, 23, 12, 0, tzinfo=dt.timezone.utc)  # a Sunday
+LATEST_DAY = dt.date(2026, 8, 21)  # the Friday before
+
+
+def load_store(data_dir: Path):
+    from dailypapers.ingest.jobs import ingest_hf_daily
+    from dailypapers.storage.sqlite import SQLiteStore
+
+    store = SQLiteStore(data_dir / "dailypapers.db")
+    store.migrate()
+    summary = ingest_hf_daily(store, HF_RAW)
+    assert summary.rejected == 0
+    return store
+
+
+def build_data_dir(data_dir: Path) -> Path:
+    """Database loaded from the fixtures plus a synced search index (no embedding model)."""
+    store = load_store(data_dir)
+    from dailypapers.search.engine import SearchEngine
+
+    SearchEngine(store, data_dir / "index", None).sync()
+    store.close()
+    return data_dir
+
+
+def make_settings(data_dir: Path, **changes) -> Settings:
+    base = Settings(data_dir=data_dir, secret_key="test-secret-key-for-web-tests", base_url="http://testserver")
+    if hasattr(base, "rate_search"):  # these tests search far more often than a person would
+        base = base.replace(rate_search="100000/60")
+    return base.replace(**changes)
+
+
+from asgiclient import Client  # noqa: E402,F401  (re-exported for the web tests)
+
+
+def make_app(data_dir: Path, *, clock=lambda: NOW, **settings_changes):
+    from dailypapers.app import build_services
+    from dailypapers.web.routes import build_app
+
+    settings = make_settings(data_dir, **settings_changes)
+    services = build_services(settings, embedder=False, arxiv=object())
+    return build_app(services, clock=clock), services
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class ServerThread:
+    def __init__(self, app, port: int | None = None):
+        self.port = port or free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        config = uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning", lifespan="off")
+        self.server = uvicorn.Server(config)
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+
+    def __enter__(self) -> "ServerThread":
+        self.thread.start()
+        deadline = time.monotonic() + 15
+        while not self.server.started:
+            if not self.thread.is_alive() or time.monotonic() > deadline:
+                raise RuntimeError("the test server did not start")
+            time.sleep(0.02)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=10)
