@@ -295,3 +295,15 @@ def test_real_model_finds_paraphrases(hybrid_engine):
         res = engine.search(r["ai_summary"][:250], mode="semantic", per_page=10)
         hits += r["arxiv_id"] in {h.paper.arxiv_id for h in res.results}
     assert hits >= 0.8 * len(with_summary)
+
+
+def test_a_failing_semantic_leg_degrades_to_lexical(hybrid_engine, monkeypatch):
+    engine, _, emb = hybrid_engine
+
+    def boom(text):
+        raise RuntimeError("model crashed")
+
+    monkeypatch.setattr(emb, "embed_query", boom)
+    for mode in ("hybrid", "semantic"):
+        res = engine.search("language models", mode=mode)
+        assert res.mode_used == "lexical" and res.results and "keyword" in res.message

@@ -366,6 +366,7 @@ class SearchEngine:
         if mode != "lexical" and not available:
             notes.append(why)
         res.mode_used = mode if use_semantic else "lexical"
+        semantic_failed = False
 
         want = offset + per_page if sort == "relevance" else SORT_POOL
         want = min(want, MAX_RESULTS)
@@ -381,7 +382,8 @@ class SearchEngine:
             total = min(total, want)
         elif res.mode_used == "semantic":
             sem = self._semantic(parsed, filters, want)
-            ranked = [(i, s, ("semantic",)) for i, s, _ in sem]
+            semantic_failed = sem is None
+            ranked = [(i, s, ("semantic",)) for i, s, _ in sem or []]
             # Every paper is some distance away: when the page was filled, more can follow.
             total = len(ranked) if len(ranked) < want else MAX_RESULTS
         else:
@@ -390,8 +392,9 @@ class SearchEngine:
             lex, _ = self.lexical.search_with_count(parsed, filters, depth, 0, count=False)
             lex_total = MAX_RESULTS if len(lex) >= depth else len(lex)
             sem = self._semantic(parsed, filters, depth)
+            semantic_failed = sem is None
             lex_ids = [h.arxiv_id for h in lex]
-            sem_ids = [i for i, _, _ in sem]
+            sem_ids = [i for i, _, _ in sem or []]
             fused = fusion.rrf({"lexical": lex_ids, "semantic": sem_ids})
             lex_set, sem_set = set(lex_ids), set(sem_ids)
             ranked = [
@@ -400,6 +403,12 @@ class SearchEngine:
             ]
             total = max(lex_total, len(ranked))
 
+        if semantic_failed:
+            notes.append("Semantic search failed on this query; results are keyword matches only.")
+            if res.mode_used == "semantic":  # nothing to show from it: answer lexically
+                hits, total = self.lexical.search_with_count(parsed, filters, want, 0)
+                ranked = [(h.arxiv_id, h.score, ("lexical",)) for h in hits]
+            res.mode_used = "lexical"
         if sort != "relevance":
             ranked = self._resort(ranked, sort)
             total = len(ranked)
@@ -408,7 +417,15 @@ class SearchEngine:
         res.message = _join(notes)
         return res
 
-    def _semantic(self, parsed: ParsedQuery, filters: SearchFilters, depth: int) -> list[tuple[str, float, int]]:
+    def _semantic(self, parsed: ParsedQuery, filters: SearchFilters, depth: int) -> list[tuple[str, float, int]] | None:
+        """The semantic list, or None when the model or the index failed (logged)."""
+        try:
+            return self._semantic_leg(parsed, filters, depth)
+        except Exception:  # noqa: BLE001 - a failing model or index must not break search
+            log.exception("semantic search failed; answering from the lexical index")
+            return None
+
+    def _semantic_leg(self, parsed: ParsedQuery, filters: SearchFilters, depth: int) -> list[tuple[str, float, int]]:
         assert self.embedder is not None and self.vectors is not None
         qvec = self.embedder.embed_query(parsed.text)
         fq = self.lexical.filter_query(parsed, filters, required_text=True)
