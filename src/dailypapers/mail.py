@@ -13,7 +13,7 @@ import ssl
 import sys
 import threading
 from email.message import EmailMessage
-from email.utils import formatdate, make_msgid
+from email.utils import formatdate, getaddresses, make_msgid, parseaddr
 from pathlib import Path
 from typing import Any, Protocol, TextIO
 
@@ -94,7 +94,6 @@ class ConsoleMailer:
             print(f"--- mail to {message['To']}: {message['Subject']}", file=self.stream)
             print(body.get_content() if body else message.as_string(), file=self.stream)
 
-    # -- raw sending (issue 6, digests: pre-rendered MIME bytes, no email-package round trip) --
     def send_raw(self, sender: str, recipients: list[str], data: bytes) -> None:
         from email import message_from_bytes, policy
 
@@ -135,32 +134,13 @@ class SMTPMailer:
         return conn
 
     def send(self, message: EmailMessage) -> None:
-        with self._lock:
-            for attempt in (1, 2):
-                try:
-                    if self._conn is None:
-                        self._conn = self._connect()
-                    self._conn.send_message(message)
-                    return
-                except smtplib.SMTPServerDisconnected:
-                    self._conn = None
-                    if attempt == 2:
-                        raise TemporaryMailError("the SMTP server closed the connection") from None
-                except smtplib.SMTPRecipientsRefused as e:
-                    code, reply = next(iter(e.recipients.values()))
-                    raise _classify(code, reply) from None
-                except smtplib.SMTPResponseException as e:
-                    if e.smtp_code in (421,):
-                        self._conn = None
-                    raise _classify(e.smtp_code, e.smtp_error) from None
-                except (OSError, smtplib.SMTPException) as e:
-                    self._conn = None
-                    raise TemporaryMailError(f"cannot reach the SMTP server: {e}") from None
+        sender = parseaddr(message["From"])[1]
+        recipients = [addr for _, addr in getaddresses(message.get_all("To", []))]
+        # SMTP wants CRLF line ends; smtplib does not fix them in bytes.
+        self.send_raw(sender, recipients, message.as_bytes(policy=message.policy.clone(linesep="\r\n")))
 
-    # -- raw sending (issue 6, digests) ---------------------------------------------------
-    # The digest sender renders MIME bytes itself (the email package costs ~5 ms a message);
-    # same connection handling and 4xx/5xx classification as send().
     def send_raw(self, sender: str, recipients: list[str], data: bytes) -> None:
+        """Send pre-rendered MIME bytes (digests render their own: the email package costs ~5 ms)."""
         with self._lock:
             for attempt in (1, 2):
                 try:
@@ -176,7 +156,7 @@ class SMTPMailer:
                     code, reply = next(iter(e.recipients.values()))
                     raise _classify(code, reply) from None
                 except smtplib.SMTPResponseException as e:
-                    if e.smtp_code in (421,):
+                    if e.smtp_code == 421:  # the server is closing this connection
                         self._conn = None
                     raise _classify(e.smtp_code, e.smtp_error) from None
                 except (OSError, smtplib.SMTPException) as e:
