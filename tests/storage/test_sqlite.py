@@ -71,6 +71,8 @@ def test_changed_papers_bump_seq_for_the_search_index(store):
     store.ingest_batch([make(2, version=2, title="Changed"), make(3)])
     changed = store.papers_changed_since(first)
     assert sorted(p.arxiv_id for _, p in changed) == ["2608.00002", "2608.00003"]
+    assert len({seq for seq, _ in changed}) == 2  # one seq per changed paper: pages never split a seq
+    assert [p.arxiv_id for _, p in store.papers_changed_since(first, limit=1)] == [changed[0][1].arxiv_id]
     store.ingest_batch([make(2, version=2, title="Changed")])
     assert store.max_seq() == changed[-1][0]  # unchanged papers do not move
 

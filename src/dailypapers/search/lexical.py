@@ -46,7 +46,7 @@ SCHEMA_VERSION = 1
 TEXT_TOKENIZER = "dp_en"  # simple split, lowercase, ASCII folding, English stemmer
 NAME_TOKENIZER = "dp_name"  # the same without stemming, for author names
 MAX_TOKEN_LEN = 40
-WRITER_HEAP = 256_000_000
+WRITER_HEAP = 64_000_000  # bytes; keeps a bulk ingest + sync within ~300 MB RSS (BENCHMARKS.md)
 COMMIT_EVERY = 50_000  # a long sync commits (and records its position) this often
 
 Progress = Callable[[int, int], None]
@@ -139,24 +139,14 @@ def paper_document(p: StoredPaper) -> tantivy.Document:
 
 
 def iter_changed(store, since: int, batch: int = 2000) -> Iterator[tuple[int, list[StoredPaper]]]:
-    """Papers with seq > since, in whole-seq groups: yields (seq reached, papers).
+    """Papers with seq > since, a page at a time: yields (seq reached, papers).
 
-    One ingest batch shares one seq, so a page cut in the middle of a seq would lose papers:
-    a full page is trimmed back to its last complete seq (or widened if it holds only one).
+    Every change has its own seq (see SQLiteStore.ingest_batch), so a page never splits one.
     """
-    limit = batch
     while True:
-        rows = store.papers_changed_since(since, limit)
+        rows = store.papers_changed_since(since, batch)
         if not rows:
             return
-        if len(rows) == limit:
-            last = rows[-1][0]
-            complete = [r for r in rows if r[0] != last]
-            if not complete:
-                limit *= 2
-                continue
-            rows = complete
-        limit = batch
         since = rows[-1][0]
         yield since, [p for _, p in rows]
 
@@ -258,19 +248,23 @@ class LexicalIndex:
         self._write_state({"schema": SCHEMA_VERSION, "last_seq": last_seq})
         self.reload()
 
-    def upsert(self, papers: list[StoredPaper]) -> None:
+    def upsert(self, papers: list[StoredPaper], *, fresh: bool = False) -> None:
+        """Add papers, replacing earlier copies (`fresh`: the index is known to hold none of them)."""
         w = self._get_writer()
         for p in papers:
-            w.delete_documents_by_term("id", p.arxiv_id)
+            if not fresh:
+                # Deletes queue up in the writer's memory; a first sync has nothing to delete.
+                w.delete_documents_by_term("id", p.arxiv_id)
             w.add_document(paper_document(p))
 
     def sync(self, store, progress: Progress | None = None) -> int:
         """Index papers changed since the last sync; returns how many were (re)indexed."""
         since = self.last_seq
+        fresh = since == 0 and self.count() == 0
         total = max(0, store.max_seq() - since)  # an upper bound in seqs, for the progress bar
         done = pending = 0
         for seq, papers in iter_changed(store, since):
-            self.upsert(papers)
+            self.upsert(papers, fresh=fresh)
             done += len(papers)
             pending += len(papers)
             if pending >= COMMIT_EVERY:

@@ -231,7 +231,8 @@ class SQLiteStore:
         paper_outcomes: list[str] = []
         listing_outcomes: list[str] = []
         with self.write() as conn:
-            seq = conn.execute("SELECT COALESCE(MAX(seq), 0) + 1 FROM papers").fetchone()[0]
+            # Every changed paper gets its own seq, so readers can page through changes by seq.
+            seq = conn.execute("SELECT COALESCE(MAX(seq), 0) FROM papers").fetchone()[0]
             stored = self._stored(conn, [p.arxiv_id for p in papers])
             inserts, updates, stale_embeddings = [], [], []
             for incoming in papers:
@@ -239,9 +240,11 @@ class SQLiteStore:
                 merged = merge_paper(old, incoming) if old is not None else incoming
                 row = paper_row(merged)
                 if old is None:
+                    seq += 1
                     inserts.append(row + (now, now, seq))
                     paper_outcomes.append(Outcome.ADDED)
                 elif row != paper_row(old):
+                    seq += 1
                     updates.append(row[1:] + (now, seq, row[0]))
                     paper_outcomes.append(Outcome.UPDATED)
                     if (merged.title, merged.abstract) != (old.title, old.abstract):
@@ -1054,8 +1057,10 @@ class SQLiteStore:
             else:
                 conn.execute("DELETE FROM votes WHERE user_id = ? AND arxiv_id = ?", (user_id, arxiv_id))
                 voted = False
+            # The seq bump lets the next index sync carry the new count to the search filters.
             conn.execute(
-                "UPDATE papers SET votes = (SELECT COUNT(*) FROM votes WHERE arxiv_id = ?) WHERE arxiv_id = ?",
+                "UPDATE papers SET votes = (SELECT COUNT(*) FROM votes WHERE arxiv_id = ?), "
+                "seq = (SELECT MAX(seq) + 1 FROM papers) WHERE arxiv_id = ?",
                 (arxiv_id, arxiv_id),
             )
             self._retrend(conn, arxiv_id)
