@@ -202,6 +202,43 @@ class FetchResult:
     rejected: list[tuple[str, str]] = field(default_factory=list)  # (id as given, reason)
 
 
+def polite_get(
+    client: httpx.Client,
+    url: str,
+    params: dict[str, str],
+    *,
+    pacer: Pacer,
+    timeout: float,
+    max_retries: int,
+    backoff: float,
+    max_retry_after: float,
+    sleep,
+) -> tuple[httpx.Response | None, str]:
+    """GET with pacing; retries transport errors, 429 and 5xx (honouring Retry-After).
+
+    Returns (the first response below 500 that is not a 429, "") or, when every
+    attempt failed, (None, a description of the last problem).
+    """
+    last_problem = ""
+    for attempt in range(max_retries + 1):
+        pacer.wait()
+        try:
+            response = client.get(url, params=params, timeout=timeout, extensions=pacer.extensions)
+        except httpx.TransportError as e:
+            last_problem = f"{type(e).__name__}: {e}"
+            wait = backoff * 2**attempt
+        else:
+            if response.status_code < 500 and response.status_code != 429:
+                return response, ""
+            last_problem = f"HTTP {response.status_code}"
+            wait = parse_retry_after(response.headers.get("Retry-After"), cap=max_retry_after)
+            if wait is None:
+                wait = backoff * 2**attempt
+        if attempt < max_retries:
+            sleep(wait)
+    return None, last_problem
+
+
 class ArxivClient:
     """Looks papers up by id in the arXiv search API."""
 
@@ -243,28 +280,16 @@ class ArxivClient:
 
     def _get(self, params: dict[str, str]) -> httpx.Response:
         """GET with pacing and retries; returns the final response (any status below 500)."""
-        last_problem = ""
-        for attempt in range(self.max_retries + 1):
-            self.pacer.wait()
-            try:
-                response = self.client.get(
-                    self.base_url, params=params, timeout=self.timeout, extensions=self.pacer.extensions
-                )
-            except httpx.TransportError as e:
-                last_problem = f"{type(e).__name__}: {e}"
-                wait = self.backoff * 2**attempt
-            else:
-                if response.status_code < 500 and response.status_code != 429:
-                    return response
-                last_problem = f"HTTP {response.status_code}"
-                wait = parse_retry_after(response.headers.get("Retry-After"), cap=self.max_retry_after)
-                if wait is None:
-                    wait = self.backoff * 2**attempt
-            if attempt < self.max_retries:
-                self.sleep(wait)
-        raise ArxivError(
-            f"arXiv API at {self.base_url} failed {self.max_retries + 1} times (last: {last_problem}); try again later"
+        response, problem = polite_get(
+            self.client, self.base_url, params, pacer=self.pacer, timeout=self.timeout,
+            max_retries=self.max_retries, backoff=self.backoff, max_retry_after=self.max_retry_after,
+            sleep=self.sleep,
         )
+        if response is None:
+            raise ArxivError(
+                f"arXiv API at {self.base_url} failed {self.max_retries + 1} times (last: {problem}); try again later"
+            )
+        return response
 
     def _query(self, ids: list[ArxivId]) -> tuple[int, bytes]:
         params = {"id_list": ",".join(str(i) for i in ids), "start": "0", "max_results": str(len(ids))}

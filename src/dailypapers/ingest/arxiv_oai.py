@@ -51,7 +51,7 @@ from dailypapers.ingest.arxiv_api import (
     Pacer,
     collapse,
     is_withdrawn,
-    parse_retry_after,
+    polite_get,
 )
 from dailypapers.models import Paper
 
@@ -420,39 +420,26 @@ class OAIHarvester:
 
     def _get(self, params: dict[str, str]) -> bytes:
         source = self._describe(params)
-        last_problem = ""
-        for attempt in range(self.max_retries + 1):
-            self.pacer.wait()
-            try:
-                response = self.client.get(
-                    self.base_url, params=params, timeout=self.timeout, extensions=self.pacer.extensions
-                )
-            except httpx.TransportError as e:
-                last_problem = f"{type(e).__name__}: {e}"
-                wait = self.backoff * 2**attempt
-            else:
-                status = response.status_code
-                if status == 200:
-                    return response.content
-                if status < 500 and status != 429:
-                    # Some OAI servers send their <error> with a 4xx status.
-                    try:
-                        parse_oai(response.content, source=source)
-                    except OAIError:
-                        raise
-                    except ArxivError:
-                        pass
-                    raise ArxivError(f"arXiv OAI-PMH answered HTTP {status} for {source}")
-                last_problem = f"HTTP {status}"
-                wait = parse_retry_after(response.headers.get("Retry-After"), cap=self.max_retry_after)
-                if wait is None:
-                    wait = self.backoff * 2**attempt
-            if attempt < self.max_retries:
-                self.sleep(wait)
-        raise ArxivError(
-            f"arXiv OAI-PMH failed {self.max_retries + 1} times for {source} (last: {last_problem}); "
-            "the harvest can be resumed later"
+        response, problem = polite_get(
+            self.client, self.base_url, params, pacer=self.pacer, timeout=self.timeout,
+            max_retries=self.max_retries, backoff=self.backoff, max_retry_after=self.max_retry_after,
+            sleep=self.sleep,
         )
+        if response is None:
+            raise ArxivError(
+                f"arXiv OAI-PMH failed {self.max_retries + 1} times for {source} (last: {problem}); "
+                "the harvest can be resumed later"
+            )
+        if response.status_code != 200:
+            # Some OAI servers send their <error> with a 4xx status.
+            try:
+                parse_oai(response.content, source=source)
+            except OAIError:
+                raise
+            except ArxivError:
+                pass
+            raise ArxivError(f"arXiv OAI-PMH answered HTTP {response.status_code} for {source}")
+        return response.content
 
     # -- the harvest --------------------------------------------------------
 
