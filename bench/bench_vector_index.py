@@ -31,9 +31,9 @@ def main() -> int:
     ap.add_argument("--queries", type=int, default=500)
     ap.add_argument("--no-report", action="store_true")
     args = ap.parse_args()
-    from usearch.index import Index
-
     from dailypapers.search import vectors as V
+
+    Index = V.usearch_index_class()  # onnxruntime first: the other order crashes (see vectors.py)
 
     path = args.vectors
     if path is None:
@@ -66,7 +66,7 @@ def main() -> int:
             index.save(str(f))
             size = f.stat().st_size / 2**20
             view = Index.restore(str(f), view=True)
-            for ef in (32, 64, 128, 256):
+            for ef in (64, 128, 256, 512, 1024):
                 view.expansion_search = ef
                 rec, times = [], []
                 for q, truth in zip(Q, exact):
@@ -75,7 +75,7 @@ def main() -> int:
                     times.append((time.perf_counter() - t) * 1000)
                     rec.append(len(set(m.keys.tolist()) & truth) / 10)
                 ex_rec = None
-                if ef == 128:
+                if ef == 512:
                     ex_rec = float(np.mean([len(set(view.search(q, 10, exact=True).keys.tolist()) & tr) / 10 for q, tr in zip(Q[:200], exact[:200])]))
                 rows.append([dtype, ef, float(np.mean(rec)), float(np.median(times)), float(np.percentile(times, 99)),
                              round(size), round(build, 1), "-" if ex_rec is None else ex_rec])

@@ -159,3 +159,21 @@ def test_wrong_dimension_is_reported(corpus, tmp_path):
     VectorIndex(tmp_path / "vectors", DIM).rebuild(store, "m1")
     with pytest.raises(Exception, match="reindex"):
         VectorIndex(tmp_path / "vectors", 128).search(np.zeros(128, np.float32), 1)
+
+
+def test_usearch_then_onnxruntime_import_order_is_safe():
+    """Importing usearch before onnxruntime crashes the interpreter; VectorIndex avoids it."""
+    import subprocess
+    import sys
+
+    code = (
+        "import numpy as np\n"
+        "from dailypapers.search.vectors import VectorIndex\n"
+        "import tempfile, pathlib\n"
+        "v = VectorIndex(pathlib.Path(tempfile.mkdtemp()), 8)\n"
+        "v.add(['a'], np.ones((1, 8), np.float32))\n"
+        "import onnxruntime\n"
+        "print('ok')\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert out.returncode == 0 and "ok" in out.stdout, out.stderr[-500:]

@@ -410,7 +410,7 @@ class SearchEngine:
                 ranked = [(h.arxiv_id, h.score, ("lexical",)) for h in hits]
             res.mode_used = "lexical"
         if sort != "relevance":
-            ranked = self._resort(ranked, sort)
+            ranked = self._resort(ranked[:SORT_POOL], sort)
             total = len(ranked)
         res.total = min(total, MAX_RESULTS) if res.mode_used != "lexical" else total
         res.results = self._hits(ranked[offset : offset + per_page], parsed, offset)

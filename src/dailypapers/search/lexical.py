@@ -34,13 +34,13 @@ from dailypapers.search.query import ParsedQuery, SearchFilters, normalize_categ
 
 # Title > abstract > authors, as multipliers of each field's BM25 (summed over fields).
 # Tuned by `bench/bench_search_quality.py --tune` (BENCHMARKS.md "Search quality"): on SciFact
-# train a heavier title only hurts (lexical nDCG@10 0.683 / 0.666 / 0.638 / 0.610 at title
-# 0.5 / 1.0 / 1.5 / 2.0; hybrid 0.714 / 0.713 / 0.700 / 0.683), because a word in the title is
-# usually in the abstract too and is already counted twice; exact-title known-item search over
-# 64k real papers is at rank 1 for 100% of a 1,500-title sample from 1.0 up (99.7% at 0.75).
-# 1.25 is the smallest step above 1.0 in the grid: it keeps the title first on ties, as the
-# product asks, for ~0.006 nDCG. Authors cannot be tuned on SciFact (it has none): 0.5 lets a
-# name in the query count without letting common names outrank topical matches.
+# train a heavier title only hurts (lexical nDCG@10 0.683 / 0.666 / 0.649 / 0.638 / 0.610 at
+# title 0.5 / 1.0 / 1.25 / 1.5 / 2.0; hybrid 0.717 / 0.713 / 0.706 / 0.698 / 0.683), because a
+# word in the title is usually in the abstract too and already counts twice; exact-title
+# known-item search over 64k real papers is at rank 1 for 100% of sampled titles from 1.0 up
+# (99.7% at 0.75). 1.25 is the smallest step above 1.0 in the grid: it keeps the title first, as
+# the product asks, for ~0.007 nDCG. Authors cannot be tuned on SciFact (it has none): 0.5 lets
+# a name in the query count without letting common names outrank topical matches.
 FIELD_WEIGHTS = {"title": 1.25, "abstract": 1.0, "authors": 0.5}
 SCHEMA_VERSION = 1
 TEXT_TOKENIZER = "dp_en"  # simple split, lowercase, ASCII folding, English stemmer
@@ -305,8 +305,8 @@ class LexicalIndex:
             return self._term(field, tokens[0])
         return tantivy.Query.phrase_query(self.schema, field, tokens)
 
-    def _text_unit(self, text: str) -> tantivy.Query | None:
-        """One word or phrase, matched in any field, each field's BM25 weighted."""
+    def _unit_parts(self, text: str) -> list[tuple]:
+        """(Should, boosted query) per field for one word or phrase."""
         parts = []
         stemmed = analyze(text)
         names = analyze_name(text)
@@ -314,9 +314,12 @@ class LexicalIndex:
             q = self._tokens_query(field, tokens)
             if q is not None:
                 parts.append((tantivy.Occur.Should, tantivy.Query.boost_query(q, FIELD_WEIGHTS[field])))
-        if not parts:
-            return None
-        return tantivy.Query.boolean_query(parts)
+        return parts
+
+    def _text_unit(self, text: str) -> tantivy.Query | None:
+        """One word or phrase, matched in any field, each field's BM25 weighted."""
+        parts = self._unit_parts(text)
+        return tantivy.Query.boolean_query(parts) if parts else None
 
     def filter_clauses(self, parsed: ParsedQuery | None, filters: SearchFilters | None) -> list[tantivy.Query]:
         """Non-scoring restrictions from the query's fields and the form's filters."""
@@ -371,10 +374,10 @@ class LexicalIndex:
     ) -> tantivy.Query:
         clauses: list[tuple] = []
         if text:
+            # Optional words go in flat, one clause per (word, field): the same BM25 sum as
+            # nesting them per word, at about half the cost on common words (measured at 1M).
             for t in parsed.terms:
-                q = self._text_unit(t)
-                if q is not None:
-                    clauses.append((tantivy.Occur.Should, q))
+                clauses.extend(self._unit_parts(t))
             for p in parsed.phrases:
                 q = self._text_unit(p)
                 if q is not None:
