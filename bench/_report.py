@@ -79,3 +79,24 @@ def append_section(title: str, command: str | None, body: str, *, path: Path = B
     with open(path, "a", encoding="utf-8") as f:
         f.write(section)
     print(section)
+
+
+def start_server(data_dir, port: int, env: dict, *, tries: int = 600):
+    """`dailypapers serve` in its own process group; returns once /healthz answers."""
+    import subprocess
+    import time
+
+    import httpx
+
+    server = subprocess.Popen(
+        [sys.executable, "-m", "dailypapers", "--data-dir", str(data_dir), "serve", "--port", str(port)],
+        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True,
+    )
+    base = f"http://127.0.0.1:{port}"
+    for _ in range(tries):
+        try:
+            if httpx.get(base + "/healthz", timeout=1).status_code == 200:
+                return server, base
+        except httpx.HTTPError:
+            time.sleep(0.1)
+    raise SystemExit("the server did not start: " + server.stderr.read().decode()[-2000:])

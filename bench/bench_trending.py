@@ -32,7 +32,6 @@ import random
 import shutil
 import signal
 import socket
-import subprocess
 import sys
 import tempfile
 import time
@@ -41,7 +40,7 @@ from pathlib import Path
 import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _report import append_section, percentile, table  # noqa: E402
+from _report import append_section, percentile, start_server, table  # noqa: E402
 
 WORDS = ("learning model neural graph language vision transformer agent reasoning data training "
          "benchmark diffusion policy robust efficient sparse attention retrieval alignment scaling").split()
@@ -226,19 +225,7 @@ def main() -> None:
             port = free_port()
             env = {k: v for k, v in os.environ.items() if not k.startswith("DAILYPAPERS_")}
             env.update({"DAILYPAPERS_SECRET_KEY": secret, "DAILYPAPERS_RATE_VOTE": "100000000/60"})
-            server = subprocess.Popen(
-                [sys.executable, "-m", "dailypapers", "--data-dir", str(tmp / "data"), "serve", "--port", str(port)],
-                env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True,
-            )
-            base = f"http://127.0.0.1:{port}"
-            for _ in range(600):
-                try:
-                    if httpx.get(base + "/healthz", timeout=1).status_code == 200:
-                        break
-                except httpx.HTTPError:
-                    time.sleep(0.1)
-            else:
-                raise SystemExit("the server did not start: " + server.stderr.read().decode()[-2000:])
+            server, base = start_server(tmp / "data", port, env, tries=600)
             results, cast = asyncio.run(http_phase(base, tokens, ids, args.iter))
             for path, (lat, errors) in results.items():
                 note = f"8 clients, {errors} errors, votes landing every 50 ms"

@@ -39,7 +39,7 @@ from pathlib import Path
 import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _report import append_section, percentile, table  # noqa: E402
+from _report import append_section, percentile, start_server, table  # noqa: E402
 
 
 def free_port() -> int:
@@ -148,19 +148,7 @@ def main() -> None:
     server = None
     try:
         ids, tokens = prepare(tmp / "data", args.papers, args.voters, env)
-        server = subprocess.Popen(
-            [sys.executable, "-m", "dailypapers", "--data-dir", str(tmp / "data"), "serve", "--port", str(port)],
-            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True,
-        )
-        base = f"http://127.0.0.1:{port}"
-        for _ in range(300):
-            try:
-                if httpx.get(base + "/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.1)
-        else:
-            raise SystemExit("the server did not start: " + server.stderr.read().decode()[-2000:])
+        server, base = start_server(tmp / "data", port, env, tries=300)
         lat, errors, states, wall, base_lat = asyncio.run(load(base, tokens, ids, args.rounds, args.think / 1000))
         # zero lost votes: what the voters believe == what the database holds
         from dailypapers.storage.sqlite import SQLiteStore

@@ -239,7 +239,24 @@ def polite_get(
     return None, last_problem
 
 
-class ArxivClient:
+class ClosesClient:
+    """Closes the httpx client it made (not one it was given); usable in `with`."""
+
+    _own_client: bool
+    client: httpx.Client
+
+    def close(self) -> None:
+        if self._own_client:
+            self.client.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+class ArxivClient(ClosesClient):
     """Looks papers up by id in the arXiv search API."""
 
     def __init__(
@@ -265,16 +282,6 @@ class ArxivClient:
         self._own_client = client is None
         self.client = client or httpx.Client(timeout=timeout, headers={"User-Agent": USER_AGENT})
         self.pacer = Pacer(delay, sleep)
-
-    def close(self) -> None:
-        if self._own_client:
-            self.client.close()
-
-    def __enter__(self) -> ArxivClient:
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.close()
 
     # -- HTTP ---------------------------------------------------------------
 

@@ -48,6 +48,7 @@ from dailypapers.ingest.arxiv_api import (
     MAX_RETRY_AFTER,
     USER_AGENT,
     ArxivError,
+    ClosesClient,
     Pacer,
     collapse,
     is_withdrawn,
@@ -307,7 +308,7 @@ def last_harvest_key(metadata_prefix: str, set_spec: str | None) -> str:
     return f"oai:last_harvest:{metadata_prefix}:{set_spec or ''}"
 
 
-class OAIHarvester:
+class OAIHarvester(ClosesClient):
     def __init__(
         self,
         base_url: str,
@@ -496,16 +497,6 @@ class OAIHarvester:
             if on_page:
                 on_page(page)
         return summary
-
-    def close(self) -> None:
-        if self._own_client:
-            self.client.close()
-
-    def __enter__(self) -> OAIHarvester:
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.close()
 
 
 __all__ = ["OAIHarvester", "OAIPage", "OAIError", "parse_oai", "split_authors", "last_harvest_key"]
