@@ -43,6 +43,11 @@ def users() -> None:
     """Manage member accounts and roles (member, curator, admin)."""
 
 
+def _audit(ctx: Context, action: str, detail: dict) -> None:
+    """Operator actions from the CLI go into the curator log, with no acting member."""
+    ctx.store().log_curator_action(None, action, dt.datetime.now(dt.timezone.utc), detail=json.dumps(detail))
+
+
 @users.command("create")
 @click.argument("email")
 @click.argument("name")
@@ -90,7 +95,7 @@ def promote(ctx: Context, who: str, role: str) -> None:
     accounts = _accounts(ctx)
     user = _find(ctx, who)
     user = accounts.set_role(user, role)
-    ctx.store().log_curator_action(None, "role", dt.datetime.now(dt.timezone.utc), detail=json.dumps({"user": user.name, "role": role}))
+    _audit(ctx, "role", {"user": user.name, "role": role})
     click.echo(f"{_describe(user)}")
 
 
@@ -100,7 +105,7 @@ def promote(ctx: Context, who: str, role: str) -> None:
 def disable(ctx: Context, who: str) -> None:
     """Disable WHO: no login, sessions ended, API tokens revoked. Votes and submissions stay."""
     user = _accounts(ctx).disable(_find(ctx, who), True)
-    ctx.store().log_curator_action(None, "disable", dt.datetime.now(dt.timezone.utc), detail=json.dumps({"user": user.name}))
+    _audit(ctx, "disable", {"user": user.name})
     click.echo(f"{_describe(user)}")
 
 
@@ -110,7 +115,7 @@ def disable(ctx: Context, who: str) -> None:
 def enable(ctx: Context, who: str) -> None:
     """Enable WHO again (they log in anew; old API tokens stay revoked)."""
     user = _accounts(ctx).disable(_find(ctx, who), False)
-    ctx.store().log_curator_action(None, "enable", dt.datetime.now(dt.timezone.utc), detail=json.dumps({"user": user.name}))
+    _audit(ctx, "enable", {"user": user.name})
     click.echo(f"{_describe(user)}")
 
 

@@ -25,6 +25,7 @@ import httpx
 from lxml import etree
 
 from dailypapers.ids import ArxivId, BadArxivId, parse_arxiv_id
+from dailypapers.ingest.sources import parse_iso_time
 from dailypapers.models import Paper
 
 ATOM = "{http://www.w3.org/2005/Atom}"
@@ -107,16 +108,6 @@ class Pacer:
         return {"trace": self.trace}
 
 
-def _parse_iso(text: str | None) -> dt.datetime | None:
-    if not text or not text.strip():
-        return None
-    try:
-        value = dt.datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return value if value.tzinfo else value.replace(tzinfo=dt.timezone.utc)
-
-
 def _xml_parser() -> etree.XMLParser:
     return etree.XMLParser(huge_tree=True, resolve_entities=False, no_network=True, remove_blank_text=False)
 
@@ -161,8 +152,8 @@ def _parse_entry(entry) -> Paper:
         abstract=abstract,
         authors=authors,
         categories=categories,
-        published=_parse_iso(entry.findtext(f"{ATOM}published")),
-        updated=_parse_iso(entry.findtext(f"{ATOM}updated")),
+        published=parse_iso_time(entry.findtext(f"{ATOM}published")),
+        updated=parse_iso_time(entry.findtext(f"{ATOM}updated")),
         comment=comment,
         withdrawn=is_withdrawn(comment, abstract),
     )

@@ -54,6 +54,7 @@ from dailypapers.ingest.arxiv_api import (
     is_withdrawn,
     polite_get,
 )
+from dailypapers.ingest.sources import parse_iso_time
 from dailypapers.models import Paper
 
 OAI = "{http://www.openarchives.org/OAI/2.0/}"
@@ -96,16 +97,6 @@ def _rfc2822(text: str | None) -> dt.datetime | None:
     try:
         value = email.utils.parsedate_to_datetime(text.strip())
     except (TypeError, ValueError):
-        return None
-    return value if value.tzinfo else value.replace(tzinfo=dt.timezone.utc)
-
-
-def _iso(text: str | None) -> dt.datetime | None:
-    if not text or not text.strip():
-        return None
-    try:
-        value = dt.datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
-    except ValueError:
         return None
     return value if value.tzinfo else value.replace(tzinfo=dt.timezone.utc)
 
@@ -234,13 +225,13 @@ def _parse_arxiv(meta) -> Paper:
     if not authors:
         raise ValueError("missing authors")
     fields = _common(meta, ns)
-    created = _iso(meta.findtext(f"{ns}created"))
+    created = parse_iso_time(meta.findtext(f"{ns}created"))
     return Paper(
         arxiv_id=arxiv_id,
         version=None,  # the arXiv format does not say
         authors=authors,
         published=created,
-        updated=_iso(meta.findtext(f"{ns}updated")) or created,
+        updated=parse_iso_time(meta.findtext(f"{ns}updated")) or created,
         **fields,
     )
 
@@ -265,7 +256,7 @@ def parse_oai(xml: bytes, *, source: str = "") -> OAIPage:
         raise ArxivError(f"{where}: malformed XML: {e}") from None
     if root.tag != f"{OAI}OAI-PMH":
         raise ArxivError(f"{where}: not an OAI-PMH response (root element {root.tag!r})")
-    response_date = _iso(root.findtext(f"{OAI}responseDate"))
+    response_date = parse_iso_time(root.findtext(f"{OAI}responseDate"))
     error = root.find(f"{OAI}error")
     if error is not None:
         raise OAIError(error.get("code") or "unknown", collapse(error.text), source, response_date)

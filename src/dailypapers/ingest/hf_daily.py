@@ -17,21 +17,16 @@ from typing import Any, Iterator
 
 from dailypapers.ids import BadArxivId, parse_arxiv_id
 from dailypapers.ingest.pipeline import Item, Rejection
-from dailypapers.ingest.sources import decode_utf8, expand_paths, read_bytes
+from dailypapers.ingest.sources import (
+    decode_utf8,
+    expand_paths,
+    parse_iso_time,
+    read_bytes,
+)
 from dailypapers.models import Listing, Organization, Paper
 
 _DAY_IN_NAME = re.compile(r"(\d{4}-\d{2}-\d{2})")
 PATTERNS = ("*.json", "*.json.gz")
-
-
-def parse_time(value: Any) -> dt.datetime | None:
-    if not value or not isinstance(value, str):
-        return None
-    try:
-        parsed = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.timezone.utc)
 
 
 def _text(value: Any) -> str:
@@ -88,7 +83,7 @@ def parse_item(item: Any, day: dt.date | None, rank: int) -> Item:
         title=title,
         abstract=abstract,
         authors=authors,
-        published=parse_time(paper.get("publishedAt")),
+        published=parse_iso_time(paper.get("publishedAt")),
         github_repo=paper.get("githubRepo") or None,
         github_stars=_int(paper.get("githubStars")),
         project_page=paper.get("projectPage") or None,
@@ -96,7 +91,7 @@ def parse_item(item: Any, day: dt.date | None, rank: int) -> Item:
         ai_summary=_text(paper.get("ai_summary")) or None,
         ai_keywords=[_text(k) for k in keywords if _text(k)] if isinstance(keywords, list) else [],
     )
-    submitted_at = parse_time(paper.get("submittedOnDailyAt")) or parse_time(item.get("publishedAt"))
+    submitted_at = parse_iso_time(paper.get("submittedOnDailyAt")) or parse_iso_time(item.get("publishedAt"))
     list_day = day or (submitted_at.date() if submitted_at else None)
     if list_day is None:
         raise ValueError(f"paper {arxiv.id}: no list day (file has no date and item no submission time)")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import gzip
 import io
 from pathlib import Path
@@ -18,6 +19,17 @@ def open_binary(path: Path) -> BinaryIO:
         return gzip.GzipFile(fileobj=raw, mode="rb")  # type: ignore[return-value]
     raw.seek(0)
     return raw
+
+
+def parse_iso_time(value: object) -> dt.datetime | None:
+    """An ISO 8601 time or date from any source ('Z' allowed); naive values are UTC, junk is None."""
+    if not isinstance(value, str) or not value.strip():
+        return None
+    try:
+        parsed = dt.datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.timezone.utc)
 
 
 def read_bytes(path: Path) -> bytes:
