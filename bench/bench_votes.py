@@ -8,7 +8,9 @@ What it does:
 3. VOTERS concurrent voters (one httpx.AsyncClient connection each, loopback) each send ROUNDS
    upvote toggles `POST /api/papers/{id}/upvote` (Authorization: Bearer) on random papers; the
    round trip is POST -> JSON with the new count. Each voter keeps a think time of THINK ms
-   between clicks, so the traffic is bounded (about VOTERS / THINK clicks per second offered);
+   between clicks, so the traffic is bounded (about VOTERS / THINK clicks per second offered), and
+   each voter's first click comes at a random moment within the first THINK ms (real voters do not
+   all click at the same instant; starting them together measures one artificial 32-request burst);
 4. checks zero lost votes: every reply's `voted` flips as the voter expects, and at the end each
    paper's stored count (papers.votes) equals COUNT(*) of its vote rows equals the number of voters
    whose last toggle left a vote;
@@ -80,6 +82,9 @@ def prepare(data_dir: Path, papers: int, voters: int, env: dict) -> tuple[list[s
 async def voter(client: httpx.AsyncClient, token: str, ids: list[str], rounds: int, think: float,
                 state: dict[str, bool], lat: list[float], errors: list[str], rng: random.Random) -> None:
     headers = {"Authorization": f"Bearer {token}"}
+    # Voters arrive at random moments, as real ones do; starting all of them at the same instant
+    # would measure a burst of 32 simultaneous requests that this load never otherwise produces.
+    await asyncio.sleep(rng.uniform(0, think))
     for _ in range(rounds):
         arxiv_id = rng.choice(ids)
         t = time.perf_counter()
@@ -97,11 +102,12 @@ async def voter(client: httpx.AsyncClient, token: str, ids: list[str], rounds: i
             await asyncio.sleep(rng.uniform(0.5, 1.5) * think)
 
 
-async def floor(client: httpx.AsyncClient, voters: int, rounds: int, think: float) -> list[float]:
-    """GET /healthz with the same concurrency and pacing: what this machine gives a trivial request."""
+async def floor(clients: list[httpx.AsyncClient], rounds: int, think: float) -> list[float]:
+    """GET /healthz with the same voters' connections and pacing: what this machine gives a trivial request."""
     lat: list[float] = []
 
-    async def one(rng):
+    async def one(client, rng):
+        await asyncio.sleep(rng.uniform(0, think))
         for _ in range(rounds):
             t = time.perf_counter()
             await client.get("/healthz")
@@ -109,25 +115,27 @@ async def floor(client: httpx.AsyncClient, voters: int, rounds: int, think: floa
             if think:
                 await asyncio.sleep(rng.uniform(0.5, 1.5) * think)
 
-    await asyncio.gather(*(one(random.Random(i)) for i in range(voters)))
+    await asyncio.gather(*(one(c, random.Random(i)) for i, c in enumerate(clients)))
     return lat
 
 
 async def load(base: str, tokens: list[str], ids: list[str], rounds: int, think: float):
-    limits = httpx.Limits(max_connections=len(tokens) + 4, max_keepalive_connections=len(tokens) + 4)
     lat: list[float] = []
     errors: list[str] = []
     states = [dict() for _ in tokens]
-    async with httpx.AsyncClient(base_url=base, limits=limits, timeout=30) as client:
-        # warm-up: one request per voter (connections, token look-ups)
-        await asyncio.gather(*(client.get("/healthz") for _ in tokens))
+    clients = [httpx.AsyncClient(base_url=base, timeout=30) for _ in tokens]
+    try:
+        # warm-up: each voter opens its connection and its token is looked up once
+        await asyncio.gather(*(c.get("/healthz") for c in clients))
         t0 = time.perf_counter()
         await asyncio.gather(*(
-            voter(client, tok, ids, rounds, think, states[i], lat, errors, random.Random(i))
+            voter(clients[i], tok, ids, rounds, think, states[i], lat, errors, random.Random(i))
             for i, tok in enumerate(tokens)
         ))
         wall = time.perf_counter() - t0
-        base_lat = await floor(client, len(tokens), max(10, rounds // 4), think)
+        base_lat = await floor(clients, max(10, rounds // 4), think)
+    finally:
+        await asyncio.gather(*(c.aclose() for c in clients))
     return lat, errors, states, wall, base_lat
 
 

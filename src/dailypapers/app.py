@@ -23,12 +23,12 @@ class Services:
     arxiv: Any = None
 
 
-def load_embedder(settings: Settings):
+def load_embedder(settings: Settings, *, threads: int | None = None):
     try:
         from dailypapers.search.embedder import load_embedder as load
     except ImportError:  # onnxruntime missing: lexical search only
         return None
-    return load(settings.model_dir)
+    return load(settings.model_dir, threads=threads)
 
 
 def build_services(
@@ -44,7 +44,9 @@ def build_services(
     if check_schema:
         store.check_schema()
     if embedder is None:
-        embedder = load_embedder(settings)
+        # Services embed queries: a few tokens each, where a second thread only adds hand-off and
+        # spin-waiting that steals the core from the next request. Bulk `embed` uses every core.
+        embedder = load_embedder(settings, threads=1)
     if mailer is None:
         from dailypapers.mail import mailer_from_settings
 

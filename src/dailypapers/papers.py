@@ -167,6 +167,7 @@ class PaperService:
         self.clock: Clock = clock or utcnow
         self._version: tuple | None = None
         self._version_at = 0.0
+        self._version_writes = -1
         self._version_lock = threading.Lock()
 
     # -- time ----------------------------------------------------------------
@@ -178,13 +179,16 @@ class PaperService:
         return days_mod.list_day(self.now(), self.settings.day_rollover, self.settings.timezone)
 
     def version(self) -> tuple:
-        """A cheap token that changes when list contents change (re-read at most once a second)."""
+        """A cheap token that changes when list contents change: at once after a write by this
+        process (a member sees their own vote), within VERSION_TTL after another process's."""
         t = time.monotonic()
-        if self._version is None or t - self._version_at > VERSION_TTL:
+        writes = self.store.content_writes
+        if self._version is None or writes != self._version_writes or t - self._version_at > VERSION_TTL:
             with self._version_lock:
-                if self._version is None or t - self._version_at > VERSION_TTL:
+                if self._version is None or writes != self._version_writes or t - self._version_at > VERSION_TTL:
                     self._version = self.store.web_version()
                     self._version_at = t
+                    self._version_writes = writes
         return self._version
 
     # -- sorting -------------------------------------------------------------

@@ -13,9 +13,10 @@ Two backends, same semantics:
 * ``MemoryBackend`` (default): in-process, a lock and a deque per key. Right for the default
   deployment, one server process on SQLite. With several processes each one counts on its own,
   so the effective limit is N x processes.
-* ``StoreBackend``: the events go to the ``rate_events`` table, so every process that shares the
-  database shares the limits. One small write transaction per check. ``limiter_for(settings,
-  store)`` picks it when ``settings.workers > 1``.
+* ``StoreBackend``: the store keeps the events (SQLite: in a small unsynced file beside the
+  database, ``<db>.ratelimits``, so a check never waits behind an ingest batch), and every process
+  that shares the database shares the limits. One small write transaction per check.
+  ``limiter_for(settings, store)`` picks it when ``settings.workers > 1``.
 """
 
 from __future__ import annotations

@@ -10,6 +10,9 @@ paper's trending key is recomputed in that transaction too.
 from __future__ import annotations
 
 import datetime as dt
+import threading as _threading
+import time as _time
+import weakref as _weakref
 from dataclasses import dataclass
 from typing import Callable
 
@@ -69,10 +72,6 @@ __all__ = ["VoteService", "VoteResult", "breakdown"]
 # A vote recomputes its paper's key at once; imports that change the Hugging Face base count do
 # not, so recent papers are recomputed every REFRESH_SECONDS, in a background thread, started by
 # the first trending read after that (`dailypapers trending refresh` does the same on demand).
-import threading as _threading
-import time as _time
-import weakref as _weakref
-
 REFRESH_SECONDS = 600.0
 _last_refresh: "_weakref.WeakKeyDictionary" = _weakref.WeakKeyDictionary()
 _refresh_lock = _threading.Lock()

@@ -77,6 +77,21 @@ def test_changed_papers_bump_seq_for_the_search_index(store):
     assert store.max_seq() == changed[-1][0]  # unchanged papers do not move
 
 
+def test_a_new_hf_upvote_count_bumps_seq_so_the_index_filter_follows(store):
+    day = dt.date(2026, 8, 20)
+    store.ingest_batch([make(1), make(2)], [Listing(arxiv_id="2608.00001", day=day, upvotes=3, source="hf"),
+                                            Listing(arxiv_id="2608.00002", day=day, upvotes=5, source="hf")])
+    first = store.max_seq()
+    # a later snapshot of the same day: paper 1 gained upvotes, paper 2 did not
+    store.ingest_batch([], [Listing(arxiv_id="2608.00001", day=day, upvotes=40, source="hf"),
+                            Listing(arxiv_id="2608.00002", day=day, upvotes=5, source="hf")])
+    changed = store.papers_changed_since(first)
+    assert [(p.arxiv_id, p.hf_upvotes) for _, p in changed] == [("2608.00001", 40)]
+    # a listing change that leaves the best count where it was moves nothing
+    store.ingest_batch([], [Listing(arxiv_id="2608.00001", day=dt.date(2026, 8, 21), upvotes=7, source="hf")])
+    assert store.max_seq() == changed[-1][0]
+
+
 def test_new_text_drops_the_stale_embedding(store):
     store.ingest_batch([make(1)])
     store.put_embeddings("m", [("2608.00001", "h", b"\0" * 8)])

@@ -96,6 +96,9 @@ class Store(Protocol):
     ) -> list[tuple[Listing, StoredPaper]]: ...
     def web_version(self) -> tuple: ...
 
+    # commits by this process that may change what pages show (bookkeeping excluded)
+    content_writes: int
+
     # -- digests (issue 6) --
     # Records are dailypapers.digests.Subscription / DigestSend / DigestEntry.
     def get_subscription(self, sub_id: int): ...

@@ -103,6 +103,9 @@ class SQLiteStore:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._busy_timeout_ms = busy_timeout_ms
         self._write_lock = threading.Lock()
+        # Commits by this process that may change what pages show: PaperService.version() sees
+        # them at once, and other processes' commits within its re-read interval.
+        self.content_writes = 0
         self._local = threading.local()
         self._all_readers: list[sqlite3.Connection] = []
         self._readers_lock = threading.Lock()
@@ -129,8 +132,10 @@ class SQLiteStore:
         return conn
 
     @contextlib.contextmanager
-    def write(self) -> Iterator[sqlite3.Connection]:
-        """One writer at a time, in an IMMEDIATE transaction: all or nothing."""
+    def write(self, *, content: bool = True) -> Iterator[sqlite3.Connection]:
+        """One writer at a time, in an IMMEDIATE transaction: all or nothing.
+
+        ``content=False`` marks bookkeeping (sessions, rate limits) that no page shows."""
         with self._write_lock:
             conn = self._writer
             conn.execute("BEGIN IMMEDIATE")
@@ -141,6 +146,8 @@ class SQLiteStore:
                 raise
             else:
                 conn.execute("COMMIT")
+                if content:
+                    self.content_writes += 1
 
     def read(self, sql: str, params: Sequence = ()) -> list[tuple]:
         return self._reader().execute(sql, params).fetchall()
@@ -163,6 +170,9 @@ class SQLiteStore:
             self._all_readers.clear()
         self._local = threading.local()
         self._writer.close()
+        if getattr(self, "_rates", None) is not None:
+            self._rates.close()
+            self._rates = None
 
     # -- schema ------------------------------------------------------------
     def _ensure_migrations_table(self) -> None:
@@ -299,14 +309,21 @@ class SQLiteStore:
                 outcomes.append(Outcome.UNCHANGED)
                 continue
             changed_papers.add(item.arxiv_id)
-        # The imported base count is the paper's best-known HF count across its listings.
+        # The imported base count is the paper's best-known HF count across its listings. A paper
+        # whose count changes gets a new seq, so the next index sync carries it to the search
+        # filters (min upvotes), as a member's vote does.
         for chunk in _chunks(sorted(changed_papers)):
             marks = ",".join("?" * len(chunk))
-            conn.execute(
-                f"UPDATE papers SET hf_upvotes = (SELECT COALESCE(MAX(upvotes), 0) FROM listings l "
-                f"WHERE l.arxiv_id = papers.arxiv_id) WHERE arxiv_id IN ({marks})",
+            rows = conn.execute(
+                f"SELECT p.arxiv_id, p.hf_upvotes, (SELECT COALESCE(MAX(upvotes), 0) FROM listings l "
+                f"WHERE l.arxiv_id = p.arxiv_id) FROM papers p WHERE p.arxiv_id IN ({marks}) ORDER BY p.arxiv_id",
                 chunk,
-            )
+            ).fetchall()
+            moved = [(new, arxiv_id) for arxiv_id, old, new in rows if old != new]
+            if moved:
+                seq = conn.execute("SELECT COALESCE(MAX(seq), 0) FROM papers").fetchone()[0]
+                conn.executemany("UPDATE papers SET hf_upvotes = ?, seq = ? WHERE arxiv_id = ?",
+                                 [(n, seq + k, a) for k, (n, a) in enumerate(moved, start=1)])
         return outcomes
 
     def get_paper(self, arxiv_id: str) -> StoredPaper | None:
@@ -937,7 +954,7 @@ class SQLiteStore:
 
     # sessions
     def create_session(self, token_hash, user_id, at, expires_at):
-        with self.write() as conn:
+        with self.write(content=False) as conn:
             conn.execute(
                 "INSERT INTO sessions (token_hash, user_id, created_at, last_seen_at, expires_at) VALUES (?, ?, ?, ?, ?)",
                 (token_hash, user_id, format_ts(at), format_ts(at), format_ts(expires_at)),
@@ -959,15 +976,15 @@ class SQLiteStore:
                              expires_at=parse_ts(r[2]))
 
     def touch_session(self, token_hash, at):
-        with self.write() as conn:
+        with self.write(content=False) as conn:
             conn.execute("UPDATE sessions SET last_seen_at = ? WHERE token_hash = ?", (format_ts(at), token_hash))
 
     def delete_session(self, token_hash):
-        with self.write() as conn:
+        with self.write(content=False) as conn:
             conn.execute("DELETE FROM sessions WHERE token_hash = ?", (token_hash,))
 
     def purge_sessions(self, idle_before, now):
-        with self.write() as conn:
+        with self.write(content=False) as conn:
             cur = conn.execute("DELETE FROM sessions WHERE last_seen_at < ? OR expires_at <= ?",
                                (format_ts(idle_before), format_ts(now)))
             return cur.rowcount
@@ -1319,18 +1336,51 @@ class SQLiteStore:
         return [self._row_lp(r) for r in rows]
 
     # rate limits
+    # The events live in a file of their own beside the database (<db>.ratelimits), not in it: a
+    # rate check is a write on every search, and in the main file it would wait behind ingest
+    # batches and vote commits for SQLite's one write lock. Losing them in a crash costs nothing,
+    # so that file does not sync.
+    def _rate_conn(self) -> sqlite3.Connection:
+        conn = getattr(self, "_rates", None)
+        if conn is None:
+            with self._readers_lock:
+                conn = getattr(self, "_rates", None)
+                if conn is None:
+                    conn = sqlite3.connect(self.path.with_name(self.path.name + ".ratelimits"),
+                                           check_same_thread=False, isolation_level=None)
+                    conn.execute(f"PRAGMA busy_timeout = {self._busy_timeout_ms}")
+                    conn.execute("PRAGMA journal_mode = WAL")
+                    conn.execute("PRAGMA synchronous = OFF")
+                    conn.execute("CREATE TABLE IF NOT EXISTS rate_events (key TEXT NOT NULL, at REAL NOT NULL)")
+                    conn.execute("CREATE INDEX IF NOT EXISTS rate_events_key ON rate_events(key, at)")
+                    self._rates_lock = threading.Lock()
+                    self._rates = conn
+        return conn
+
     def rate_hit(self, keys, limit, window, now):
-        with self.write() as conn:
-            wait = 0.0
-            for key in keys:
-                conn.execute("DELETE FROM rate_events WHERE key = ? AND at <= ?", (key, now - window))
-                rows = conn.execute("SELECT at FROM rate_events WHERE key = ? ORDER BY at", (key,)).fetchall()
-                if len(rows) >= limit:
-                    wait = max(wait, rows[len(rows) - limit][0] + window - now) if limit > 0 else window
-            if wait > 0:
-                return wait
-            conn.executemany("INSERT INTO rate_events (key, at) VALUES (?, ?)", [(k, now) for k in keys])
-        return None
+        conn = self._rate_conn()
+        with self._rates_lock:
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                wait = 0.0
+                for key in keys:
+                    conn.execute("DELETE FROM rate_events WHERE key = ? AND at <= ?", (key, now - window))
+                    n = conn.execute("SELECT COUNT(*) FROM rate_events WHERE key = ?", (key,)).fetchone()[0]
+                    if n >= limit:
+                        if limit <= 0:
+                            wait = max(wait, window)
+                            continue
+                        # the (n - limit + 1)th oldest event must leave the window before one more fits
+                        oldest = conn.execute("SELECT at FROM rate_events WHERE key = ? ORDER BY at LIMIT 1 OFFSET ?",
+                                              (key, n - limit)).fetchone()[0]
+                        wait = max(wait, oldest + window - now)
+                if wait <= 0:
+                    conn.executemany("INSERT INTO rate_events (key, at) VALUES (?, ?)", [(k, now) for k in keys])
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            conn.execute("COMMIT")
+        return wait if wait > 0 else None
 
 
 __all__ = ["SQLiteStore", "StorageError"]

@@ -29,32 +29,38 @@
     });
   }
 
-  // community (issue 5): upvote without a reload. The form still works without this.
-  function setupUpvote(form) {
-    form.addEventListener("submit", function (event) {
-      if (!window.fetch) return;
+  // community (issue 5): upvote without a reload. Each button submits the page's shared
+  // #upvote-form to its own formaction; without this script that plain POST still works.
+  function setupUpvote(button) {
+    var form = button.form;
+    var box = button.closest(".upvote");
+    var count = button.querySelector(".upvote-count");
+    button.addEventListener("click", function (event) {
+      if (!window.fetch || !form || !count) return;
       var token = form.querySelector("input[name=csrf_token]");
-      var count = form.querySelector(".upvote-count");
-      if (!token || !count) return;
+      if (!token) return;
       event.preventDefault();
-      fetch(form.action, {
+      var fallback = function () { form.action = button.formAction; form.submit(); };
+      fetch(button.formAction, {
         method: "POST",
         credentials: "same-origin",
         headers: { "X-CSRF-Token": token.value, "Accept": "application/json", "X-Requested-With": "fetch" }
       }).then(function (response) {
-        if (!response.ok) { form.submit(); return null; }  // not logged in, rate limited...: the page explains
+        if (!response.ok) { fallback(); return null; }  // not logged in, rate limited...: the page explains
         return response.json();
       }).then(function (data) {
         if (!data) return;
         count.textContent = data.upvotes;
-        form.classList.toggle("voted", data.voted);
-        form.title = data.upvotes + " = " + data.hfUpvotes + " from HF + " + data.votes + " here";
-      }, function () { form.submit(); });
+        if (box) {
+          box.classList.toggle("voted", data.voted);
+          box.title = data.upvotes + " = " + data.hfUpvotes + " from HF + " + data.votes + " here";
+        }
+      }, fallback);
     });
   }
 
   function ready() {
-    document.querySelectorAll("form.upvote-form").forEach(setupUpvote);
+    document.querySelectorAll("button.upvote-button[formaction]").forEach(setupUpvote);
     document.querySelectorAll("[data-copy-target]").forEach(setupCopy);
     document.querySelectorAll("details.abstract").forEach(setupDetails);
   }
