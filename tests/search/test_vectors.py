@@ -108,6 +108,62 @@ def test_sync_is_incremental(corpus, tmp_path):
     assert index.search(replacement, 1)[0][0] == ids[0]
 
 
+class CountingStore:
+    """The real store, counting the embedding rows a sync reads."""
+
+    def __init__(self, store):
+        self.store, self.rows_read = store, 0
+
+    def __getattr__(self, name):
+        return getattr(self.store, name)
+
+    def iter_embeddings(self, *args, **kwargs):
+        for batch in self.store.iter_embeddings(*args, **kwargs):
+            self.rows_read += len(batch)
+            yield batch
+
+
+def test_sync_reads_only_the_embeddings_written_since_the_last_one(corpus, tmp_path):
+    store, ids, vecs = corpus
+    index = VectorIndex(tmp_path / "vectors", DIM)
+    index.sync(store, "m1")
+    counting = CountingStore(store)
+    new_ids = [f"2504.{i:05d}" for i in range(20)]
+    store.ingest_batch([Paper(i, f"N {i}", "A", ["X"]) for i in new_ids])
+    put(store, new_ids, unit_vectors(20, DIM, seed=3))
+    assert index.sync(counting, "m1") == 20
+    assert counting.rows_read == 20  # not the 3,020 stored
+    assert index.sync(counting, "m1") == 0 and counting.rows_read == 20
+
+
+def test_a_vote_moves_no_vector_and_rewrites_no_index_file(corpus, tmp_path):
+    store, ids, vecs = corpus
+    index = VectorIndex(tmp_path / "vectors", DIM)
+    index.sync(store, "m1")
+    before = index.index_file.stat().st_mtime_ns
+    with store.write() as conn:  # what a vote does to the paper: a new seq, same text
+        conn.execute("UPDATE papers SET votes = votes + 1, seq = (SELECT MAX(seq) + 1 FROM papers) WHERE arxiv_id = ?",
+                     (ids[5],))
+    assert index.sync(store, "m1") == 0
+    assert index.index_file.stat().st_mtime_ns == before
+    assert index.meta["last_seq"] == store.max_seq()
+    assert index.search(vecs[5], 1)[0][0] == ids[5]
+
+
+def test_an_index_from_before_embedding_seqs_is_caught_up_by_one_full_scan(corpus, tmp_path):
+    store, ids, vecs = corpus
+    index = VectorIndex(tmp_path / "vectors", DIM)
+    index.sync(store, "m1")
+    old_meta = {k: v for k, v in index.meta.items() if k != "last_embedding_seq"}
+    index._save_meta(old_meta)
+    extra = [f"2504.{i:05d}" for i in range(5)]
+    store.ingest_batch([Paper(i, f"N {i}", "A", ["X"]) for i in extra])
+    put(store, extra, unit_vectors(5, DIM, seed=4))
+    assert index.sync(store, "m1") == 5
+    assert index.meta["last_embedding_seq"] == store.max_embedding_seq()
+    assert len(index) == len(ids) + 5
+
+
 def test_sync_replaces_vector_of_changed_paper(store, tmp_path):
     store.ingest_batch([Paper("2505.00001", "T", "A", ["X"]), Paper("2505.00002", "U", "B", ["X"])])
     v = unit_vectors(3, DIM, seed=5)

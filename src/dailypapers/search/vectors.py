@@ -267,10 +267,7 @@ class VectorIndex:
         tmp = self.path / f".index.{pid}.tmp"
         index.save(str(tmp))
         os.replace(tmp, self.index_file)
-        meta = dict(meta, dim=self.dim, dtype=self.dtype, count=len(index))
-        tmp = self.path / f".meta.{pid}.tmp"
-        tmp.write_text(json.dumps(meta))
-        os.replace(tmp, self.path / "meta.json")
+        self._save_meta(dict(meta, dim=self.dim, dtype=self.dtype, count=len(index)))
 
     @staticmethod
     def _add(index, mapping: dict[int, str], ids: list[str], vecs: np.ndarray) -> int:
@@ -312,7 +309,7 @@ class VectorIndex:
     def rebuild(self, store, model_id: str, progress: Progress | None = None) -> int:
         """Build a fresh index from every embedding of ``model_id`` in the store."""
         index, mapping = self._new_index(), {}
-        seq = store.max_seq()
+        seq, emb_seq = store.max_seq(), store.max_embedding_seq()
         done = 0
         for batch in store.iter_embeddings(model_id):
             ids = [r[0] for r in batch]
@@ -320,51 +317,84 @@ class VectorIndex:
             done += self._add(index, mapping, ids, vecs)
             if progress:
                 progress(done, 0)
-        self._save(index, mapping, {"model_id": model_id, "last_seq": seq})
+        self._save(index, mapping, {"model_id": model_id, "last_seq": seq, "last_embedding_seq": emb_seq})
         return done
 
     def sync(self, store, model_id: str, progress: Progress | None = None) -> int:
         """Bring the index in step with the store's embeddings; returns vectors added or removed.
 
-        Scans the embeddings of ``model_id`` (ids and blobs) once: adds what is missing,
-        replaces the vectors of papers changed (by seq) since the last sync, and drops keys
-        whose embedding is gone (a paper's text changed and it awaits re-embedding).
+        Reads only what changed since the last sync: embeddings written since (by their seq) are
+        added or replaced, and papers changed since (by their seq) whose embedding is gone (the
+        text changed; it awaits re-embedding) are dropped. The index files are rewritten only
+        when a vector moved. An index from before embedding seqs is brought up to date by one
+        full scan.
         """
-        from dailypapers.search.lexical import iter_changed
-
         meta = self.meta
         if not self.exists() or meta.get("model_id") != model_id or meta.get("dim") != self.dim:
             return self.rebuild(store, model_id, progress)
-        index, mapping = self._load_writable()
-        target_seq = store.max_seq()
-        changed: set[str] = set()
+        if meta.get("last_embedding_seq") is None:
+            return self._full_sync(store, model_id, progress)
+        from dailypapers.search.lexical import iter_changed
+
+        target_seq, target_emb = store.max_seq(), store.max_embedding_seq()
+        loaded = None
+        done = 0
+        for batch in store.iter_embeddings(model_id, after_seq=int(meta["last_embedding_seq"])):
+            loaded = loaded or self._load_writable()
+            done += self._add(*loaded, [r[0] for r in batch], np.stack([decode_vector(r[1], self.dim) for r in batch]))
+            if progress:
+                progress(done, 0)
+        changed: list[str] = []
         for _, papers in iter_changed(store, int(meta.get("last_seq", 0))):
-            changed.update(p.arxiv_id for p in papers)
+            changed.extend(p.arxiv_id for p in papers)
+        if changed:
+            have = store.embeddings_for(changed)
+            gone = [i for i in changed if i not in have or have[i][0] != model_id]
+            if gone:
+                loaded = loaded or self._load_writable()
+                done += self._drop(*loaded, paper_keys(gone))
+        new_meta = {"model_id": model_id, "last_seq": target_seq, "last_embedding_seq": target_emb}
+        if loaded is not None and done:
+            self._save(*loaded, new_meta)
+        elif any(meta.get(k) != v for k, v in new_meta.items()):
+            self._save_meta(dict(meta, **new_meta))
+        return done
+
+    def _full_sync(self, store, model_id: str, progress: Progress | None) -> int:
+        """One scan of every embedding: add what is missing, drop what has no embedding."""
+        index, mapping = self._load_writable()
+        target_seq, target_emb = store.max_seq(), store.max_embedding_seq()
         seen: set[int] = set()
         done = scanned = 0
         for batch in store.iter_embeddings(model_id):
-            ids, vecs = [], []
             keys = paper_keys([r[0] for r in batch])
+            seen.update(keys.tolist())
             present = index.contains(keys) if len(index) else np.zeros(len(batch), dtype=bool)
-            for (arxiv_id, blob), key, there in zip(batch, keys.tolist(), present):
-                seen.add(key)
-                if not there or arxiv_id in changed:
-                    ids.append(arxiv_id)
-                    vecs.append(decode_vector(blob, self.dim))
-            if ids:
-                done += self._add(index, mapping, ids, np.stack(vecs))
+            todo = [r for r, there in zip(batch, present) if not there]
+            if todo:
+                done += self._add(index, mapping, [r[0] for r in todo],
+                                  np.stack([decode_vector(r[1], self.dim) for r in todo]))
             scanned += len(batch)
             if progress:
                 progress(scanned, 0)
-        gone = [k for k in mapping if k not in seen]
-        if gone:
-            index.remove(np.asarray(gone, dtype=np.uint64))
-            for k in gone:
-                mapping.pop(k, None)
-            done += len(gone)
-        if done or meta.get("last_seq") != target_seq:
-            self._save(index, mapping, {"model_id": model_id, "last_seq": target_seq})
+        done += self._drop(index, mapping, np.asarray([k for k in mapping if k not in seen], dtype=np.uint64))
+        self._save(index, mapping, {"model_id": model_id, "last_seq": target_seq, "last_embedding_seq": target_emb})
         return done
+
+    @staticmethod
+    def _drop(index, mapping: dict[int, str], keys: np.ndarray) -> int:
+        keys = np.asarray([k for k in keys.tolist() if k in mapping], dtype=np.uint64)
+        if not len(keys):
+            return 0
+        index.remove(keys)
+        for k in keys.tolist():
+            mapping.pop(k, None)
+        return len(keys)
+
+    def _save_meta(self, meta: dict) -> None:
+        tmp = self.path / f".meta.{os.getpid()}.tmp"
+        tmp.write_text(json.dumps(meta))
+        os.replace(tmp, self.path / "meta.json")
 
 
 __all__ = ["VectorIndex", "VectorIndexError", "usearch_index_class", "paper_key", "paper_keys", "decode_vector", "DTYPE"]

@@ -403,28 +403,48 @@ class SQLiteStore:
         )[0][0]
 
     def put_embeddings(self, model_id: str, rows: Iterable[tuple[str, str, bytes]]) -> int:
-        data = [(arxiv_id, model_id, text_hash, vector) for arxiv_id, text_hash, vector in rows]
+        """Store (or replace) embeddings; each row gets the next embedding seq, which is how the
+        vector index finds what to add without scanning every vector."""
         with self.write() as conn:
+            seq = conn.execute("SELECT COALESCE(MAX(seq), 0) FROM embeddings").fetchone()[0]
+            data = [(arxiv_id, model_id, text_hash, vector, seq + k)
+                    for k, (arxiv_id, text_hash, vector) in enumerate(rows, start=1)]
             conn.executemany(
-                "INSERT INTO embeddings (arxiv_id, model_id, text_hash, vector) VALUES (?, ?, ?, ?) "
+                "INSERT INTO embeddings (arxiv_id, model_id, text_hash, vector, seq) VALUES (?, ?, ?, ?, ?) "
                 "ON CONFLICT(arxiv_id) DO UPDATE SET model_id = excluded.model_id, "
-                "text_hash = excluded.text_hash, vector = excluded.vector",
+                "text_hash = excluded.text_hash, vector = excluded.vector, seq = excluded.seq",
                 data,
             )
         return len(data)
 
-    def iter_embeddings(self, model_id: str, batch_size: int = 5000) -> Iterator[list[tuple[str, bytes]]]:
-        last = ""
+    def max_embedding_seq(self) -> int:
+        return self.read("SELECT COALESCE(MAX(seq), 0) FROM embeddings")[0][0]
+
+    def iter_embeddings(self, model_id: str, batch_size: int = 5000, *,
+                        after_seq: int | None = None) -> Iterator[list[tuple[str, bytes]]]:
+        """[(arxiv_id, vector blob)] batches: all of them by id, or (after_seq) those written since."""
+        if after_seq is not None:
+            last = after_seq
+            while True:
+                rows = self.read(
+                    "SELECT arxiv_id, vector, seq FROM embeddings WHERE model_id = ? AND seq > ? ORDER BY seq LIMIT ?",
+                    (model_id, last, batch_size),
+                )
+                if not rows:
+                    return
+                yield [(r[0], r[1]) for r in rows]
+                last = rows[-1][2]
+        last_id = ""
         while True:
             rows = self.read(
                 "SELECT arxiv_id, vector FROM embeddings WHERE model_id = ? AND arxiv_id > ? "
                 "ORDER BY arxiv_id LIMIT ?",
-                (model_id, last, batch_size),
+                (model_id, last_id, batch_size),
             )
             if not rows:
                 return
             yield [(r[0], r[1]) for r in rows]
-            last = rows[-1][0]
+            last_id = rows[-1][0]
 
     # -- state -------------------------------------------------------------
     def get_state(self, key: str) -> str | None:
