@@ -23,7 +23,7 @@ Clock = Callable[[], dt.datetime]
 SORTS = ("upvotes", "newest", "trending")
 TRENDING_WINDOW_DAYS = 7  # /papers/trending ranks papers listed in the last week of lists
 TRENDING_LIMIT = 50
-VERSION_TTL = 1.0  # seconds a store version is trusted before asking the database again
+VERSION_TTL = 0.25  # seconds a store version (one indexed row) is trusted before asking again
 
 
 def utcnow() -> dt.datetime:

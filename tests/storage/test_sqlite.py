@@ -142,3 +142,19 @@ def test_readers_in_threads_see_committed_writes(store):
 def test_iterates_all_papers_in_batches(store):
     store.ingest_batch([make(i) for i in range(1, 26)])
     assert len(list(store.iter_papers(batch_size=7))) == 25
+
+
+def test_web_version_moves_on_content_from_any_process_but_not_on_bookkeeping(store):
+    other = SQLiteStore(store.path)  # another process's connection to the same file
+    try:
+        v0 = other.web_version()
+        store.rate_hit(["search:ip:1.2.3.4"], 10, 60.0, 1000.0)
+        assert other.web_version() == v0  # rate limits are not content
+        store.ingest_batch([make(1)])
+        v1 = other.web_version()
+        assert v1 != v0
+        with store.write(content=False) as conn:
+            conn.execute("UPDATE papers SET added_at = added_at")
+        assert other.web_version() == v1
+    finally:
+        other.close()
