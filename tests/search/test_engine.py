@@ -109,6 +109,32 @@ def test_exact_title_is_first(lexical_engine):
         assert res.results[0].paper.title == r["title"]
 
 
+def test_exact_title_is_first_in_hybrid_even_when_the_semantic_list_disagrees(tmp_path):
+    """The query is a title in other case and punctuation: its fake vector points nowhere in
+    particular, so without the exact-title rule RRF ranks papers found by both lists above it."""
+    from dailypapers.search.engine import title_key
+    from dailypapers.storage.sqlite import SQLiteStore
+
+    store = SQLiteStore(tmp_path / "db.sqlite")
+    store.migrate()
+    rows = load_papers(store)[:400]
+    emb = FakeEmbedder()
+    embed_all(store, emb)
+    engine = SearchEngine(store, tmp_path / "index", emb)
+    engine.sync()
+    try:
+        firsts = []
+        for r in rows[:40]:
+            q = " ".join(title_key(r["title"]).upper().split())[:250]
+            res = engine.search(q, mode="hybrid")
+            assert res.mode_used == "hybrid"
+            firsts.append(title_key(res.results[0].paper.title) == title_key(r["title"]))
+        assert all(firsts)
+    finally:
+        engine.close()
+        store.close()
+
+
 def test_redirect_for_ids_and_urls(lexical_engine):
     engine, rows = lexical_engine
     known = rows[0]["arxiv_id"]

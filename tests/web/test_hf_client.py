@@ -80,6 +80,20 @@ def test_paper_info_404(api):
     assert e.value.response.status_code == 404
 
 
+def test_read_paper_returns_the_page_as_markdown(api):
+    from huggingface_hub.errors import HfHubHTTPError
+
+    md = api.read_paper("2608.19880")
+    assert md.startswith("# EnvHarness")
+    assert "## Abstract" in md and "Authors: " in md
+    assert "Upvotes: 163" in md
+    assert "- Code: https://github.com/google-research/envharness (8 stars)" in md
+    assert "- arXiv: https://arxiv.org/abs/2608.19880" in md
+    with pytest.raises(HfHubHTTPError) as e:
+        api.read_paper("2101.99999")
+    assert e.value.response.status_code == 404
+
+
 def test_list_papers_search(api):
     results = list(api.list_papers(query="agent environments", limit=5))
     assert 0 < len(results) <= 5

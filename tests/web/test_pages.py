@@ -152,6 +152,19 @@ def test_paper_page(client):
     assert "Code: google-research/envharness" in html
 
 
+def test_paper_markdown(client):
+    r = client.get("/papers/2608.19880.md")
+    assert r.status_code == 200
+    assert r.headers["content-type"] == "text/markdown; charset=utf-8"
+    assert r.headers["x-content-type-options"] == "nosniff"  # never sniffed into HTML
+    assert r.text.startswith("# EnvHarness: Awakening Static Worlds for Agent Learning\n")
+    assert "Chen-Yu Lee" in r.text and "Organization: Google" in r.text
+    assert "- Paper page: http://testserver/papers/2608.19880" in r.text
+    assert client.get("/papers/2608.19880v2.md").headers["location"] == "/papers/2608.19880.md"
+    assert client.get("/papers/2101.99999.md").status_code == 404
+    assert client.get("/papers/not-an-id.md").status_code == 404
+
+
 def test_paper_page_shows_similar_papers(client, services):
     if not services.search.similar("2608.19880", limit=5):
         pytest.skip("the search engine returned no similar papers")
