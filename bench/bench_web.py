@@ -30,7 +30,6 @@ import argparse
 import asyncio
 import os
 import random
-import re
 import shutil
 import signal
 import socket
@@ -44,7 +43,7 @@ from urllib.parse import quote_plus
 import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _report import DEFAULT_DATA, append_section, machine, percentile, table  # noqa: E402
+from _report import DEFAULT_DATA, append_section, machine, percentile, run_wrk, table  # noqa: E402
 
 DEMO_EMBEDDINGS = Path(__file__).resolve().parent.parent / "demo" / "embeddings.npz"
 
@@ -111,44 +110,6 @@ def stop_server(proc: subprocess.Popen) -> None:
             os.killpg(proc.pid, signal.SIGKILL)
         except ProcessLookupError:
             pass
-
-
-# -- wrk ------------------------------------------------------------------------------------------
-_LUA_ROTATE = """
-local paths = {}
-for line in io.lines("%s") do paths[#paths + 1] = line end
-local i = 0
-request = function()
-  i = i %% #paths + 1
-  return wrk.format("GET", paths[i])
-end
-"""
-
-
-def _ms(text: str) -> float:
-    m = re.match(r"([\d.]+)(us|ms|s|m)", text)
-    value, unit = float(m.group(1)), m.group(2)
-    return value * {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60000.0}[unit]
-
-
-def run_wrk(url: str, connections: int, duration: int, paths_file: Path | None, threads: int = 2) -> dict:
-    # Accept-Encoding as a browser sends it: pages go out gzipped, as readers get them.
-    cmd = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{duration}s", "--latency", "--timeout", "5s",
-           "-H", "Accept-Encoding: gzip, deflate, br"]
-    script = None
-    if paths_file is not None:
-        script = paths_file.with_suffix(".lua")
-        script.write_text(_LUA_ROTATE % paths_file)
-        cmd += ["-s", str(script)]
-    out = subprocess.run(cmd + [url], capture_output=True, text=True, check=True).stdout
-    lat = dict(re.findall(r"^\s+(50|75|90|99)%\s+(\S+)", out, re.M))
-    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
-    total = int(re.search(r"(\d+) requests in", out).group(1))
-    non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
-    sock = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
-    errors = (int(non2xx.group(1)) if non2xx else 0) + (sum(int(x) for x in sock.groups()) if sock else 0)
-    return {"rps": rps, "requests": total, "errors": errors, "p50": _ms(lat["50"]), "p90": _ms(lat["90"]),
-            "p99": _ms(lat["99"]), "tool": "wrk"}
 
 
 # -- fallback: a bounded async httpx load -------------------------------------------------------------

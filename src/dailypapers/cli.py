@@ -374,16 +374,25 @@ def serve(ctx: Context, host: str | None, port: int | None, workers: int | None)
         uvicorn.run("dailypapers.cli:worker_app", factory=True, host=settings.host, port=settings.port,
                     workers=settings.workers, log_level="warning")
     else:
-        from dailypapers.app import create_app
+        uvicorn.run(serving_app(settings), host=settings.host, port=settings.port, log_level="warning")
 
-        uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="warning")
+
+def serving_app(settings):
+    """The app, with everything built at start-up moved out of the garbage collector's sight:
+    full collections then walk only what requests allocate, and do not pause for long."""
+    import gc
+
+    from dailypapers.app import create_app
+
+    app = create_app(settings)
+    gc.collect()
+    gc.freeze()
+    return app
 
 
 def worker_app():
     """App factory for multi-process serving."""
-    from dailypapers.app import create_app
-
-    return create_app(load_settings())
+    return serving_app(load_settings())
 
 
 # Command groups that live in their own modules (they import Context from here).
