@@ -370,6 +370,13 @@ OPENAPI: dict = {
                 },
             }
         },
+        "/papers/{arxiv_id}.md": {
+            "get": {
+                "summary": "One paper page as Markdown (huggingface_hub's HfApi.read_paper)",
+                "parameters": [{"name": "arxiv_id", "in": "path", "required": True, "schema": _str}],
+                "responses": {"200": {"description": "text/markdown"}, "404": {"description": "no such paper"}},
+            }
+        },
         "/feeds/daily.xml": {"get": {"summary": "RSS 2.0 feed of the latest daily list (Atom: /feeds/daily.atom)",
                                      "responses": {"200": {"description": "RSS 2.0"}}}},
         "/feeds/trending.xml": {"get": {"summary": "RSS 2.0 feed of trending papers (Atom: /feeds/trending.atom)",
