@@ -430,28 +430,19 @@ class SQLiteStore:
     def iter_embeddings(self, model_id: str, batch_size: int = 5000, *,
                         after_seq: int | None = None) -> Iterator[list[tuple[str, bytes]]]:
         """[(arxiv_id, vector blob)] batches: all of them by id, or (after_seq) those written since."""
-        if after_seq is not None:
-            last = after_seq
-            while True:
-                rows = self.read(
-                    "SELECT arxiv_id, vector, seq FROM embeddings WHERE model_id = ? AND seq > ? ORDER BY seq LIMIT ?",
-                    (model_id, last, batch_size),
-                )
-                if not rows:
-                    return
-                yield [(r[0], r[1]) for r in rows]
-                last = rows[-1][2]
-        last_id = ""
+        # keyset pagination; the third column is the key of the next page
+        if after_seq is None:
+            sql, last = ("SELECT arxiv_id, vector, arxiv_id FROM embeddings WHERE model_id = ? AND arxiv_id > ? "
+                         "ORDER BY arxiv_id LIMIT ?"), ""
+        else:
+            sql, last = ("SELECT arxiv_id, vector, seq FROM embeddings WHERE model_id = ? AND seq > ? "
+                         "ORDER BY seq LIMIT ?"), after_seq
         while True:
-            rows = self.read(
-                "SELECT arxiv_id, vector FROM embeddings WHERE model_id = ? AND arxiv_id > ? "
-                "ORDER BY arxiv_id LIMIT ?",
-                (model_id, last_id, batch_size),
-            )
+            rows = self.read(sql, (model_id, last, batch_size))
             if not rows:
                 return
             yield [(r[0], r[1]) for r in rows]
-            last_id = rows[-1][0]
+            last = rows[-1][2]
 
     # -- state -------------------------------------------------------------
     def get_state(self, key: str) -> str | None:
