@@ -103,3 +103,16 @@ def test_search_is_limited_per_ip(tight):
     assert_429(c.get("/api/papers/search"))
     assert_429(c.get("/papers/search"))
     assert tight.client(ip="10.8.8.8").get("/papers/search").status_code == 200
+
+
+def test_store_backend_sweeps_events_of_addresses_never_seen_again(store):
+    import dailypapers.storage.sqlite as sqlite_mod
+
+    backend = StoreBackend(store)
+    backend.hit(["search:ip:203.0.113.9"], 5, 60.0, 1000.0)  # a one-off visitor
+    later = 1000.0 + sqlite_mod.RATE_KEEP_SECONDS + 1
+    for i in range(sqlite_mod.RATE_SWEEP_EVERY):
+        backend.hit([f"search:ip:198.51.100.{i % 7}"], 10_000, 60.0, later + i / 1000)
+    keys = {k for (k,) in store._rate_conn().execute("SELECT DISTINCT key FROM rate_events")}
+    assert "search:ip:203.0.113.9" not in keys
+    assert "search:ip:198.51.100.1" in keys  # recent events stay

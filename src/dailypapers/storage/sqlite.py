@@ -30,6 +30,9 @@ _SELECT_PAPER = (
 )
 # Keeps IN (...) lists under SQLite's variable limit.
 _CHUNK = 500
+# Rate-limit events older than the longest sensible window are swept every so many checks.
+RATE_SWEEP_EVERY = 1000
+RATE_KEEP_SECONDS = 86_400
 
 
 def utcnow() -> dt.datetime:
@@ -1368,6 +1371,7 @@ class SQLiteStore:
                     conn.execute("CREATE TABLE IF NOT EXISTS rate_events (key TEXT NOT NULL, at REAL NOT NULL)")
                     conn.execute("CREATE INDEX IF NOT EXISTS rate_events_key ON rate_events(key, at)")
                     self._rates_lock = threading.Lock()
+                    self._rate_checks = 0
                     self._rates = conn
         return conn
 
@@ -1390,6 +1394,10 @@ class SQLiteStore:
                         wait = max(wait, oldest + window - now)
                 if wait <= 0:
                     conn.executemany("INSERT INTO rate_events (key, at) VALUES (?, ?)", [(k, now) for k in keys])
+                self._rate_checks += 1
+                if self._rate_checks % RATE_SWEEP_EVERY == 0:
+                    # keys not seen again (one-off addresses) would otherwise keep their last events
+                    conn.execute("DELETE FROM rate_events WHERE at <= ?", (now - RATE_KEEP_SECONDS,))
             except BaseException:
                 conn.execute("ROLLBACK")
                 raise
