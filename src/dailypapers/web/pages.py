@@ -16,9 +16,9 @@ import re
 import struct
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
 import zlib
 from collections import OrderedDict
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
@@ -253,7 +253,8 @@ class Site:
         self._inflight: dict[tuple, asyncio.Future] = {}
         # Renders (and the searches inside them) are CPU work under the GIL: a few threads keep up
         # with the cores, and misses queue in order instead of 40 threads slicing the same cores
-        # (bench_web.py, search at 16 connections: p99 120-140 ms with 3 threads, 160-250 with 40).
+        # (A/B with `bench/bench_web.py --only search`, 2 cores, 16 connections: p99 120-140 ms
+        # with 3 threads, 160-250 ms with 40.)
         # Other blocking work (mail, password hashing) keeps Starlette's own pool.
         self._render_pool = ThreadPoolExecutor(RENDER_THREADS, thread_name_prefix="dailypapers-render")
         self.base_url = self.settings.base_url.rstrip("/")
@@ -545,7 +546,7 @@ def paper_markdown(detail, base_url: str) -> str:
     """The paper page as Markdown (what Hugging Face serves at /papers/{id}.md, read by
     huggingface_hub's HfApi.read_paper). Plain text: served as text/markdown, never as HTML."""
     p = detail.paper
-    lines = [f"# {p.title}", ""]
+    lines = [f"# {' '.join(p.title.split())}", ""]
     facts = [f"arXiv: {p.arxiv_id}" + (f"v{p.version}" if p.version else "")]
     if p.published:
         facts.append(f"Published: {p.published.date().isoformat()}")
@@ -572,7 +573,8 @@ def paper_markdown(detail, base_url: str) -> str:
     lines += ["## Links", "", *links, ""]
     if detail.similar:
         lines += ["## Similar papers", ""]
-        lines += [f"- [{h.paper.title}]({base_url}{paper_url(h.paper.arxiv_id)})" for h in detail.similar]
+        lines += [f"- [{' '.join(h.paper.title.split())}]({base_url}{paper_url(h.paper.arxiv_id)})"
+                  for h in detail.similar]
         lines.append("")
     return "\n".join(lines)
 
