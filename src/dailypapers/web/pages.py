@@ -145,9 +145,9 @@ _GZIP_HEADER = b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\xff"
 _DEFLATE_END = b"\x03\x00"  # an empty final block
 
 
-def _deflate_piece(data: bytes) -> bytes:
+def _deflate_piece(data: bytes, level: int = 6) -> bytes:
     """Raw deflate blocks ending byte-aligned (sync flush), so pieces can be concatenated."""
-    c = zlib.compressobj(6, zlib.DEFLATED, -15)
+    c = zlib.compressobj(level, zlib.DEFLATED, -15)
     return c.compress(data) + c.flush(zlib.Z_SYNC_FLUSH)
 
 
@@ -202,11 +202,13 @@ class PageCache:
             self._data.clear()
 
 
-def make_entry(body: bytes, status: int = 200, ttl: float = PAGE_TTL) -> CacheEntry:
+def make_entry(body: bytes, status: int = 200, ttl: float = PAGE_TTL, level: int = 6) -> CacheEntry:
+    """A cache entry, gzipped once at `level` (the default suits pages served many times)."""
     personalized = CSRF_PLACEHOLDER.encode() in body
     big = len(body) > 1024
-    gz = gzip.compress(body, 6, mtime=0) if big and not personalized else None
-    parts = [_deflate_piece(p) for p in body.split(CSRF_PLACEHOLDER.encode())] if big and personalized else None
+    gz = gzip.compress(body, level, mtime=0) if big and not personalized else None
+    parts = ([_deflate_piece(p, level) for p in body.split(CSRF_PLACEHOLDER.encode())]
+             if big and personalized else None)
     etag = 'W/"' + hashlib.sha1(body).hexdigest()[:20] + '"'
     return CacheEntry(body, gz, etag, status, personalized, time.monotonic() + ttl, gz_parts=parts)
 
@@ -337,7 +339,7 @@ class Site:
 
     async def cached(self, request: Request, key: tuple, build: Callable[[], tuple[str, dict]], *,
                      cache_control: str = LIST_CACHE_CONTROL, extra_key: Any = None,
-                     ttl: float = PAGE_TTL) -> Response:
+                     ttl: float = PAGE_TTL, gzip_level: int = 6) -> Response:
         """Serve a page from the in-process cache, rendering it (in a worker thread) on a miss."""
         full_key = (key, extra_key, self.papers.version())
         # The render must not depend on who asks: it sees a bare request for this URL, and the
@@ -350,7 +352,7 @@ class Site:
         def work() -> CacheEntry:
             template, ctx = build()
             body = self.render(render_request, template, ctx).encode()
-            return make_entry(body, ctx.get("status", 200), ttl=ttl)
+            return make_entry(body, ctx.get("status", 200), ttl=ttl, level=gzip_level)
 
         entry = await self.entry(full_key, work)
         return entry_response(request, entry, "text/html; charset=utf-8", cache_control)
@@ -737,8 +739,10 @@ async def search_page(request: Request) -> Response:
         return "search.html", _search_context(form, results)
 
     # Same query, filters and page -> same page: cached like the lists (keyed by the content version).
+    # Most search pages are served once or twice, so they are gzipped fast (level 1: about a third
+    # of the CPU of level 6 for a ~15% larger body), where list pages served thousands of times get 6.
     return await site.cached(request, ("search", form.params()), build, cache_control="public, max-age=60",
-                             ttl=SEARCH_TTL)
+                             ttl=SEARCH_TTL, gzip_level=1)
 
 
 def _search_redirect(q: str) -> str | None:
