@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import numpy as np
 import pytest
 
@@ -141,9 +143,11 @@ def test_a_vote_moves_no_vector_and_rewrites_no_index_file(corpus, tmp_path):
     index = VectorIndex(tmp_path / "vectors", DIM)
     index.sync(store, "m1")
     before = index.index_file.stat().st_mtime_ns
-    with store.write() as conn:  # what a vote does to the paper: a new seq, same text
-        conn.execute("UPDATE papers SET votes = votes + 1, seq = (SELECT MAX(seq) + 1 FROM papers) WHERE arxiv_id = ?",
-                     (ids[5],))
+    now = dt.datetime(2026, 8, 21, tzinfo=dt.timezone.utc)
+    user = store.create_user("v@example.org", "v", "hash", "member", now, verified_at=now)
+    seq = store.max_seq()
+    assert store.toggle_vote(user.id, ids[5], now)[0] is True  # a new seq for the paper, same text
+    assert store.max_seq() > seq
     assert index.sync(store, "m1") == 0
     assert index.index_file.stat().st_mtime_ns == before
     assert index.meta["last_seq"] == store.max_seq()
