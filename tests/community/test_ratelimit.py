@@ -113,6 +113,7 @@ def test_store_backend_sweeps_events_of_addresses_never_seen_again(store):
     later = 1000.0 + sqlite_mod.RATE_KEEP_SECONDS + 1
     for i in range(sqlite_mod.RATE_SWEEP_EVERY):
         backend.hit([f"search:ip:198.51.100.{i % 7}"], 10_000, 60.0, later + i / 1000)
-    keys = {k for (k,) in store._rate_conn().execute("SELECT DISTINCT key FROM rate_events")}
+    with store._rates_lock:
+        keys = {k for (k,) in store._rate_conn().execute("SELECT DISTINCT key FROM rate_events")}
     assert "search:ip:203.0.113.9" not in keys
     assert "search:ip:198.51.100.1" in keys  # recent events stay

@@ -230,11 +230,28 @@ def polite_get(
     return None, last_problem
 
 
-class ClosesClient:
-    """Closes the httpx client it made (not one it was given); usable in `with`."""
+class PoliteClient:
+    """An arXiv endpoint reached through one paced, retrying GET (``polite_get``). Closes the
+    httpx client it made (not one it was given); usable in `with`."""
 
-    _own_client: bool
-    client: httpx.Client
+    def _connect(self, base_url: str, *, delay: float, timeout: float, client: httpx.Client | None,
+                 max_retries: int, sleep: Callable[[float], None], backoff: float, max_retry_after: float) -> None:
+        self.base_url = base_url
+        self.timeout = timeout
+        self.max_retries = max_retries
+        self.sleep = sleep
+        self.backoff = backoff
+        self.max_retry_after = max_retry_after
+        self._own_client = client is None
+        self.client = client or httpx.Client(timeout=timeout, headers={"User-Agent": USER_AGENT})
+        self.pacer = Pacer(delay, sleep)
+
+    def _paced_get(self, params: dict[str, str]) -> tuple[httpx.Response | None, str]:
+        return polite_get(
+            self.client, self.base_url, params, pacer=self.pacer, timeout=self.timeout,
+            max_retries=self.max_retries, backoff=self.backoff, max_retry_after=self.max_retry_after,
+            sleep=self.sleep,
+        )
 
     def close(self) -> None:
         if self._own_client:
@@ -247,7 +264,7 @@ class ClosesClient:
         self.close()
 
 
-class ArxivClient(ClosesClient):
+class ArxivClient(PoliteClient):
     """Looks papers up by id in the arXiv search API."""
 
     def __init__(
@@ -263,26 +280,15 @@ class ArxivClient(ClosesClient):
         backoff: float = 5.0,
         max_retry_after: float = MAX_RETRY_AFTER,
     ):
-        self.base_url = base_url
-        self.timeout = timeout
-        self.max_retries = max_retries
-        self.sleep = sleep
+        self._connect(base_url, delay=delay, timeout=timeout, client=client, max_retries=max_retries, sleep=sleep,
+                      backoff=backoff, max_retry_after=max_retry_after)
         self.batch_size = max(1, batch_size)
-        self.backoff = backoff
-        self.max_retry_after = max_retry_after
-        self._own_client = client is None
-        self.client = client or httpx.Client(timeout=timeout, headers={"User-Agent": USER_AGENT})
-        self.pacer = Pacer(delay, sleep)
 
     # -- HTTP ---------------------------------------------------------------
 
     def _get(self, params: dict[str, str]) -> httpx.Response:
         """GET with pacing and retries; returns the final response (any status below 500)."""
-        response, problem = polite_get(
-            self.client, self.base_url, params, pacer=self.pacer, timeout=self.timeout,
-            max_retries=self.max_retries, backoff=self.backoff, max_retry_after=self.max_retry_after,
-            sleep=self.sleep,
-        )
+        response, problem = self._paced_get(params)
         if response is None:
             raise ArxivError(
                 f"arXiv API at {self.base_url} failed {self.max_retries + 1} times (last: {problem}); try again later"

@@ -46,13 +46,10 @@ from lxml import etree
 from dailypapers.ids import BadArxivId, parse_arxiv_id
 from dailypapers.ingest.arxiv_api import (
     MAX_RETRY_AFTER,
-    USER_AGENT,
     ArxivError,
-    ClosesClient,
-    Pacer,
+    PoliteClient,
     collapse,
     is_withdrawn,
-    polite_get,
 )
 from dailypapers.ingest.sources import parse_iso_time
 from dailypapers.models import Paper
@@ -299,7 +296,7 @@ def last_harvest_key(metadata_prefix: str, set_spec: str | None) -> str:
     return f"oai:last_harvest:{metadata_prefix}:{set_spec or ''}"
 
 
-class OAIHarvester(ClosesClient):
+class OAIHarvester(PoliteClient):
     def __init__(
         self,
         base_url: str,
@@ -319,19 +316,12 @@ class OAIHarvester(ClosesClient):
     ):
         if metadata_prefix not in FORMATS:
             raise ArxivError(f"unsupported OAI metadata format {metadata_prefix!r}: use arXiv or arXivRaw")
-        self.base_url = base_url
+        self._connect(base_url, delay=delay, timeout=timeout, client=client, max_retries=max_retries, sleep=sleep,
+                      backoff=backoff, max_retry_after=max_retry_after)
         self.store = store
         self.metadata_prefix = metadata_prefix
         self.set_spec = set_spec or None
         self.until_date = until_date
-        self.timeout = timeout
-        self.sleep = sleep
-        self.max_retries = max_retries
-        self.backoff = backoff
-        self.max_retry_after = max_retry_after
-        self._own_client = client is None
-        self.client = client or httpx.Client(timeout=timeout, headers={"User-Agent": USER_AGENT})
-        self.pacer = Pacer(delay, sleep)
         # No --from: continue from where the last complete harvest began.
         self.from_date = from_date
         self.from_is_default = False
@@ -412,11 +402,7 @@ class OAIHarvester(ClosesClient):
 
     def _get(self, params: dict[str, str]) -> bytes:
         source = self._describe(params)
-        response, problem = polite_get(
-            self.client, self.base_url, params, pacer=self.pacer, timeout=self.timeout,
-            max_retries=self.max_retries, backoff=self.backoff, max_retry_after=self.max_retry_after,
-            sleep=self.sleep,
-        )
+        response, problem = self._paced_get(params)
         if response is None:
             raise ArxivError(
                 f"arXiv OAI-PMH failed {self.max_retries + 1} times for {source} (last: {problem}); "

@@ -381,6 +381,7 @@ class SearchEngine:
             notes.append(why)
         res.mode_used = mode if use_semantic else "lexical"
         semantic_failed = False
+        fetched: dict[str, StoredPaper] = {}  # papers already read for this query
 
         want = offset + per_page if sort == "relevance" else SORT_POOL
         want = min(want, MAX_RESULTS)
@@ -417,7 +418,7 @@ class SearchEngine:
             ]
             total = max(lex_total, len(ranked))
             if sort == "relevance":
-                ranked = self._exact_titles_first(ranked, parsed, lex_ids[:TITLE_MATCH_DEPTH])
+                ranked, fetched = self._exact_titles_first(ranked, parsed, lex_ids[:TITLE_MATCH_DEPTH])
 
         if semantic_failed:
             notes.append("Semantic search failed on this query; results are keyword matches only.")
@@ -429,7 +430,7 @@ class SearchEngine:
             ranked = self._resort(ranked[:SORT_POOL], sort)
             total = len(ranked)
         res.total = min(total, MAX_RESULTS) if res.mode_used != "lexical" else total
-        res.results = self._hits(ranked[offset : offset + per_page], parsed, offset)
+        res.results = self._hits(ranked[offset : offset + per_page], parsed, offset, fetched)
         res.message = _join(notes)
         return res
 
@@ -460,19 +461,20 @@ class SearchEngine:
         return [c for c in cands if c[2] in ok][:depth]
 
     def _exact_titles_first(self, ranked: list[tuple[str, float, tuple]], parsed: ParsedQuery,
-                            candidates: list[str]) -> list[tuple[str, float, tuple]]:
+                            candidates: list[str]) -> tuple[list[tuple[str, float, tuple]], dict[str, StoredPaper]]:
+        """The ranking with exact-title matches first, and the candidate papers it read."""
         target = title_key(parsed.raw)
         if not target or not candidates:
-            return ranked
+            return ranked, {}
         papers = self.store.get_papers(candidates)
         exact = [i for i in candidates if i in papers and title_key(papers[i].title) == target]
         if not exact:
-            return ranked
+            return ranked, papers
         by_id = {r[0]: r for r in ranked}
         top = ranked[0][1] if ranked else 0.0
         front = [(i, max(top, by_id[i][1]), by_id[i][2]) for i in exact if i in by_id]
         chosen = {r[0] for r in front}
-        return front + [r for r in ranked if r[0] not in chosen]
+        return front + [r for r in ranked if r[0] not in chosen], papers
 
     def _resort(self, ranked: list[tuple[str, float, tuple]], sort: str) -> list[tuple[str, float, tuple]]:
         papers = self.store.get_papers([i for i, _, _ in ranked])
@@ -492,8 +494,10 @@ class SearchEngine:
         present = [r for r in ranked if r[0] in papers]
         return sorted(present, key=key, reverse=True)
 
-    def _hits(self, ranked: Sequence[tuple[str, float, tuple]], parsed: ParsedQuery, offset: int) -> list[SearchHit]:
-        papers = self.store.get_papers([i for i, _, _ in ranked])
+    def _hits(self, ranked: Sequence[tuple[str, float, tuple]], parsed: ParsedQuery, offset: int,
+              fetched: dict[str, StoredPaper] | None = None) -> list[SearchHit]:
+        papers = {i: fetched[i] for i, _, _ in ranked if fetched and i in fetched}
+        papers.update(self.store.get_papers([i for i, _, _ in ranked if i not in papers]))
         out = []
         for n, (arxiv_id, score, sources) in enumerate(ranked, start=offset + 1):
             p = papers.get(arxiv_id)

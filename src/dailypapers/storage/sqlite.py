@@ -109,6 +109,9 @@ class SQLiteStore:
         # Commits by this process that may change what pages show: PaperService.version() sees
         # them at once, and other processes' commits within its re-read interval.
         self.content_writes = 0
+        self._rates: sqlite3.Connection | None = None  # the rate-limit log, opened on first use
+        self._rates_lock = threading.Lock()
+        self._rate_checks = 0
         self._local = threading.local()
         self._all_readers: list[sqlite3.Connection] = []
         self._readers_lock = threading.Lock()
@@ -180,9 +183,10 @@ class SQLiteStore:
             self._all_readers.clear()
         self._local = threading.local()
         self._writer.close()
-        if getattr(self, "_rates", None) is not None:
-            self._rates.close()
-            self._rates = None
+        with self._rates_lock:
+            if self._rates is not None:
+                self._rates.close()
+                self._rates = None
 
     # -- schema ------------------------------------------------------------
     def _ensure_migrations_table(self) -> None:
@@ -1358,26 +1362,21 @@ class SQLiteStore:
     # batches and vote commits for SQLite's one write lock. Losing them in a crash costs nothing,
     # so that file does not sync.
     def _rate_conn(self) -> sqlite3.Connection:
-        conn = getattr(self, "_rates", None)
-        if conn is None:
-            with self._readers_lock:
-                conn = getattr(self, "_rates", None)
-                if conn is None:
-                    conn = sqlite3.connect(self.path.with_name(self.path.name + ".ratelimits"),
-                                           check_same_thread=False, isolation_level=None)
-                    conn.execute(f"PRAGMA busy_timeout = {self._busy_timeout_ms}")
-                    conn.execute("PRAGMA journal_mode = WAL")
-                    conn.execute("PRAGMA synchronous = OFF")
-                    conn.execute("CREATE TABLE IF NOT EXISTS rate_events (key TEXT NOT NULL, at REAL NOT NULL)")
-                    conn.execute("CREATE INDEX IF NOT EXISTS rate_events_key ON rate_events(key, at)")
-                    self._rates_lock = threading.Lock()
-                    self._rate_checks = 0
-                    self._rates = conn
-        return conn
+        """The rate-limit log's connection; call with _rates_lock held."""
+        if self._rates is None:
+            conn = sqlite3.connect(self.path.with_name(self.path.name + ".ratelimits"),
+                                   check_same_thread=False, isolation_level=None)
+            conn.execute(f"PRAGMA busy_timeout = {self._busy_timeout_ms}")
+            conn.execute("PRAGMA journal_mode = WAL")
+            conn.execute("PRAGMA synchronous = OFF")
+            conn.execute("CREATE TABLE IF NOT EXISTS rate_events (key TEXT NOT NULL, at REAL NOT NULL)")
+            conn.execute("CREATE INDEX IF NOT EXISTS rate_events_key ON rate_events(key, at)")
+            self._rates = conn
+        return self._rates
 
     def rate_hit(self, keys, limit, window, now):
-        conn = self._rate_conn()
         with self._rates_lock:
+            conn = self._rate_conn()
             conn.execute("BEGIN IMMEDIATE")
             try:
                 wait = 0.0

@@ -472,29 +472,26 @@ def _period_context(view, path: str) -> dict:
 
 
 async def week_page(request: Request) -> Response:
-    site = _site(request)
-    label = request.path_params["week"]
-    days_mod.parse_week(label)
-    sort = _sort_param(request)
-
-    def build():
-        view = site.papers.week(label, sort)
-        return "list.html", _period_context(view, f"/papers/week/{view.label}")
-
-    return await site.cached(request, ("week", label, sort), build)
+    return await _period_page(request, "week", days_mod.parse_week)
 
 
 async def month_page(request: Request) -> Response:
+    return await _period_page(request, "month", days_mod.parse_month)
+
+
+async def _period_page(request: Request, period: str, parse: Callable[[str], Any]) -> Response:
+    """/papers/week/YYYY-Www and /papers/month/YYYY-MM: the label is checked before any work."""
     site = _site(request)
-    label = request.path_params["month"]
-    days_mod.parse_month(label)
+    label = request.path_params[period]
+    parse(label)
     sort = _sort_param(request)
+    view_of = site.papers.week if period == "week" else site.papers.month
 
     def build():
-        view = site.papers.month(label, sort)
-        return "list.html", _period_context(view, f"/papers/month/{view.label}")
+        view = view_of(label, sort)
+        return "list.html", _period_context(view, f"/papers/{period}/{view.label}")
 
-    return await site.cached(request, ("month", label, sort), build)
+    return await site.cached(request, (period, label, sort), build)
 
 
 async def trending_page(request: Request) -> Response:
