@@ -95,8 +95,10 @@ def _render(request: Request, template: str, context: dict, *, status: int = 200
     ctx = {"noindex": True, "weekdays": list(enumerate(WEEKDAYS)), "max_topics": MAX_TOPICS,
            "max_topic_chars": MAX_TOPIC_CHARS, "me": request.scope.get("community_user"), **context}
     body = site.render(request, f"subscriptions/{template}", ctx)
+    # Manage and confirm URLs carry signed tokens: no Referer leaves the site. Not "no-referrer":
+    # under it browsers send "Origin: null" with the page's own forms, which the CSRF check refuses.
     return Response(body, status_code=status, media_type="text/html; charset=utf-8",
-                    headers={"Cache-Control": "private, no-store", "Referrer-Policy": "no-referrer"})
+                    headers={"Cache-Control": "private, no-store", "Referrer-Policy": "same-origin"})
 
 
 def _message(request: Request, heading: str, message: str, *, status: int = 200, link=None) -> Response:
