@@ -232,7 +232,7 @@ def main() -> None:
             "WHERE l.day >= ? GROUP BY l.arxiv_id", (start.isoformat(),)), max(5, args.iter // 50))
         add("contrast: count votes per request (naive)", naive, "not used; why the column exists")
         # tokens for the background voter of the HTTP phase
-        from dailypapers.accounts import AccountService
+        from dailypapers.community.accounts import AccountService
 
         accounts = AccountService(store, settings, None)
         tokens = [accounts.create_api_token(store.get_user(uid), "bench")[1] for uid in user_ids[:50]]

@@ -56,7 +56,7 @@ def prepare(data_dir: Path, papers: int, voters: int, env: dict) -> tuple[list[s
     from argon2 import PasswordHasher
 
     from dailypapers import days
-    from dailypapers.accounts import AccountService
+    from dailypapers.community.accounts import AccountService
     from dailypapers.config import Settings
     from dailypapers.models import Listing, Paper
     from dailypapers.storage.sqlite import SQLiteStore

@@ -19,7 +19,7 @@ pass_ctx = click.make_pass_decorator(Context)
 
 
 def _accounts(ctx: Context):
-    from dailypapers.accounts import AccountService
+    from dailypapers.community.accounts import AccountService
 
     return AccountService(ctx.store(), ctx.settings, None)
 
@@ -68,7 +68,7 @@ def create(ctx: Context, email: str, name: str, role: str, password_stdin: bool,
         password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
     try:
         if password is not None and allow_weak:
-            from dailypapers.accounts import MAX_PASSWORD, MIN_PASSWORD
+            from dailypapers.community.accounts import MAX_PASSWORD, MIN_PASSWORD
 
             if not MIN_PASSWORD <= len(password) <= MAX_PASSWORD:
                 raise DomainError(f"the password must be {MIN_PASSWORD} to {MAX_PASSWORD} characters long")

@@ -84,3 +84,164 @@ class Outcome:
     UPDATED = "updated"
     UNCHANGED = "unchanged"
     REJECTED = "rejected"
+
+
+# -- members and their community records --
+@dataclass
+class User:
+    id: int
+    email: str
+    name: str
+    role: str  # member | curator | admin
+    created_at: dt.datetime
+    verified_at: dt.datetime | None = None
+    disabled_at: dt.datetime | None = None
+    password_hash: str | None = None
+    password_changed_at: dt.datetime | None = None
+    show_upvotes: bool = True
+    show_submissions: bool = True
+
+    @property
+    def verified(self) -> bool:
+        return self.verified_at is not None
+
+    @property
+    def disabled(self) -> bool:
+        return self.disabled_at is not None
+
+    @property
+    def is_curator(self) -> bool:
+        return self.role in ("curator", "admin")
+
+
+@dataclass
+class SessionRecord:
+    user: User
+    created_at: dt.datetime
+    last_seen_at: dt.datetime
+    expires_at: dt.datetime
+
+
+@dataclass
+class ApiToken:
+    id: int
+    user_id: int
+    name: str
+    prefix: str
+    created_at: dt.datetime
+    last_used_at: dt.datetime | None = None
+    revoked_at: dt.datetime | None = None
+
+
+@dataclass
+class Comment:
+    id: int
+    arxiv_id: str
+    user_id: int
+    author: str
+    body: str
+    created_at: dt.datetime
+    edited_at: dt.datetime | None = None
+    deleted_at: dt.datetime | None = None
+    hidden_at: dt.datetime | None = None
+
+    @property
+    def visible(self) -> bool:
+        return self.deleted_at is None and self.hidden_at is None
+
+
+@dataclass
+class CuratorAction:
+    id: int
+    actor: str | None
+    action: str
+    arxiv_id: str | None
+    day: dt.date | None
+    detail: str | None
+    created_at: dt.datetime
+
+
+@dataclass
+class CuratedListing:
+    """A listing as a curator sees it: hidden ones included."""
+
+    listing: Listing
+    paper: StoredPaper
+    pinned: bool
+    hidden: bool
+    submitter_id: int | None
+
+
+# -- email digests --
+FREQUENCIES = ("daily", "weekly")
+PERIODS = FREQUENCIES
+WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+MAX_FAILURES = 3  # a subscription is skipped after this many consecutive permanent (5xx) failures
+
+# Send-log states. pending -> sending -> sent | failed; a 4xx puts it back to pending (with
+# next_attempt_at); a row left in 'sending' by a killed process is "in doubt" (see send.py).
+SEND_STATES = ("pending", "sending", "sent", "failed", "cancelled", "in_doubt")
+
+
+@dataclass
+class Subscription:
+    id: int | None
+    email: str
+    user_id: int | None = None
+    frequency: str = "daily"
+    weekday: int | None = None  # 0 = Monday .. 6 = Sunday, for weekly digests
+    skip_weekends: bool = False
+    topics: list[str] = field(default_factory=list)
+    include_upvotes: bool = False  # members: add "papers like the ones I upvoted"
+    confirmed_at: dt.datetime | None = None
+    unsubscribed_at: dt.datetime | None = None
+    created_at: dt.datetime | None = None
+    updated_at: dt.datetime | None = None
+    confirm_nonce: str | None = None  # one-time: the confirmation link carries it
+    confirm_sent_at: dt.datetime | None = None
+    manage_key: str | None = None  # manage/unsubscribe links carry it; a new one on each confirmation
+    notice_sent_at: dt.datetime | None = None  # last "manage your subscription" email
+    fail_count: int = 0  # consecutive permanent failures
+    last_failure_at: dt.datetime | None = None
+    last_error: str | None = None
+
+    @property
+    def active(self) -> bool:
+        return self.confirmed_at is not None and self.unsubscribed_at is None
+
+    @property
+    def failing(self) -> bool:
+        return self.fail_count >= MAX_FAILURES
+
+    @property
+    def schedule_label(self) -> str:
+        if self.frequency == "weekly":
+            day = WEEKDAYS[self.weekday] if self.weekday is not None else WEEKDAYS[0]
+            return f"weekly, on {day}s"
+        return "daily, on weekdays only" if self.skip_weekends else "daily"
+
+
+@dataclass
+class DigestEntry:
+    """One paper in a digest and why it is there."""
+
+    arxiv_id: str
+    reasons: list[str]
+    section: str = "trending"  # "trending" | "for_you"
+
+
+@dataclass
+class DigestSend:
+    """One row of the send log: a digest for one subscriber and one period."""
+
+    id: int | None
+    subscription_id: int
+    period_key: str
+    status: str
+    message_id: str
+    entries: list[DigestEntry]
+    attempts: int = 0
+    next_attempt_at: dt.datetime | None = None
+    last_error: str | None = None
+    created_at: dt.datetime | None = None
+    sent_at: dt.datetime | None = None

@@ -17,6 +17,7 @@ from dailypapers import days as days_mod
 from dailypapers.errors import Invalid, NotFound
 from dailypapers.ids import BadArxivId, parse_arxiv_id
 from dailypapers.models import Listing, Organization, StoredPaper
+from dailypapers.clock import utcnow
 
 Clock = Callable[[], dt.datetime]
 
@@ -25,9 +26,6 @@ TRENDING_WINDOW_DAYS = 7  # /papers/trending ranks papers listed in the last wee
 TRENDING_LIMIT = 50
 VERSION_TTL = 0.25  # seconds a store version (one indexed row) is trusted before asking again
 
-
-def utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc)
 
 
 # -- trending ----------------------------------------------------------------
@@ -309,7 +307,7 @@ class PaperService:
         # community (issue 5): ranked by the stored trending key (dailypapers.trending): an indexed
         # ORDER BY, no per-request scoring; keys of recent papers are refreshed in the background.
         if hasattr(self.store, "trending_listings"):
-            from dailypapers.votes import refresh_trending_soon
+            from dailypapers.community.votes import refresh_trending_soon
 
             refresh_trending_soon(self.store, self.today())
             pairs = self.store.trending_listings(start, end, limit)

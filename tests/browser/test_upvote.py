@@ -14,7 +14,7 @@ PASSWORD = "quiet-harbour-lantern-47"
 @pytest.fixture(scope="module")
 def member_server(tmp_path_factory):
     """A server of its own: these tests change vote counts that other browser tests read."""
-    from dailypapers.accounts import AccountService
+    from dailypapers.community.accounts import AccountService
 
     data_dir = build_data_dir(tmp_path_factory.mktemp("browser-votes"))
     app, services = make_app(data_dir)

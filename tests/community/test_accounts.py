@@ -10,7 +10,7 @@ import time
 
 from community_helpers import STRONG, csrf, make_env
 
-from dailypapers.accounts import LOGIN_FAILED, RESET_SENT, SESSION_COOKIE, check_password
+from dailypapers.community.accounts import LOGIN_FAILED, RESET_SENT, SESSION_COOKIE, check_password
 from dailypapers.errors import Invalid
 
 import pytest
@@ -111,7 +111,7 @@ def test_login_failures_look_the_same_and_take_the_same_time(env):
     # hash dominates the noise of this shared machine: both cases pay one verify.
     from argon2 import PasswordHasher
 
-    from dailypapers.accounts import AccountService
+    from dailypapers.community.accounts import AccountService
 
     accounts = AccountService(env.store, env.settings, None,
                               hasher=PasswordHasher(time_cost=2, memory_cost=32 * 1024, parallelism=1))

@@ -6,7 +6,7 @@ import datetime as dt
 
 from community_helpers import fresh
 
-from dailypapers.comments import render_comment
+from dailypapers.community.comments import render_comment
 
 DAY = dt.date(2021, 4, 22)
 

@@ -9,7 +9,7 @@ from community_helpers import csrf, make_env
 
 from dailypapers.config import Settings
 from dailypapers.errors import RateLimited
-from dailypapers.ratelimit import Limits, MemoryBackend, StoreBackend
+from dailypapers.community.ratelimit import Limits, MemoryBackend, StoreBackend
 
 DAY = dt.date(2021, 4, 22)
 

@@ -20,7 +20,7 @@ import numpy as np
 import pytest
 
 from dailypapers.config import Settings
-from dailypapers.digests import Subscription
+from dailypapers.models import Subscription
 from dailypapers.models import Listing, Paper
 
 DAY = dt.date(2026, 8, 20)  # a Thursday

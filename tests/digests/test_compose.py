@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 
-from dailypapers.digests import DigestSend, Period
+from dailypapers.digests import Period
+from dailypapers.models import DigestSend
 from dailypapers.digests.compose import Composer, DigestRenderer
 from dailypapers.digests.foryou import Profile, Ranker
 from dailypapers.digests.subscriptions import Tokens

@@ -7,7 +7,8 @@ import datetime as dt
 import pytest
 
 from dailypapers.models import Listing, Paper
-from dailypapers.search.lexical import LexicalIndex, analyze, iter_changed
+from dailypapers.search.catchup import iter_changed
+from dailypapers.search.lexical import LexicalIndex, analyze
 from dailypapers.search.query import SearchFilters, parse_query
 from dailypapers.storage.sqlite import SQLiteStore
 

@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 
 from dailypapers.models import Paper
-from dailypapers.search.vectors import VectorIndex, paper_key, paper_keys
+from dailypapers.search.catchup import paper_key, paper_keys
+from dailypapers.search.vectors import VectorIndex
 
 from search_helpers import unit_vectors
 

@@ -7,88 +7,17 @@ Modules:
 * ``compose`` -- what goes into one digest, and rendering it to an email;
 * ``send`` -- batch sending with a send log (idempotent, resumable after a kill).
 
-This module holds the plain records the store returns and the period arithmetic; it imports
-nothing from storage, so the store can import it.
+This module holds the period arithmetic; the records (Subscription, DigestSend, ...) live in
+``dailypapers.models`` with every other record.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
-FREQUENCIES = ("daily", "weekly")
-PERIODS = FREQUENCIES
-WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
-MAX_FAILURES = 3  # a subscription is skipped after this many consecutive permanent (5xx) failures
-
-# Send-log states. pending -> sending -> sent | failed; a 4xx puts it back to pending (with
-# next_attempt_at); a row left in 'sending' by a killed process is "in doubt" (see send.py).
-SEND_STATES = ("pending", "sending", "sent", "failed", "cancelled", "in_doubt")
-
-
-@dataclass
-class Subscription:
-    id: int | None
-    email: str
-    user_id: int | None = None
-    frequency: str = "daily"
-    weekday: int | None = None  # 0 = Monday .. 6 = Sunday, for weekly digests
-    skip_weekends: bool = False
-    topics: list[str] = field(default_factory=list)
-    include_upvotes: bool = False  # members: add "papers like the ones I upvoted"
-    confirmed_at: dt.datetime | None = None
-    unsubscribed_at: dt.datetime | None = None
-    created_at: dt.datetime | None = None
-    updated_at: dt.datetime | None = None
-    confirm_nonce: str | None = None  # one-time: the confirmation link carries it
-    confirm_sent_at: dt.datetime | None = None
-    manage_key: str | None = None  # manage/unsubscribe links carry it; a new one on each confirmation
-    notice_sent_at: dt.datetime | None = None  # last "manage your subscription" email
-    fail_count: int = 0  # consecutive permanent failures
-    last_failure_at: dt.datetime | None = None
-    last_error: str | None = None
-
-    @property
-    def active(self) -> bool:
-        return self.confirmed_at is not None and self.unsubscribed_at is None
-
-    @property
-    def failing(self) -> bool:
-        return self.fail_count >= MAX_FAILURES
-
-    @property
-    def schedule_label(self) -> str:
-        if self.frequency == "weekly":
-            day = WEEKDAYS[self.weekday] if self.weekday is not None else WEEKDAYS[0]
-            return f"weekly, on {day}s"
-        return "daily, on weekdays only" if self.skip_weekends else "daily"
-
-
-@dataclass
-class DigestEntry:
-    """One paper in a digest and why it is there."""
-
-    arxiv_id: str
-    reasons: list[str]
-    section: str = "trending"  # "trending" | "for_you"
-
-
-@dataclass
-class DigestSend:
-    """One row of the send log: a digest for one subscriber and one period."""
-
-    id: int | None
-    subscription_id: int
-    period_key: str
-    status: str
-    message_id: str
-    entries: list[DigestEntry]
-    attempts: int = 0
-    next_attempt_at: dt.datetime | None = None
-    last_error: str | None = None
-    created_at: dt.datetime | None = None
-    sent_at: dt.datetime | None = None
-
+from dailypapers.days import list_day
+from dailypapers.models import PERIODS, Subscription
 
 @dataclass(frozen=True)
 class Period:
@@ -143,12 +72,7 @@ def default_digest_day(now: dt.datetime, rollover: str, timezone: str) -> dt.dat
     After the roll-over (21:30 New York for HF) today's list is closed, so a run at 22:00
     covers today; a run the next morning covers the same day.
     """
-    from dailypapers.days import list_day
-
     return list_day(now, rollover, timezone) - dt.timedelta(days=1)
 
 
-__all__ = [
-    "FREQUENCIES", "PERIODS", "WEEKDAYS", "MAX_FAILURES", "SEND_STATES",
-    "Subscription", "DigestEntry", "DigestSend", "Period", "default_digest_day",
-]
+__all__ = ["Period", "default_digest_day"]

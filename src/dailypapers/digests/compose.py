@@ -22,7 +22,8 @@ from email.utils import formataddr, formatdate, parseaddr
 from pathlib import Path
 from typing import Sequence
 
-from dailypapers.digests import DigestEntry, Period, Subscription
+from dailypapers.digests import Period
+from dailypapers.models import DigestEntry, Subscription
 from dailypapers.mail import check_header_value
 from dailypapers.digests.foryou import REASON_TOP_WEEK, REASON_TRENDING, Pick, Profile, Ranker
 

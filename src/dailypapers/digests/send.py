@@ -47,11 +47,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterator
 
-from dailypapers.digests import MAX_FAILURES, DigestSend, Period
+from dailypapers.digests import Period
+from dailypapers.models import MAX_FAILURES, DigestSend
 from dailypapers.digests.compose import Composer, DigestRenderer
 from dailypapers.digests.foryou import Ranker
 from dailypapers.digests.subscriptions import Tokens
 from dailypapers.mail import PermanentMailError, TemporaryMailError
+from dailypapers.clock import utcnow
 
 MAX_ATTEMPTS = 4  # SMTP attempts per digest in one run (then it waits for the next run)
 RETRY_BASE = 2.0  # seconds before the first retry; doubles each time
@@ -60,9 +62,6 @@ RETRY_BASE = 2.0  # seconds before the first retry; doubles each time
 class SendLocked(Exception):
     """Another `digest send` holds the lock."""
 
-
-def utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc)
 
 
 @dataclass

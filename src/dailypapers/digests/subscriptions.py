@@ -27,8 +27,9 @@ from typing import Any, Callable, Iterable
 
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
-from dailypapers.digests import FREQUENCIES, WEEKDAYS, Subscription
+from dailypapers.models import FREQUENCIES, WEEKDAYS, Subscription
 from dailypapers.errors import Invalid, NotFound
+from dailypapers.clock import utcnow
 
 TEMPLATES = Path(__file__).parent / "templates"
 
@@ -42,9 +43,6 @@ MAIL_INTERVAL = 3600  # at most one confirmation (or manage-link) email an hour 
 _LOCAL = re.compile(r"^[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*$")
 _LABEL = re.compile(r"^(?!-)[A-Za-z0-9-]{1,63}(?<!-)$")
 
-
-def utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc)
 
 
 # -- validation ---------------------------------------------------------------------

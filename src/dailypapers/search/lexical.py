@@ -30,6 +30,7 @@ from typing import Callable, Iterator
 import tantivy
 
 from dailypapers.models import StoredPaper
+from dailypapers.search.catchup import iter_changed, paper_key
 from dailypapers.search.query import ParsedQuery, SearchFilters, normalize_category
 
 # Title > abstract > authors, as multipliers of each field's BM25 (summed over fields).
@@ -115,8 +116,6 @@ class Hit:
 
 
 def paper_document(p: StoredPaper) -> tantivy.Document:
-    from dailypapers.search.vectors import paper_key
-
     doc = tantivy.Document()
     doc.add_text("id", p.arxiv_id)
     doc.add_integer("key", paper_key(p.arxiv_id))
@@ -136,19 +135,6 @@ def paper_document(p: StoredPaper) -> tantivy.Document:
     doc.add_integer("upvotes", int(p.upvotes))
     doc.add_boolean("has_code", bool(p.github_repo))
     return doc
-
-
-def iter_changed(store, since: int, batch: int = 2000) -> Iterator[tuple[int, list[StoredPaper]]]:
-    """Papers with seq > since, a page at a time: yields (seq reached, papers).
-
-    Every change has its own seq (see SQLiteStore.ingest_batch), so a page never splits one.
-    """
-    while True:
-        rows = store.papers_changed_since(since, batch)
-        if not rows:
-            return
-        since = rows[-1][0]
-        yield since, [p for _, p in rows]
 
 
 class LexicalIndex:
@@ -490,4 +476,4 @@ class LexicalIndex:
         return tantivy.Query.boolean_query([(tantivy.Occur.Must, tantivy.Query.all_query())] + clauses)
 
 
-__all__ = ["LexicalIndex", "Hit", "IndexBusy", "FIELD_WEIGHTS", "analyze", "analyze_name", "iter_changed"]
+__all__ = ["LexicalIndex", "Hit", "IndexBusy", "FIELD_WEIGHTS", "analyze", "analyze_name"]

@@ -27,7 +27,6 @@ embedding was deleted; :meth:`VectorIndex.rebuild` starts over.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import threading
@@ -35,6 +34,8 @@ from pathlib import Path
 from typing import Callable, Iterable, Sequence
 
 import numpy as np
+
+from dailypapers.search.catchup import iter_changed, paper_key, paper_keys
 
 DTYPE = "f16"  # usearch scalar type; see the module docstring and BENCHMARKS.md "Vector index"
 CONNECTIVITY = 16  # HNSW M
@@ -44,7 +45,6 @@ EXPANSION_ADD = 128  # efConstruction
 # was 0.948 at ef=128, 0.976 at 256 and 0.990 at 512 (~1 ms a query): 512 meets the 0.98 target.
 EXPANSION_SEARCH = 512
 ID_WIDTH = 32  # bytes per arXiv id in ids.npy (old-style ids are at most ~20)
-KEY_MASK = (1 << 63) - 1
 
 Progress = Callable[[int, int], None]
 
@@ -64,16 +64,6 @@ def usearch_index_class():
     from usearch.index import Index
 
     return Index
-
-
-def paper_key(arxiv_id: str) -> int:
-    """A stable 63-bit key for an arXiv id (fits tantivy's i64 and usearch's u64)."""
-    digest = hashlib.blake2b(arxiv_id.encode("utf-8"), digest_size=8).digest()
-    return int.from_bytes(digest, "little") & KEY_MASK
-
-
-def paper_keys(arxiv_ids: Sequence[str]) -> np.ndarray:
-    return np.fromiter((paper_key(i) for i in arxiv_ids), dtype=np.uint64, count=len(arxiv_ids))
 
 
 def decode_vector(blob: bytes, dim: int | None = None) -> np.ndarray:
@@ -334,7 +324,6 @@ class VectorIndex:
             return self.rebuild(store, model_id, progress)
         if meta.get("last_embedding_seq") is None:
             return self._full_sync(store, model_id, progress)
-        from dailypapers.search.lexical import iter_changed
 
         target_seq, target_emb = store.max_seq(), store.max_embedding_seq()
         loaded = None
@@ -397,4 +386,4 @@ class VectorIndex:
         os.replace(tmp, self.path / "meta.json")
 
 
-__all__ = ["VectorIndex", "VectorIndexError", "usearch_index_class", "paper_key", "paper_keys", "decode_vector", "DTYPE"]
+__all__ = ["VectorIndex", "VectorIndexError", "usearch_index_class", "decode_vector", "DTYPE"]

@@ -11,7 +11,17 @@ from dataclasses import dataclass
 from importlib import resources
 from typing import Iterable, Iterator, Protocol, Sequence
 
-from dailypapers.models import Listing, Paper, StoredPaper
+from dailypapers.models import (
+    ApiToken,
+    Comment,
+    CuratedListing,
+    CuratorAction,
+    Listing,
+    Paper,
+    SessionRecord,
+    StoredPaper,
+    User,
+)
 
 
 class StorageError(Exception):
@@ -131,7 +141,6 @@ class Store(Protocol):
     def digest_send_counts(self, period_key: str) -> dict[str, int]: ...
 
     # -- community (issue 5) --
-    # Records (User, Comment, ...) are defined at the end of this module.
 
     # users
     def create_user(self, email: str, name: str, password_hash: str | None, role: str, at: dt.datetime,
@@ -197,93 +206,6 @@ def open_store(url: str) -> Store:
     if url.startswith(("postgresql://", "postgres://")):
         raise StorageError("the PostgreSQL backend is not available in this version")
     raise StorageError(f"unsupported database URL {url!r}: use sqlite:///PATH")
-
-
-# -- community (issue 5) --
-# Records the community store methods return, and the methods themselves (Store protocol below).
-@dataclass
-class User:
-    id: int
-    email: str
-    name: str
-    role: str  # member | curator | admin
-    created_at: dt.datetime
-    verified_at: dt.datetime | None = None
-    disabled_at: dt.datetime | None = None
-    password_hash: str | None = None
-    password_changed_at: dt.datetime | None = None
-    show_upvotes: bool = True
-    show_submissions: bool = True
-
-    @property
-    def verified(self) -> bool:
-        return self.verified_at is not None
-
-    @property
-    def disabled(self) -> bool:
-        return self.disabled_at is not None
-
-    @property
-    def is_curator(self) -> bool:
-        return self.role in ("curator", "admin")
-
-
-@dataclass
-class SessionRecord:
-    user: User
-    created_at: dt.datetime
-    last_seen_at: dt.datetime
-    expires_at: dt.datetime
-
-
-@dataclass
-class ApiToken:
-    id: int
-    user_id: int
-    name: str
-    prefix: str
-    created_at: dt.datetime
-    last_used_at: dt.datetime | None = None
-    revoked_at: dt.datetime | None = None
-
-
-@dataclass
-class Comment:
-    id: int
-    arxiv_id: str
-    user_id: int
-    author: str
-    body: str
-    created_at: dt.datetime
-    edited_at: dt.datetime | None = None
-    deleted_at: dt.datetime | None = None
-    hidden_at: dt.datetime | None = None
-
-    @property
-    def visible(self) -> bool:
-        return self.deleted_at is None and self.hidden_at is None
-
-
-@dataclass
-class CuratorAction:
-    id: int
-    actor: str | None
-    action: str
-    arxiv_id: str | None
-    day: dt.date | None
-    detail: str | None
-    created_at: dt.datetime
-
-
-@dataclass
-class CuratedListing:
-    """A listing as a curator sees it: hidden ones included."""
-
-    listing: Listing
-    paper: StoredPaper
-    pinned: bool
-    hidden: bool
-    submitter_id: int | None
 
 
 class Conflict(StorageError):

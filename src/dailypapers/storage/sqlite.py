@@ -19,6 +19,7 @@ from dailypapers.storage import (
     load_migrations,
 )
 from dailypapers.storage.merge import merge_paper
+from dailypapers.clock import utcnow
 
 _PAPER_COLUMNS = (
     "arxiv_id", "version", "title", "abstract", "authors", "categories", "primary_category",
@@ -34,9 +35,6 @@ _CHUNK = 500
 RATE_SWEEP_EVERY = 1000
 RATE_KEEP_SECONDS = 86_400
 
-
-def utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc)
 
 
 def format_ts(value: dt.datetime | None) -> str | None:
@@ -583,7 +581,7 @@ class SQLiteStore:
     def _row_subscription(cls, r: Sequence):
         import json as _json
 
-        from dailypapers.digests import Subscription
+        from dailypapers.models import Subscription
 
         d = dict(zip(cls._SUB_COLUMNS, r))
         for k in cls._SUB_TIMES:
@@ -763,7 +761,7 @@ class SQLiteStore:
     def _row_send(r: Sequence):
         import json as _json
 
-        from dailypapers.digests import DigestEntry, DigestSend
+        from dailypapers.models import DigestEntry, DigestSend
 
         entries = [DigestEntry(a, list(reasons), section) for a, section, reasons in _json.loads(r[5])]
         return DigestSend(
@@ -898,7 +896,7 @@ class SQLiteStore:
 
     @staticmethod
     def _row_user(r: Sequence):
-        from dailypapers.storage import User
+        from dailypapers.models import User
 
         return User(
             id=r[0], email=r[1], name=r[2], role=r[3], created_at=parse_ts(r[4]), verified_at=parse_ts(r[5]),
@@ -982,7 +980,7 @@ class SQLiteStore:
             )
 
     def get_session(self, token_hash):
-        from dailypapers.storage import SessionRecord
+        from dailypapers.models import SessionRecord
 
         cols = ", ".join("u." + c.strip() for c in self._USER_COLUMNS.split(","))
         rows = self.read(
@@ -1015,7 +1013,7 @@ class SQLiteStore:
 
     @staticmethod
     def _row_token(r: Sequence):
-        from dailypapers.storage import ApiToken
+        from dailypapers.models import ApiToken
 
         return ApiToken(id=r[0], user_id=r[1], name=r[2], prefix=r[3], created_at=parse_ts(r[4]),
                         last_used_at=parse_ts(r[5]), revoked_at=parse_ts(r[6]))
@@ -1198,7 +1196,7 @@ class SQLiteStore:
         return True
 
     def curated_day(self, day):
-        from dailypapers.storage import CuratedListing
+        from dailypapers.models import CuratedListing
 
         rows = self.read(
             f"SELECT {self._LP_COLUMNS}, l.pinned, l.hidden, l.submitter_id FROM listings l "
@@ -1234,7 +1232,7 @@ class SQLiteStore:
             self._log_action(conn, actor_id, action, at, arxiv_id, day, detail)
 
     def curator_log(self, limit=100, offset=0):
-        from dailypapers.storage import CuratorAction
+        from dailypapers.models import CuratorAction
 
         rows = self.read(
             "SELECT a.id, u.name, a.action, a.arxiv_id, a.day, a.detail, a.created_at FROM curator_actions a "
@@ -1255,7 +1253,7 @@ class SQLiteStore:
 
     @staticmethod
     def _row_comment(r: Sequence):
-        from dailypapers.storage import Comment
+        from dailypapers.models import Comment
 
         return Comment(id=r[0], arxiv_id=r[1], user_id=r[2], author=r[3], body=r[4], created_at=parse_ts(r[5]),
                        edited_at=parse_ts(r[6]), deleted_at=parse_ts(r[7]), hidden_at=parse_ts(r[8]))

@@ -201,7 +201,7 @@ async def paper(request: Request) -> Response:
 async def search(request: Request) -> Response:
     site = _site(request)
     # community (issue 5): searches are rate limited per IP (settings.rate_search) -> 429 + Retry-After
-    from dailypapers.ratelimit import check_request
+    from dailypapers.community.ratelimit import check_request
 
     check_request(request, "search")
     q = clean_text(request.query_params.get("q", ""))

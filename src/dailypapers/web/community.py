@@ -35,7 +35,7 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from dailypapers import days as days_mod
-from dailypapers.accounts import (
+from dailypapers.community.accounts import (
     LOGIN_FAILED,
     SESSION_COOKIE,
     AccountService,
@@ -43,13 +43,13 @@ from dailypapers.accounts import (
     require_member,
     utcnow,
 )
-from dailypapers.comments import CommentService, render_comment
-from dailypapers.curation import CurationService
+from dailypapers.community.comments import CommentService, render_comment
+from dailypapers.community.curation import CurationService
 from dailypapers.errors import Forbidden, Invalid, NotFound
-from dailypapers.ratelimit import client_ip, limits_of
-from dailypapers.storage import User
-from dailypapers.submissions import SubmissionService
-from dailypapers.votes import VoteService, breakdown
+from dailypapers.community.ratelimit import client_ip, limits_of
+from dailypapers.models import User
+from dailypapers.community.submissions import SubmissionService
+from dailypapers.community.votes import VoteService, breakdown
 from dailypapers.web.security import cookie_kwargs
 
 # Token-authenticated API calls are exempt already (Authorization on /api/); nothing else is.

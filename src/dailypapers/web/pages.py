@@ -708,7 +708,7 @@ def parse_search_form(request: Request) -> SearchForm:
 async def search_page(request: Request) -> Response:
     site = _site(request)
     # community (issue 5): searches are rate limited per IP (settings.rate_search) -> 429 + Retry-After
-    from dailypapers.ratelimit import check_request
+    from dailypapers.community.ratelimit import check_request
 
     check_request(request, "search")
     try:

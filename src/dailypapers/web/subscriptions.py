@@ -26,7 +26,7 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from dailypapers.digests import WEEKDAYS
+from dailypapers.models import WEEKDAYS
 from dailypapers.digests.foryou import FOR_YOU_DAYS, Profile, Ranker
 from dailypapers.digests.subscriptions import (
     MAX_TOPIC_CHARS,
@@ -36,6 +36,7 @@ from dailypapers.digests.subscriptions import (
 )
 from dailypapers.errors import Invalid, NotFound
 from dailypapers.mail import MailError
+from dailypapers.clock import utcnow
 
 # The one-click endpoint is also in web.security's DEFAULT_CSRF_EXEMPT; stated here too so the
 # exemption holds even if that default changes. It authenticates by its signed token.
@@ -51,13 +52,10 @@ def _service(request: Request) -> SubscriptionService:
     if svc is None:
         services = state.services
         svc = SubscriptionService(services.store, services.settings, services.mailer,
-                                  clock=getattr(services, "clock", None) or _utcnow)
+                                  clock=getattr(services, "clock", None) or utcnow)
         state.subscriptions = svc
     return svc
 
-
-def _utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc)
 
 
 async def _user(request: Request):
@@ -74,7 +72,7 @@ async def _user(request: Request):
 
 def _rate(request: Request) -> None:
     try:
-        from dailypapers.ratelimit import check_request
+        from dailypapers.community.ratelimit import check_request
     except ImportError:
         return
     check_request(request, "subscribe")

@@ -33,9 +33,11 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 from itsdangerous import BadSignature, URLSafeSerializer
 
 from dailypapers.errors import Forbidden, Invalid, NotFound
-from dailypapers.storage import ApiToken, Conflict, User
+from dailypapers.storage import Conflict
+from dailypapers.models import ApiToken, User
+from dailypapers.clock import utcnow
 
-log = logging.getLogger("dailypapers.accounts")
+log = logging.getLogger("dailypapers.community.accounts")
 
 ROLES = ("member", "curator", "admin")
 MIN_PASSWORD = 8
@@ -59,9 +61,6 @@ RESERVED_NAMES = {"admin", "administrator", "root", "api", "settings", "login", 
 
 EMAILS = Path(__file__).parent / "emails"
 
-
-def utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc)
 
 
 def sha256(text: str) -> str:

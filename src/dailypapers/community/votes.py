@@ -16,9 +16,10 @@ import weakref as _weakref
 from dataclasses import dataclass
 from typing import Callable
 
-from dailypapers.accounts import require_member, utcnow
+from dailypapers.community.accounts import require_member
+from dailypapers.clock import utcnow
 from dailypapers.errors import NotFound
-from dailypapers.storage import User
+from dailypapers.models import User
 
 
 @dataclass(frozen=True)

@@ -19,11 +19,12 @@ from dataclasses import dataclass
 from typing import Callable
 
 from dailypapers import days
-from dailypapers.accounts import require_member, utcnow
+from dailypapers.community.accounts import require_member
+from dailypapers.clock import utcnow
 from dailypapers.errors import Invalid
 from dailypapers.ids import BadArxivId, parse_arxiv_id
 from dailypapers.models import Listing, Paper, StoredPaper
-from dailypapers.storage import User
+from dailypapers.models import User
 
 
 @dataclass

@@ -14,9 +14,10 @@ from typing import Callable
 
 from markupsafe import Markup, escape
 
-from dailypapers.accounts import require_curator, require_member, utcnow
+from dailypapers.community.accounts import require_curator, require_member
+from dailypapers.clock import utcnow
 from dailypapers.errors import Forbidden, Invalid, NotFound
-from dailypapers.storage import Comment, User
+from dailypapers.models import Comment, User
 
 MAX_COMMENT = 5000
 # On escaped text: a URL runs until whitespace or an escaped quote / angle bracket.

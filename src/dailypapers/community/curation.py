@@ -11,10 +11,11 @@ from __future__ import annotations
 import datetime as dt
 from typing import Callable
 
-from dailypapers.accounts import require_curator, utcnow
+from dailypapers.community.accounts import require_curator
+from dailypapers.clock import utcnow
 from dailypapers.errors import NotFound
 from dailypapers.models import Listing, StoredPaper
-from dailypapers.storage import CuratedListing, CuratorAction, User
+from dailypapers.models import CuratedListing, CuratorAction, User
 
 
 class CurationService:
