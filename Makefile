@@ -12,7 +12,7 @@ DP := $(BIN)/dailypapers --data-dir $(DATA_DIR)
 # Bundled embeddings for the demo data, made by `dailypapers embed --export`.
 DEMO_EMBEDDINGS := demo/embeddings.npz
 
-.PHONY: run install test test-install demo serve clean
+.PHONY: run install test test-install lint demo serve clean
 
 ## run: install, migrate, load the bundled demo data, and serve http://127.0.0.1:8000
 run: install demo
@@ -33,9 +33,16 @@ demo: install
 	$(DP) ingest hf-daily demo/hf-daily
 	@if [ -f $(DEMO_EMBEDDINGS) ]; then $(DP) embed --import $(DEMO_EMBEDDINGS) --limit 0; fi
 
-## test: install the test dependencies (and the browser when root) and run the whole suite
-test: test-install
+## test: install the test dependencies (and the browser when root), lint, and run the whole suite
+test: test-install lint
 	$(BIN)/pytest
+
+## lint: style and bugs (ruff), the import architecture (import-linter, no import cycles), types (mypy)
+lint: test-install
+	$(BIN)/ruff check src tests bench scripts
+	$(BIN)/lint-imports
+	$(BIN)/python scripts/check_cycles.py
+	$(BIN)/mypy
 
 test-install: $(VENV)/.test-installed
 

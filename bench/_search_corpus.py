@@ -104,7 +104,8 @@ def ingest(store, papers: list[Paper], votes: dict, copies: int = 1, batch: int 
                 out.append(q)
                 v = votes.get(p.arxiv_id)
                 if v and v[1]:
-                    listings.append(Listing(arxiv_id=q.arxiv_id, day=dt.date.fromisoformat(v[1]), upvotes=v[0], source="hf"))
+                    day = dt.date.fromisoformat(v[1])
+                    listings.append(Listing(arxiv_id=q.arxiv_id, day=day, upvotes=v[0], source="hf"))
             store.ingest_batch(out, listings)
             n += len(out)
         say(f"  ingested copy {k + 1}/{copies}: {n} papers")

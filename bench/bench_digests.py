@@ -42,10 +42,7 @@ from pathlib import Path
 import numpy as np
 from _report import DEFAULT_DATA, REPO, append_section, median, table
 
-RUNNER = (
-    "import sys; from dailypapers.cli import main; from dailypapers.cli_digest import digest; "
-    "main.add_command(digest); main(prog_name='dailypapers')"
-)
+RUNNER = "from dailypapers.cli import main; main(prog_name='dailypapers')"
 
 SINK = r'''
 import asyncio, signal, sys
@@ -172,8 +169,8 @@ def main() -> None:
     pool = len(store.digest_pool(day, day))
     store.close()
     setup = time.perf_counter() - t
-    print(f"setup {setup:.1f}s: {len(ids)} papers ({pool} on {day}), {args.n} subscribers {kinds}, vectors {vec_source}",
-          file=sys.stderr)
+    print(f"setup {setup:.1f}s: {len(ids)} papers ({pool} on {day}), {args.n} subscribers {kinds}, "
+          f"vectors {vec_source}", file=sys.stderr)
 
     port = free_port()
     sink = subprocess.Popen([sys.executable, "-c", SINK, str(port)], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
@@ -237,7 +234,8 @@ def main() -> None:
         f"trending only); {len(ids)} real HF papers over {args.days} list days, {pool} on {day}; "
         f"embeddings: {vec_source}. Each run is the real CLI in a fresh process (start-up included), one SMTP "
         f"connection to an aiosmtpd sink in another process, digest_rate unlimited, batch 100. "
-        f"Peak RSS is getrusage(RUSAGE_CHILDREN).ru_maxrss after each run: the largest `digest send` process so far (the sink is not reaped until the end). "
+        f"Peak RSS is getrusage(RUSAGE_CHILDREN).ru_maxrss after each run: the largest `digest send` process so far "
+        f"(the sink is not reaped until the end). "
         f"Load average during the run: {load[0]:.1f}/{load[1]:.1f}/{load[2]:.1f} on {os.cpu_count()} cores: "
         f"the machine is shared with other jobs, so expect noise."
     )

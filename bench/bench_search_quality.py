@@ -70,14 +70,16 @@ def scifact(args, emb, tune: bool) -> tuple[dict, list[str]]:
         for tw in TITLE_GRID:
             lexical.FIELD_WEIGHTS["title"] = tw
             lex_run = {
-                q: [h.arxiv_id for h in run.engine.lexical.search(parse_query(run._q(run.queries[q])), None, fusion.DEPTH)]
+                q: [h.arxiv_id
+                    for h in run.engine.lexical.search(parse_query(run._q(run.queries[q])), None, fusion.DEPTH)]
                 for q in run.qrels
             }
             lex_m = score_run(lex_run, run.qrels)
             row = [tw, lex_m["ndcg@10"]]
             for sw in SEM_GRID:
                 fused = {
-                    q: [d for d, _ in fusion.rrf({"lexical": lex_run[q], "semantic": sem_run[q]}, {"lexical": 1.0, "semantic": sw})]
+                    q: [d for d, _ in fusion.rrf({"lexical": lex_run[q], "semantic": sem_run[q]},
+                                                 {"lexical": 1.0, "semantic": sw})]
                     for q in run.qrels
                 }
                 row.append(score_run(fused, run.qrels)["ndcg@10"])
@@ -129,12 +131,14 @@ def known_items(args, emb) -> tuple[dict, list[str]]:
     kw = [d for d in para if " ".join(d.get("ai_keywords") or []).strip()]
     for mode in modes:
         hit_s = sum(
-            d["arxiv_id"] in {h.paper.arxiv_id for h in engine.search(d["ai_summary"][:250], mode=mode, per_page=10).results}
+            d["arxiv_id"]
+            in {h.paper.arxiv_id for h in engine.search(d["ai_summary"][:250], mode=mode, per_page=10).results}
             for d in para
         )
         hit_k = sum(
             d["arxiv_id"]
-            in {h.paper.arxiv_id for h in engine.search(" ".join(d["ai_keywords"])[:250], mode=mode, per_page=10).results}
+            in {h.paper.arxiv_id
+                for h in engine.search(" ".join(d["ai_keywords"])[:250], mode=mode, per_page=10).results}
             for d in kw
         )
         out[mode]["summary@10"] = hit_s / max(1, len(para))
@@ -175,11 +179,12 @@ def main() -> int:
     if not args.skip_scifact:
         sf, notes = scifact(args, emb, args.tune)
         rows = [
-            [m, sf[m].get("ndcg@10", "-"), sf[m].get("recall@100", "-"), sf[m].get("mrr@10", "-"), sf[m].get("p50_ms", "-")]
+            [m, *(sf[m].get(k, "-") for k in ("ndcg@10", "recall@100", "mrr@10", "p50_ms"))]
             for m in ("lexical", "semantic", "hybrid")
             if "skipped" not in sf[m]
         ]
-        body += ["SciFact train:", "", table(["mode", "nDCG@10", "recall@100", "MRR@10", "p50 ms (per_page=100)"], rows), ""]
+        headers = ["mode", "nDCG@10", "recall@100", "MRR@10", "p50 ms (per_page=100)"]
+        body += ["SciFact train:", "", table(headers, rows), ""]
         body += notes + [""]
     if not args.skip_known:
         ki, notes = known_items(args, emb)

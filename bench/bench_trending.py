@@ -113,7 +113,8 @@ def build(db: Path, papers: int, days: int, users: int, votes: int, secret: str,
             conn.executemany("INSERT INTO votes (user_id, arxiv_id, created_at) VALUES (?, ?, ?)", rows)
         inserted += len(rows)
     with store.write() as conn:
-        conn.execute("UPDATE papers SET votes = COALESCE((SELECT COUNT(*) FROM votes v WHERE v.arxiv_id = papers.arxiv_id), 0)")
+        conn.execute("UPDATE papers SET votes = "
+                     "COALESCE((SELECT COUNT(*) FROM votes v WHERE v.arxiv_id = papers.arxiv_id), 0)")
     t_votes = time.perf_counter() - t0
     t0 = time.perf_counter()
     store.refresh_trending()

@@ -57,7 +57,8 @@ def main() -> int:
     brute_ms = (time.perf_counter() - t) / 100 * 1000
     rows = []
     for dtype in ("f32", "f16", "i8"):
-        index = Index(ndim=X.shape[1], metric="cos", dtype=dtype, connectivity=V.CONNECTIVITY, expansion_add=V.EXPANSION_ADD)
+        index = Index(ndim=X.shape[1], metric="cos", dtype=dtype, connectivity=V.CONNECTIVITY,
+                      expansion_add=V.EXPANSION_ADD)
         t = time.perf_counter()
         index.add(np.arange(len(X), dtype=np.uint64), X, threads=0)
         build = time.perf_counter() - t
@@ -76,7 +77,8 @@ def main() -> int:
                     rec.append(len(set(m.keys.tolist()) & truth) / 10)
                 ex_rec = None
                 if ef == 512:
-                    ex_rec = float(np.mean([len(set(view.search(q, 10, exact=True).keys.tolist()) & tr) / 10 for q, tr in zip(Q[:200], exact[:200])]))
+                    ex_rec = float(np.mean([len(set(view.search(q, 10, exact=True).keys.tolist()) & tr) / 10
+                                            for q, tr in zip(Q[:200], exact[:200])]))
                 rows.append([dtype, ef, float(np.mean(rec)), float(np.median(times)), float(np.percentile(times, 99)),
                              round(size), round(build, 1), "-" if ex_rec is None else ex_rec])
                 print(rows[-1], flush=True)
@@ -86,9 +88,11 @@ def main() -> int:
     body = "\n".join([
         f"{len(X)} real paper vectors ({path.name}, model {str(z['model_id']) if 'model_id' in z.files else '?'}), "
         f"{len(Q)} real topic queries embedded by {emb.model_id} ({note}); exact = brute-force float32 "
-        f"({brute_ms:.1f} ms/query here). HNSW M={V.CONNECTIVITY}, efConstruction={V.EXPANSION_ADD}, one thread per query.",
+        f"({brute_ms:.1f} ms/query here). HNSW M={V.CONNECTIVITY}, efConstruction={V.EXPANSION_ADD}, "
+        "one thread per query.",
         "",
-        table(["dtype", "ef", "recall@10", "p50 ms", "p99 ms", "file MB", "build s", "recall@10 exact scan (quantization alone)"], rows),
+        table(["dtype", "ef", "recall@10", "p50 ms", "p99 ms", "file MB", "build s",
+               "recall@10 exact scan (quantization alone)"], rows),
         "",
         f"Chosen: {V.DTYPE}, ef={V.EXPANSION_SEARCH} (src/dailypapers/search/vectors.py).",
     ])

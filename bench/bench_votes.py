@@ -70,7 +70,8 @@ def prepare(data_dir: Path, papers: int, voters: int, env: dict) -> tuple[list[s
         [Listing(arxiv_id=a, day=today, upvotes=random.randrange(0, 50), source="hf") for a in ids],
     )
     store.refresh_trending()
-    accounts = AccountService(store, settings, None, hasher=PasswordHasher(time_cost=1, memory_cost=8192, parallelism=1))
+    hasher = PasswordHasher(time_cost=1, memory_cost=8192, parallelism=1)
+    accounts = AccountService(store, settings, None, hasher=hasher)
     tokens = []
     for i in range(voters):
         user = accounts.create_user(f"voter{i}@example.org", f"voter{i}", None, verified=True)

@@ -223,7 +223,8 @@ def main() -> None:
             "- data: the 580 bundled HF Daily Papers days (9.9k papers) and their bundled embeddings, as "
             "`make run` loads them: search is hybrid (each uncached query is embedded by the shipped model).\n"
             "- the machine was shared with other engineers' jobs while this ran: figures are noisy "
-            f"(1-minute load average {load_before:.1f} before, {os.getloadavg()[0]:.1f} after, on {os.cpu_count()} cores).\n"
+            f"(1-minute load average {load_before:.1f} before, {os.getloadavg()[0]:.1f} after, "
+            f"on {os.cpu_count()} cores).\n"
         )
         print(body)
         if not args.no_append and not args.only:

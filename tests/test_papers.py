@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 
 from dailypapers.config import Settings
+from dailypapers.days import BadPeriod
 from dailypapers.errors import Invalid, NotFound
 from dailypapers.models import Listing, Organization, Paper
 from dailypapers.papers import PaperService, trending_score
-from dailypapers.days import BadPeriod
 
 HF_RAW = Path(__file__).resolve().parent / "fixtures" / "hf_raw"
 UTC = dt.timezone.utc
@@ -193,8 +193,8 @@ def test_api_daily_paging_and_filters(store):
 
 
 def test_version_changes_when_data_changes(tmp_path):
-    from dailypapers.storage.sqlite import SQLiteStore
     import dailypapers.papers as papers_mod
+    from dailypapers.storage.sqlite import SQLiteStore
 
     s = SQLiteStore(tmp_path / "db.sqlite")
     s.migrate()

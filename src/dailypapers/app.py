@@ -1,34 +1,63 @@
-"""The composition root: every dependency is built here or passed in."""
+"""The composition root: every service is built here, once, from settings and the collaborators
+passed in (tests pass a fixed clock, a cheap password hasher, a fake mailer or arXiv client)."""
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from argon2 import PasswordHasher
 from starlette.applications import Starlette
 
+from dailypapers.clock import utcnow
+from dailypapers.community.accounts import AccountService
+from dailypapers.community.comments import CommentService
+from dailypapers.community.curation import CurationService
+from dailypapers.community.profiles import ProfileService
+from dailypapers.community.ratelimit import Limits, limiter_for
+from dailypapers.community.submissions import SubmissionService
+from dailypapers.community.votes import VoteService
 from dailypapers.config import Settings
+from dailypapers.digests.foryou import ForYouService
+from dailypapers.digests.subscriptions import SubscriptionService
+from dailypapers.ingest.arxiv_api import ArxivClient
+from dailypapers.mail import mailer_from_settings
+from dailypapers.papers import PaperService
+from dailypapers.search.embedder import load_embedder as _load_embedder
+from dailypapers.search.engine import SearchEngine
 from dailypapers.storage import Store, open_store
 
+Clock = Callable[[], dt.datetime]
 
-@dataclass
+
+@dataclass(frozen=True)
 class Services:
-    """What the web layer and the CLI call. Built once per process."""
+    """What the web layer calls. Built once per process by build_services; never extended later."""
 
     settings: Settings
     store: Store
-    search: Any  # dailypapers.search.engine.SearchEngine
-    embedder: Any  # dailypapers.search.embedder.Embedder | None
-    mailer: Any = None
-    arxiv: Any = None
+    search: SearchEngine
+    embedder: Any  # dailypapers.search.embedder.Embedder, or None without a model folder
+    mailer: Any  # dailypapers.mail.Mailer
+    arxiv: Any  # dailypapers.ingest.arxiv_api.ArxivClient
+    clock: Clock
+    papers: PaperService
+    accounts: AccountService
+    profiles: ProfileService
+    votes: VoteService
+    submissions: SubmissionService
+    comments: CommentService
+    curation: CurationService
+    subscriptions: SubscriptionService
+    foryou: ForYouService
+    limits: Limits
 
 
 def load_embedder(settings: Settings, *, threads: int | None = None):
-    try:
-        from dailypapers.search.embedder import load_embedder as load
-    except ImportError:  # onnxruntime missing: lexical search only
-        return None
-    return load(settings.model_dir, threads=threads)
+    """The query embedder, or None when the model folder is missing (lexical search only)."""
+    return _load_embedder(settings.model_dir, threads=threads)
 
 
 def build_services(
@@ -38,8 +67,11 @@ def build_services(
     embedder: Any = None,
     mailer: Any = None,
     arxiv: Any = None,
+    clock: Clock | None = None,
+    hasher: PasswordHasher | None = None,
     check_schema: bool = True,
 ) -> Services:
+    """Every service, built once. `embedder=False` means none (lexical search only)."""
     store = store or open_store(settings.db_url)
     if check_schema:
         store.check_schema()
@@ -47,18 +79,33 @@ def build_services(
         # Services embed queries: a few tokens each, where a second thread only adds hand-off and
         # spin-waiting that steals the core from the next request. Bulk `embed` uses every core.
         embedder = load_embedder(settings, threads=1)
+    embedder = embedder or None
     if mailer is None:
-        from dailypapers.mail import mailer_from_settings
-
         mailer = mailer_from_settings(settings)
     if arxiv is None:
-        from dailypapers.ingest.arxiv_api import ArxivClient
-
         arxiv = ArxivClient(settings.arxiv_api_url, delay=settings.arxiv_delay, timeout=settings.arxiv_timeout)
-    from dailypapers.search.engine import SearchEngine
-
-    search = SearchEngine(store, settings.index_dir, embedder or None)
-    return Services(settings=settings, store=store, search=search, embedder=embedder or None, mailer=mailer, arxiv=arxiv)
+    clock = clock or utcnow
+    search = SearchEngine(store, settings.index_dir, embedder)
+    submissions = SubmissionService(store, settings, arxiv, clock=clock)
+    return Services(
+        settings=settings,
+        store=store,
+        search=search,
+        embedder=embedder,
+        mailer=mailer,
+        arxiv=arxiv,
+        clock=clock,
+        papers=PaperService(store, settings, search=search, clock=clock),
+        accounts=AccountService(store, settings, mailer, clock=clock, hasher=hasher),
+        profiles=ProfileService(store),
+        votes=VoteService(store, clock=clock),
+        submissions=submissions,
+        comments=CommentService(store, clock=clock),
+        curation=CurationService(store, submissions, clock=clock),
+        subscriptions=SubscriptionService(store, settings, mailer, clock=clock),
+        foryou=ForYouService(store, embedder=embedder),
+        limits=limiter_for(settings, store),
+    )
 
 
 def create_app(
@@ -68,9 +115,12 @@ def create_app(
     embedder: Any = None,
     mailer: Any = None,
     arxiv: Any = None,
+    clock: Clock | None = None,
+    hasher: PasswordHasher | None = None,
 ) -> Starlette:
     """Build the ASGI app. Refuses to start on an out-of-date schema."""
-    from dailypapers.web.routes import build_app
+    from dailypapers.web.routes import build_app  # the web layer sits above this root's services
 
-    services = build_services(settings, store=store, embedder=embedder, mailer=mailer, arxiv=arxiv)
+    services = build_services(settings, store=store, embedder=embedder, mailer=mailer, arxiv=arxiv,
+                              clock=clock, hasher=hasher)
     return build_app(services)

@@ -10,13 +10,15 @@ import datetime as dt
 import re
 from zoneinfo import ZoneInfo
 
+from dailypapers.errors import Invalid
+
 _WEEK = re.compile(r"^(\d{4})-W(\d{2})$")
 _MONTH = re.compile(r"^(\d{4})-(\d{2})$")
 _DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
-class BadPeriod(ValueError):
-    pass
+class BadPeriod(Invalid):
+    """A date, week or month label that does not parse (HTTP 400)."""
 
 
 def list_day(now: dt.datetime, rollover: str = "21:30", timezone: str = "America/New_York") -> dt.date:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from typing import NamedTuple
 
+from dailypapers.errors import Invalid
+
 # New style (0704 onwards): YYMM.NNNN or YYMM.NNNNN. Old style: archive[.SUBJ]/YYMMNNN.
 _NEW = r"(?P<new>\d{4}\.\d{4,5})"
 _OLD = r"(?P<old>[a-z][a-z\-]+(?:\.[A-Z]{2})?/\d{7})"
@@ -24,8 +26,8 @@ class ArxivId(NamedTuple):
         return self.id if self.version is None else f"{self.id}v{self.version}"
 
 
-class BadArxivId(ValueError):
-    pass
+class BadArxivId(Invalid):
+    """Not an arXiv id or URL (HTTP 400; a paper path with one is a 404)."""
 
 
 def parse_arxiv_id(text: str) -> ArxivId:

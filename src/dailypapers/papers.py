@@ -7,51 +7,28 @@ holds no SQL: queries live in the store ("read models for the web" section).
 from __future__ import annotations
 
 import datetime as dt
-import math
+import logging
 import threading
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Callable, Sequence
+from typing import Any
 
 from dailypapers import days as days_mod
+from dailypapers.clock import utcnow
 from dailypapers.errors import Invalid, NotFound
 from dailypapers.ids import BadArxivId, parse_arxiv_id
 from dailypapers.models import Listing, Organization, StoredPaper
-from dailypapers.clock import utcnow
+from dailypapers.storage import PaperViewStore
+from dailypapers.trending import WINDOW_DAYS, trending_score
 
 Clock = Callable[[], dt.datetime]
 
+log = logging.getLogger(__name__)
+
 SORTS = ("upvotes", "newest", "trending")
-TRENDING_WINDOW_DAYS = 7  # /papers/trending ranks papers listed in the last week of lists
 TRENDING_LIMIT = 50
 VERSION_TTL = 0.25  # seconds a store version (one indexed row) is trusted before asking again
-
-
-
-# -- trending ----------------------------------------------------------------
-# The formula and its constants live in src/dailypapers/trending.py; trending_score delegates to
-# its `trending_score(upvotes, listed_at, now)`. The fallback below (HN-style gravity,
-# upvotes / (age_hours + 2) ** 1.5) only runs if that module is missing.
-TRENDING_GRAVITY = 1.5
-TRENDING_OFFSET_HOURS = 2.0
-
-
-def _fallback_trending_score(upvotes: int, at: dt.datetime | None, now: dt.datetime) -> float:
-    if at is None:
-        return 0.0
-    age_hours = max(0.0, (now - at).total_seconds() / 3600.0)
-    return upvotes / math.pow(age_hours + TRENDING_OFFSET_HOURS, TRENDING_GRAVITY)
-
-
-def trending_score(upvotes: int, at: dt.datetime | None, now: dt.datetime) -> float:
-    try:  # the shared formula, once trending.py lands
-        from dailypapers.trending import trending_score as shared  # type: ignore[attr-defined]
-    except ImportError:
-        return _fallback_trending_score(upvotes, at, now)
-    try:
-        return float(shared(upvotes, at, now))
-    except TypeError:  # a different signature: keep working, with our formula
-        return _fallback_trending_score(upvotes, at, now)
 
 
 def search_hits(results) -> list:
@@ -158,7 +135,7 @@ class ApiPage:
 
 # -- the service ---------------------------------------------------------------
 class PaperService:
-    def __init__(self, store, settings, *, search=None, clock: Clock | None = None):
+    def __init__(self, store: PaperViewStore, settings, *, search=None, clock: Clock | None = None):
         self.store = store
         self.settings = settings
         self.search = search
@@ -211,8 +188,8 @@ class PaperService:
 
     def sort_entries(self, entries: list[Entry], sort: str) -> list[Entry]:
         ordered = self._sort_entries(entries, sort)
-        # community (issue 5): papers a curator pinned on their list day go first, in sort order.
-        if ordered and hasattr(self.store, "pinned_listings"):
+        # Papers a curator pinned on their list day go first, in sort order.
+        if ordered:
             pins = self.store.pinned_listings({e.listing.day for e in ordered if e.listing})
             if pins:
                 ordered.sort(key=lambda e: not (e.listing and (e.listing.day, e.paper.arxiv_id) in pins))
@@ -303,8 +280,8 @@ class PaperService:
         end = self.store.latest_listing_day(self.today())
         if end is None:
             return TrendingView(entries=[], start=None, end=None)
-        start = end - dt.timedelta(days=TRENDING_WINDOW_DAYS - 1)
-        # community (issue 5): ranked by the stored trending key (dailypapers.trending): an indexed
+        start = end - dt.timedelta(days=WINDOW_DAYS - 1)
+        # Ranked by the stored trending key (dailypapers.trending): an indexed
         # ORDER BY, no per-request scoring; keys of recent papers are refreshed in the background.
         if hasattr(self.store, "trending_listings"):
             from dailypapers.community.votes import refresh_trending_soon
@@ -338,6 +315,7 @@ class PaperService:
                 found = self.search.similar(arxiv_id, limit=similar)
                 hits = list(search_hits(found))
             except Exception:  # similar papers are a nicety; the page still works without them
+                log.exception("similar papers for %s failed", arxiv_id)
                 hits = []
         return PaperDetail(paper=paper, listings=self.store.listings_for_paper(arxiv_id), similar=hits)
 
@@ -379,7 +357,7 @@ class PaperService:
             rows = self.store.daily_papers_api(start, end, submitter, sort, limit + 1, offset)
             entries = [Entry(p, l) for l, p in rows]
             return ApiPage(items=entries[:limit], has_next=len(entries) > limit)
-        if submitter is None and hasattr(self.store, "trending_listings"):  # community (issue 5): stored key
+        if submitter is None:  # the stored trending key
             pairs = self.store.trending_listings(start, end, limit + 1, offset)
             if pairs:  # none: keys not computed yet (fresh import): score here, below
                 entries = [Entry(p, l) for l, p in pairs]

@@ -18,12 +18,13 @@ import pytest
 from argon2 import PasswordHasher
 from starlette.testclient import TestClient
 
-from dailypapers.app import Services
+from dailypapers.app import build_services
 from dailypapers.config import Settings
 from dailypapers.ingest.arxiv_api import ArxivClient
 from dailypapers.mail import SMTPMailer
 from dailypapers.models import Listing, Paper
 from dailypapers.storage.sqlite import SQLiteStore
+from dailypapers.web.routes import build_app
 
 UTC = dt.timezone.utc
 TESTS = Path(__file__).resolve().parents[1]
@@ -138,9 +139,8 @@ class Env:
 
     @property
     def community(self):
-        from dailypapers.web.community import get_community
-
-        return get_community(self.services)
+        """The services (accounts, votes, submissions, comments, curation)."""
+        return self.services
 
     def client(self, ip: str = "10.0.0.1", **kw) -> TestClient:
         c = TestClient(self.app, client=(ip, 50000), follow_redirects=False, **kw)
@@ -188,13 +188,11 @@ def make_env(tmp_path, smtp, arxiv_url: str | None, **overrides) -> Env:
     store.migrate()
     mailer = SMTPMailer("127.0.0.1", smtp.port, security="none") if smtp else None
     arxiv = ArxivClient(arxiv_url + "/api/query", delay=0, max_retries=0) if arxiv_url else None
-    services = Services(settings=settings, store=store, search=None, embedder=None, mailer=mailer, arxiv=arxiv)
     clock = Clock(NOW)
-    services.clock = clock
     # argon2id with small costs keeps the suite fast; the code path is the production one.
-    services.password_hasher = PasswordHasher(time_cost=1, memory_cost=8 * 1024, parallelism=1)
-    from dailypapers.web.routes import build_app
-
+    hasher = PasswordHasher(time_cost=1, memory_cost=8 * 1024, parallelism=1)
+    services = build_services(settings, store=store, embedder=False, mailer=mailer, arxiv=arxiv, clock=clock,
+                              hasher=hasher)
     app = build_app(services)
     return Env(settings, store, services, app, clock, smtp)
 

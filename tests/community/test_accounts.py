@@ -8,12 +8,11 @@ import re
 import statistics
 import time
 
+import pytest
 from community_helpers import STRONG, csrf, make_env
 
 from dailypapers.community.accounts import LOGIN_FAILED, RESET_SENT, SESSION_COOKIE, check_password
 from dailypapers.errors import Invalid
-
-import pytest
 
 
 def signup(client, email="ada@example.org", name="ada", password=STRONG):

@@ -8,16 +8,12 @@ import pytest
 from click.testing import CliRunner
 
 from dailypapers.cli import main
-from dailypapers.cli_users import trending, users
 from dailypapers.models import Listing, Paper
 from dailypapers.storage.sqlite import SQLiteStore
 
 
 @pytest.fixture
 def run(tmp_path):
-    if "users" not in main.commands:  # the lead registers these in cli.py
-        main.add_command(users)
-        main.add_command(trending)
     data = tmp_path / "cli"
     runner = CliRunner()
     assert runner.invoke(main, ["--data-dir", str(data), "migrate"]).exit_code == 0

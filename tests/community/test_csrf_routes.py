@@ -8,7 +8,6 @@ import re
 from starlette.routing import Route
 
 
-
 def post_routes(app):
     for route in app.routes:
         if isinstance(route, Route) and route.methods and "POST" in route.methods:

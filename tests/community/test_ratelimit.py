@@ -7,9 +7,9 @@ import datetime as dt
 import pytest
 from community_helpers import csrf, make_env
 
+from dailypapers.community.ratelimit import Limits, MemoryBackend, StoreBackend
 from dailypapers.config import Settings
 from dailypapers.errors import RateLimited
-from dailypapers.community.ratelimit import Limits, MemoryBackend, StoreBackend
 
 DAY = dt.date(2021, 4, 22)
 

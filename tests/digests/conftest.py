@@ -20,8 +20,7 @@ import numpy as np
 import pytest
 
 from dailypapers.config import Settings
-from dailypapers.models import Subscription
-from dailypapers.models import Listing, Paper
+from dailypapers.models import Listing, Paper, Subscription
 
 DAY = dt.date(2026, 8, 20)  # a Thursday
 MODEL = "test-model"

@@ -10,9 +10,7 @@ from .test_kill import RUNNER, _env
 
 
 def run(dsettings, *args, rate=0.0):
-    runner = RUNNER.replace("main.add_command(digest)", "main.add_command(digest); "
-                            "from dailypapers.cli_digest import schedule; main.add_command(schedule)")
-    return subprocess.run([sys.executable, "-c", runner, "--data-dir", str(dsettings.data_dir), *args],
+    return subprocess.run([sys.executable, "-c", RUNNER, "--data-dir", str(dsettings.data_dir), *args],
                           env=_env(dsettings, rate), capture_output=True, text=True, timeout=60)
 
 

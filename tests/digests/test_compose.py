@@ -5,10 +5,10 @@ from __future__ import annotations
 import datetime as dt
 
 from dailypapers.digests import Period
-from dailypapers.models import DigestSend
 from dailypapers.digests.compose import Composer, DigestRenderer
 from dailypapers.digests.foryou import Profile, Ranker
 from dailypapers.digests.subscriptions import Tokens
+from dailypapers.models import DigestSend
 
 from .conftest import DAY, add_papers, add_subscriber, add_user
 

@@ -21,15 +21,12 @@ from collections import defaultdict
 
 import pytest
 
-pytestmark = pytest.mark.slow
-
 from .conftest import DAY, add_papers, add_subscriber
 
+pytestmark = pytest.mark.slow
+
 N_SUBSCRIBERS = 40
-RUNNER = (
-    "import sys; from dailypapers.cli import main; from dailypapers.cli_digest import digest; "
-    "main.add_command(digest); main(prog_name='dailypapers')"
-)
+RUNNER = "from dailypapers.cli import main; main(prog_name='dailypapers')"
 
 
 def _env(dsettings, rate: float = 150.0) -> dict:
@@ -130,7 +127,7 @@ def test_kill_at_random_moments(readers, dsettings, smtp, dstore):
         proc = subprocess.Popen(_cmd(dsettings, day), env=_env(dsettings), stdout=subprocess.PIPE,
                                 stderr=subprocess.PIPE)
 
-        def killer():
+        def killer(threshold=threshold, delay=delay, proc=proc):
             smtp.wait_for(threshold, timeout=30)
             time.sleep(delay)
             proc.send_signal(signal.SIGKILL)

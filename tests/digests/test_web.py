@@ -6,11 +6,11 @@ import datetime as dt
 import re
 
 import pytest
+from asgiclient import Client as BaseClient
 
 from dailypapers.app import build_services
 from dailypapers.mail import SMTPMailer
 from dailypapers.web.routes import build_app
-from asgiclient import Client as BaseClient
 
 from .conftest import DAY, add_papers
 
@@ -26,9 +26,9 @@ class Client(BaseClient):
 @pytest.fixture
 def web(dstore, dsettings, smtp):
     mailer = SMTPMailer("127.0.0.1", dsettings.smtp_port, security="none")
-    services = build_services(dsettings, store=dstore, embedder=False, mailer=mailer, arxiv=object())
-    services.clock = lambda: NOW
-    app = build_app(services, clock=lambda: NOW)
+    services = build_services(dsettings, store=dstore, embedder=False, mailer=mailer, arxiv=object(),
+                              clock=lambda: NOW)
+    app = build_app(services)
     clients = []
 
     def client():
@@ -125,9 +125,6 @@ def test_bad_links(web):
 
 
 def test_for_you_needs_a_member_and_explains_its_picks(web, dstore):
-    from dailypapers.web.community import get_community
-
-
     client, services = web
     add_papers(dstore, DAY - dt.timedelta(days=30), [dict(title="Old steering work", vec=[1, 0, 0])], start=90)
     add_papers(dstore, DAY, [
@@ -138,7 +135,7 @@ def test_for_you_needs_a_member_and_explains_its_picks(web, dstore):
     c = client()
     r = c.get("/for-you")
     assert r.status_code == 303 and r.headers["location"].startswith("/login")
-    accounts = get_community(services).accounts
+    accounts = services.accounts
     user = accounts.create_user("ada@example.org", "ada", None, verified=True)
     old_id = dstore.digest_pool(DAY - dt.timedelta(days=30), DAY - dt.timedelta(days=30))[0][1].arxiv_id
     with dstore.write() as conn:

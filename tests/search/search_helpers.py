@@ -42,7 +42,8 @@ def load_papers(store, rows: list[dict] | None = None, batch: int = 200) -> list
     for i in range(0, len(rows), batch):
         chunk = rows[i : i + batch]
         listings = [
-            Listing(arxiv_id=r["arxiv_id"], day=dt.date.fromisoformat(r["list_date"]), upvotes=r["upvotes"], source="hf")
+            Listing(arxiv_id=r["arxiv_id"], day=dt.date.fromisoformat(r["list_date"]), upvotes=r["upvotes"],
+                    source="hf")
             for r in chunk
             if r.get("list_date")
         ]
@@ -79,7 +80,9 @@ class FakeEmbedder:
 
     def embed(self, texts, batch_size: int = 32) -> np.ndarray:
         self.calls += 1
-        return np.stack([self._vec(t) for t in texts]).astype(np.float32) if texts else np.zeros((0, self.dim), np.float32)
+        if not texts:
+            return np.zeros((0, self.dim), np.float32)
+        return np.stack([self._vec(t) for t in texts]).astype(np.float32)
 
     def embed_query(self, text: str) -> np.ndarray:
         self.calls += 1

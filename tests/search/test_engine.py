@@ -7,14 +7,18 @@ import datetime as dt
 import html
 
 import pytest
+from search_helpers import FakeEmbedder, load_papers
 
 from dailypapers.models import Paper
 from dailypapers.search.embedder import document_text, load_embedder
 from dailypapers.search.engine import (
-    BadQuery, SearchEngine, SearchFilters, SearchResults, highlight_html, snippet_html,
+    BadQuery,
+    SearchEngine,
+    SearchFilters,
+    SearchResults,
+    highlight_html,
+    snippet_html,
 )
-
-from search_helpers import FakeEmbedder, load_papers
 
 
 def embed_all(store, embedder, batch: int = 64):

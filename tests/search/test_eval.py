@@ -8,10 +8,9 @@ import math
 
 import numpy as np
 import pytest
+from search_helpers import FakeEmbedder
 
 from dailypapers.search.eval import evaluate_beir, load_qrels, mrr_at_k, ndcg_at_k, recall_at_k, score_run
-
-from search_helpers import FakeEmbedder
 
 
 def test_ndcg_hand_example():

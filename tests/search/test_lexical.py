@@ -5,14 +5,13 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from search_helpers import load_papers
 
 from dailypapers.models import Listing, Paper
 from dailypapers.search.catchup import iter_changed
 from dailypapers.search.lexical import LexicalIndex, analyze
 from dailypapers.search.query import SearchFilters, parse_query
 from dailypapers.storage.sqlite import SQLiteStore
-
-from search_helpers import load_papers
 
 
 @pytest.fixture(scope="module")
@@ -123,7 +122,8 @@ def test_filters(loaded):
     up = index.search(parse_query("model"), SearchFilters(min_upvotes=50), limit=1000)
     assert up and all(p.upvotes >= 50 for p in store.get_papers(ids(up)).values())
     # an empty date range matches nothing rather than failing
-    assert index.search(parse_query("model"), SearchFilters(date_from=dt.date(2025, 2, 1), date_to=dt.date(2025, 1, 1))) == []
+    backwards = SearchFilters(date_from=dt.date(2025, 2, 1), date_to=dt.date(2025, 1, 1))
+    assert index.search(parse_query("model"), backwards) == []
 
 
 def test_orders_and_counts(loaded):

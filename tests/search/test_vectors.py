@@ -6,12 +6,11 @@ import datetime as dt
 
 import numpy as np
 import pytest
+from search_helpers import unit_vectors
 
 from dailypapers.models import Paper
 from dailypapers.search.catchup import paper_key, paper_keys
 from dailypapers.search.vectors import VectorIndex
-
-from search_helpers import unit_vectors
 
 DIM = 384
 

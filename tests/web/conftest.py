@@ -6,7 +6,6 @@ import shutil
 from pathlib import Path
 
 import pytest
-
 from webapp import Client, build_data_dir, make_app
 
 

@@ -7,7 +7,6 @@ import json
 import re
 
 import pytest
-
 from webapp import HF_RAW
 
 ITEM_KEYS = {"paper", "publishedAt", "title", "summary", "thumbnail", "numComments", "submittedBy", "organization",

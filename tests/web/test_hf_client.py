@@ -5,9 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-
-from webapp import make_app
-from webapp import ServerThread
+from webapp import ServerThread, make_app
 
 hf = pytest.importorskip("huggingface_hub")
 

@@ -8,7 +8,6 @@ import re
 from html import unescape
 
 import pytest
-
 from webapp import Client, make_app
 
 UPVOTES = re.compile(r'class="upvote-count">(\d+)<')
@@ -332,8 +331,8 @@ def test_gzip(client):
 
 
 def test_cached_page_changes_when_data_changes(fresh_data_dir):
-    from dailypapers.models import Listing, Paper
     import dailypapers.papers as papers_mod
+    from dailypapers.models import Listing, Paper
 
     app, services = make_app(fresh_data_dir)
     c = Client(app)
@@ -403,7 +402,8 @@ def test_misc_routes(client):
 def test_personalized_gzip_is_valid():
     import zlib as _zlib
 
-    from dailypapers.web.pages import CSRF_PLACEHOLDER, make_entry, personalized_gzip
+    from dailypapers.web.cache import make_entry, personalized_gzip
+    from dailypapers.web.security import CSRF_PLACEHOLDER
 
     body = ("<p>" + "abc " * 2000 + CSRF_PLACEHOLDER + " middle " * 300 + CSRF_PLACEHOLDER + "</p>").encode()
     entry = make_entry(body)

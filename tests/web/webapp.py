@@ -59,8 +59,8 @@ def make_app(data_dir: Path, *, clock=lambda: NOW, **settings_changes):
     from dailypapers.web.routes import build_app
 
     settings = make_settings(data_dir, **settings_changes)
-    services = build_services(settings, embedder=False, arxiv=object())
-    return build_app(services, clock=clock), services
+    services = build_services(settings, embedder=False, arxiv=object(), clock=clock)
+    return build_app(services), services
 
 
 def free_port() -> int:
@@ -77,7 +77,7 @@ class ServerThread:
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, daemon=True)
 
-    def __enter__(self) -> "ServerThread":
+    def __enter__(self) -> ServerThread:
         self.thread.start()
         deadline = time.monotonic() + 15
         while not self.server.started:

@@ -24,18 +24,22 @@ import queue
 import re
 import secrets
 import threading
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
+from typing import TYPE_CHECKING
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 from itsdangerous import BadSignature, URLSafeSerializer
 
-from dailypapers.errors import Forbidden, Invalid, NotFound
-from dailypapers.storage import Conflict
-from dailypapers.models import ApiToken, User
 from dailypapers.clock import utcnow
+from dailypapers.errors import Forbidden, Invalid, NotFound
+from dailypapers.models import ApiToken, User
+from dailypapers.storage import AccountStore, Conflict
+
+if TYPE_CHECKING:
+    from dailypapers.mail import TemplateMail
 
 log = logging.getLogger("dailypapers.community.accounts")
 
@@ -54,7 +58,8 @@ TOKEN_PREFIX = "dp_"
 RESET_SENT = "If an account exists for that email, we sent a link to reset its password. It works for one hour."
 LOGIN_FAILED = "Wrong email or password."
 
-EMAIL_RE = re.compile(r"^[^@\s\x00-\x1f]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9\-]{0,62}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9\-]{0,62}[A-Za-z0-9])?)+$")
+_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9\-]{0,62}[A-Za-z0-9])?"
+EMAIL_RE = re.compile(r"^[^@\s\x00-\x1f]{1,64}@" + _LABEL + r"(?:\." + _LABEL + r")+$")
 NAME_RE = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9_\-.]{0,30}[A-Za-z0-9])?$")
 RESERVED_NAMES = {"admin", "administrator", "root", "api", "settings", "login", "logout", "signup", "curator",
                   "papers", "support", "help", "system", "null", "none", "anonymous"}
@@ -85,7 +90,7 @@ def check_name(name: str) -> str:
     return name
 
 
-def check_password(password: str, user_inputs: list[str] = ()) -> None:
+def check_password(password: str, user_inputs: Sequence[str] = ()) -> None:
     """Length 8-128 and zxcvbn score >= 3; raises Invalid with zxcvbn's feedback otherwise."""
     if not isinstance(password, str) or len(password) < MIN_PASSWORD:
         raise Invalid(f"The password must be at least {MIN_PASSWORD} characters long.")
@@ -152,7 +157,7 @@ class MailQueue:
 class AccountService:
     def __init__(
         self,
-        store,
+        store: AccountStore,
         settings,
         mailer=None,
         *,
@@ -168,7 +173,7 @@ class AccountService:
         self._serializer = URLSafeSerializer(settings.signing_key(), salt="dailypapers.accounts")
         # Verified against when the account does not exist, so both cases cost the same.
         self._dummy_hash = self.hasher.hash(secrets.token_urlsafe(16))
-        self._templates = None
+        self._templates: TemplateMail | None = None
 
     # -- time ----------------------------------------------------------------
     def now(self) -> dt.datetime:
@@ -250,7 +255,7 @@ class AccountService:
     def verify(self, token: str) -> User:
         user = self.check_verify_token(token)
         self.store.set_verified(user.id, self.now())
-        return self.store.get_user(user.id)
+        return self._reload(user.id)
 
     @staticmethod
     def _password_stamp(user: User) -> str:
@@ -284,7 +289,7 @@ class AccountService:
         self.store.set_password(user.id, self.hasher.hash(password), self.now(), end_sessions=True)
         if not user.verified:  # the link proved the member reads this inbox
             self.store.set_verified(user.id, self.now())
-        return self.store.get_user(user.id)
+        return self._reload(user.id)
 
     # -- mail ----------------------------------------------------------------------
     def _send(self, template: str, user: User, context: dict) -> None:
@@ -305,12 +310,13 @@ class AccountService:
         try:
             email = normalize_email(email)
         except Invalid:
-            email = None
+            email = ""  # no account to look up; the dummy hash is still verified below
         user = self.store.user_by_email(email) if email else None
         password = password if isinstance(password, str) else ""
         if len(password) > MAX_PASSWORD:
             password = password[:MAX_PASSWORD + 1]  # still costs a verify; cannot match
         stored = user.password_hash if user is not None and user.password_hash else self._dummy_hash
+        ok: bool
         try:
             ok = self.hasher.verify(stored, password)
         except (VerifyMismatchError, VerificationError, InvalidHashError):
@@ -384,6 +390,9 @@ class AccountService:
             self.store.touch_api_token(token.id, now)
         return user
 
+    def list_api_tokens(self, user: User) -> list[ApiToken]:
+        return self.store.list_api_tokens(user.id)
+
     def revoke_api_token(self, user: User, token_id: int) -> None:
         if not self.store.revoke_api_token(user.id, token_id, self.now()):
             raise NotFound("no such token")
@@ -400,14 +409,20 @@ class AccountService:
         if role not in ROLES:
             raise Invalid(f"role must be one of {', '.join(ROLES)}")
         self.store.set_role(user.id, role)
-        return self.store.get_user(user.id)
+        return self._reload(user.id)
 
     def disable(self, user: User, disabled: bool = True) -> User:
         self.store.set_disabled(user.id, self.now() if disabled else None)
-        return self.store.get_user(user.id)
+        return self._reload(user.id)
 
     def set_visibility(self, user: User, show_upvotes: bool, show_submissions: bool) -> None:
         self.store.set_profile_visibility(user.id, show_upvotes, show_submissions)
+
+    def _reload(self, user_id: int) -> User:
+        """The user as stored now, after changing it."""
+        user = self.store.get_user(user_id)
+        assert user is not None  # users are never deleted (only disabled)
+        return user
 
 
 def require_member(user: User | None, *, verified: bool = True, what: str = "do that") -> User:
@@ -421,7 +436,7 @@ def require_member(user: User | None, *, verified: bool = True, what: str = "do 
 
 
 def require_curator(user: User | None) -> User:
-    require_member(user, what="curate")
+    user = require_member(user, what="curate")
     if not user.is_curator:
         raise Forbidden("Only curators can do that.")
     return user

@@ -10,14 +10,15 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from typing import Callable
+from collections.abc import Callable
 
 from markupsafe import Markup, escape
 
-from dailypapers.community.accounts import require_curator, require_member
 from dailypapers.clock import utcnow
+from dailypapers.community.accounts import require_curator, require_member
 from dailypapers.errors import Forbidden, Invalid, NotFound
 from dailypapers.models import Comment, User
+from dailypapers.storage import CommentingStore
 
 MAX_COMMENT = 5000
 # On escaped text: a URL runs until whitespace or an escaped quote / angle bracket.
@@ -62,7 +63,7 @@ def render_comment(text: str) -> Markup:
 
 
 class CommentService:
-    def __init__(self, store, *, clock: Callable[[], dt.datetime] | None = None):
+    def __init__(self, store: CommentingStore, *, clock: Callable[[], dt.datetime] | None = None):
         self.store = store
         self.clock = clock or utcnow
 
@@ -70,7 +71,7 @@ class CommentService:
         return self.store.paper_comments(arxiv_id, include_hidden=bool(viewer and viewer.is_curator))
 
     def add(self, user: User | None, arxiv_id: str, body: str) -> Comment:
-        require_member(user, what="comment")
+        user = require_member(user, what="comment")
         body = clean_body(body)
         if self.store.get_paper(arxiv_id) is None:
             raise NotFound(f"no paper {arxiv_id} here")
@@ -83,7 +84,7 @@ class CommentService:
         return comment
 
     def _own(self, user: User | None, comment_id: int) -> Comment:
-        require_member(user, verified=False, what="change comments")
+        user = require_member(user, verified=False, what="change comments")
         comment = self.get(comment_id)
         if comment.user_id != user.id:
             raise Forbidden("You can only change your own comments.")
@@ -94,7 +95,7 @@ class CommentService:
         if comment.hidden_at is not None:
             raise Forbidden("A curator hid this comment; it cannot be edited.")
         self.store.edit_comment(comment.id, clean_body(body), self.clock())
-        return self.store.get_comment(comment.id)
+        return self._reload(comment.id)
 
     def delete(self, user: User | None, comment_id: int) -> Comment:
         comment = self._own(user, comment_id)
@@ -102,10 +103,16 @@ class CommentService:
         return comment
 
     def hide(self, curator: User | None, comment_id: int, hidden: bool = True) -> Comment:
-        require_curator(curator)
+        curator = require_curator(curator)
         comment = self.get(comment_id)
         self.store.set_comment_hidden(comment.id, hidden, actor_id=curator.id, at=self.clock())
-        return self.store.get_comment(comment.id)
+        return self._reload(comment.id)
+
+    def _reload(self, comment_id: int) -> Comment:
+        """The comment as stored now, after changing it."""
+        comment = self.store.get_comment(comment_id)
+        assert comment is not None  # deleting a comment only marks it: the row stays
+        return comment
 
 
 __all__ = ["CommentService", "render_comment", "linkify_escaped", "clean_body", "MAX_COMMENT"]

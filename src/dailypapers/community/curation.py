@@ -9,17 +9,17 @@ copy of what was removed.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Callable
+from collections.abc import Callable
 
-from dailypapers.community.accounts import require_curator
 from dailypapers.clock import utcnow
+from dailypapers.community.accounts import require_curator
 from dailypapers.errors import NotFound
-from dailypapers.models import Listing, StoredPaper
-from dailypapers.models import CuratedListing, CuratorAction, User
+from dailypapers.models import CuratedListing, CuratorAction, Listing, StoredPaper, User
+from dailypapers.storage import CuratorStore
 
 
 class CurationService:
-    def __init__(self, store, submissions, *, clock: Callable[[], dt.datetime] | None = None):
+    def __init__(self, store: CuratorStore, submissions, *, clock: Callable[[], dt.datetime] | None = None):
         self.store = store
         self.submissions = submissions  # SubmissionService: id parsing and arXiv look-ups
         self.clock = clock or utcnow
@@ -30,7 +30,7 @@ class CurationService:
 
     def add(self, curator: User | None, text: str, day: dt.date) -> StoredPaper:
         """Put a paper on any day's list: no cap, no age limit (withdrawn papers still refused)."""
-        require_curator(curator)
+        curator = require_curator(curator)
         arxiv_id = self.submissions.parse(text)
         paper = self.submissions.fetch(arxiv_id)
         if paper.withdrawn:
@@ -46,10 +46,12 @@ class CurationService:
             from dailypapers.errors import Invalid
 
             raise Invalid(f"{arxiv_id} is already on the list of {day:%Y-%m-%d}.")
-        return self.store.get_paper(arxiv_id)
+        stored = self.store.get_paper(arxiv_id)
+        assert stored is not None  # the listing just added references it, and papers are never deleted
+        return stored
 
     def _flags(self, curator: User | None, day: dt.date, arxiv_id: str, **flags) -> None:
-        require_curator(curator)
+        curator = require_curator(curator)
         if not self.store.set_listing_flags(day, arxiv_id, actor_id=curator.id, at=self.clock(), **flags):
             raise NotFound(f"{arxiv_id} is not on the list of {day:%Y-%m-%d}")
 
@@ -60,7 +62,7 @@ class CurationService:
         self._flags(curator, day, arxiv_id, hidden=hidden)
 
     def remove(self, curator: User | None, day: dt.date, arxiv_id: str) -> None:
-        require_curator(curator)
+        curator = require_curator(curator)
         if not self.store.remove_listing(day, arxiv_id, actor_id=curator.id, at=self.clock()):
             raise NotFound(f"{arxiv_id} is not on the list of {day:%Y-%m-%d}")
 

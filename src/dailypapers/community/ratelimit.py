@@ -24,9 +24,11 @@ from __future__ import annotations
 import threading
 import time
 from collections import deque
-from typing import Callable, Protocol, Sequence
+from collections.abc import Callable, Sequence
+from typing import Protocol
 
 from dailypapers.errors import RateLimited
+from dailypapers.storage import RateLogStore
 
 LABELS = {
     "login": "login attempts",
@@ -91,7 +93,7 @@ class MemoryBackend:
 
 
 class StoreBackend:
-    def __init__(self, store) -> None:
+    def __init__(self, store: RateLogStore) -> None:
         self.store = store
 
     def hit(self, keys: Sequence[str], limit: int, window: float, now: float) -> float | None:
@@ -131,35 +133,9 @@ def _human(seconds: int) -> str:
 
 def limiter_for(settings, store) -> Limits:
     """In-process limits for one server process; store-backed ones when several share the DB."""
-    if getattr(settings, "workers", 1) > 1 and hasattr(store, "rate_hit"):
+    if settings.workers > 1:
         return Limits(settings, StoreBackend(store))
     return Limits(settings, MemoryBackend())
 
 
-
-
-# -- web helpers ---------------------------------------------------------------------------------
-def limits_of(services) -> Limits:
-    """The one Limits object of this process's services (created on first use)."""
-    limits = getattr(services, "limits", None)
-    if limits is None:
-        limits = limiter_for(services.settings, services.store)
-        try:
-            services.limits = limits
-        except AttributeError:  # a frozen or slotted services object: no caching
-            pass
-    return limits
-
-
-def client_ip(request) -> str:
-    """The peer address (run uvicorn with --proxy-headers behind a reverse proxy)."""
-    client = request.client
-    return client.host if client and client.host else "unknown"
-
-
-def check_request(request, name: str, *, account: str | int | None = None) -> None:
-    """Rate-limit one web request by IP (and account when given); raises RateLimited."""
-    limits_of(request.app.state.services).check(name, ip=client_ip(request), account=account)
-
-
-__all__ = ["Limits", "MemoryBackend", "StoreBackend", "limiter_for", "LABELS", "limits_of", "client_ip", "check_request"]
+__all__ = ["Limits", "MemoryBackend", "StoreBackend", "limiter_for", "LABELS"]

@@ -15,16 +15,16 @@ Curators add papers to any day through ``CurationService.add`` (no cap, no age l
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 from dailypapers import days
-from dailypapers.community.accounts import require_member
 from dailypapers.clock import utcnow
+from dailypapers.community.accounts import require_member
 from dailypapers.errors import Invalid
 from dailypapers.ids import BadArxivId, parse_arxiv_id
-from dailypapers.models import Listing, Paper, StoredPaper
-from dailypapers.models import User
+from dailypapers.models import Listing, Paper, StoredPaper, User
+from dailypapers.storage import SubmissionStore
 
 
 @dataclass
@@ -34,7 +34,7 @@ class Submitted:
 
 
 class SubmissionService:
-    def __init__(self, store, settings, arxiv, *, clock: Callable[[], dt.datetime] | None = None):
+    def __init__(self, store: SubmissionStore, settings, arxiv, *, clock: Callable[[], dt.datetime] | None = None):
         self.store = store
         self.settings = settings
         self.arxiv = arxiv
@@ -46,6 +46,10 @@ class SubmissionService:
 
     def today(self) -> dt.date:
         return days.list_day(self.now(), self.settings.day_rollover, self.settings.timezone)
+
+    def used_today(self, user: User) -> int:
+        """How many papers the member submitted on today's list (the daily cap counts these)."""
+        return self.store.count_submissions(user.id, self.today())
 
     @staticmethod
     def parse(text: str) -> str:
@@ -91,7 +95,7 @@ class SubmissionService:
             )
 
     def submit(self, user: User | None, text: str) -> Submitted:
-        require_member(user, what="submit papers")
+        user = require_member(user, what="submit papers")
         arxiv_id = self.parse(text)
         day = self.today()
         cap = self.settings.submit_daily_cap
@@ -111,7 +115,9 @@ class SubmissionService:
             raise Invalid(f"{arxiv_id} is already on today's list ({day:%Y-%m-%d}).")
         if outcome == "cap":
             raise Invalid(f"You have submitted {cap} papers today, the daily limit. Try again tomorrow.")
-        return Submitted(self.store.get_paper(arxiv_id), day)
+        stored = self.store.get_paper(arxiv_id)
+        assert stored is not None  # the listing just added references it, and papers are never deleted
+        return Submitted(stored, day)
 
 
 __all__ = ["SubmissionService", "Submitted"]

@@ -13,13 +13,14 @@ import datetime as dt
 import threading as _threading
 import time as _time
 import weakref as _weakref
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
-from dailypapers.community.accounts import require_member
 from dailypapers.clock import utcnow
+from dailypapers.community.accounts import require_member
 from dailypapers.errors import NotFound
 from dailypapers.models import User
+from dailypapers.storage import TrendingStore, VotingStore
 
 
 @dataclass(frozen=True)
@@ -47,13 +48,13 @@ def breakdown(hf_upvotes: int, votes: int) -> str:
 
 
 class VoteService:
-    def __init__(self, store, *, clock: Callable[[], dt.datetime] | None = None):
+    def __init__(self, store: VotingStore, *, clock: Callable[[], dt.datetime] | None = None):
         self.store = store
         self.clock = clock or utcnow
 
     def vote(self, user: User | None, arxiv_id: str, want: bool | None = None) -> VoteResult:
         """Toggle the member's vote (want=None), or set it (True) / take it back (False)."""
-        require_member(user, what="upvote")
+        user = require_member(user, what="upvote")
         result = self.store.toggle_vote(user.id, arxiv_id, self.clock(), want)
         if result is None:
             raise NotFound(f"no paper {arxiv_id} here")
@@ -74,11 +75,11 @@ __all__ = ["VoteService", "VoteResult", "breakdown"]
 # not, so recent papers are recomputed every REFRESH_SECONDS, in a background thread, started by
 # the first trending read after that (`dailypapers trending refresh` does the same on demand).
 REFRESH_SECONDS = 600.0
-_last_refresh: "_weakref.WeakKeyDictionary" = _weakref.WeakKeyDictionary()
+_last_refresh: _weakref.WeakKeyDictionary = _weakref.WeakKeyDictionary()
 _refresh_lock = _threading.Lock()
 
 
-def refresh_trending_soon(store, today: dt.date) -> bool:
+def refresh_trending_soon(store: TrendingStore, today: dt.date) -> bool:
     """Refresh recent trending keys if the last refresh is older than REFRESH_SECONDS: in the
     caller's thread the first time (per store), in a background thread afterwards."""
     from dailypapers.trending import REFRESH_DAYS

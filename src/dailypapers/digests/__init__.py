@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from dailypapers.days import list_day
 from dailypapers.models import PERIODS, Subscription
 
+
 @dataclass(frozen=True)
 class Period:
     """What one digest covers: list days start..end, identified by key ('daily:2026-08-21')."""
@@ -59,7 +60,7 @@ class Period:
         return f"{self.day:%A, %B %-d, %Y}"
 
     @classmethod
-    def parse_key(cls, key: str) -> "Period":
+    def parse_key(cls, key: str) -> Period:
         kind, _, day = key.partition(":")
         if kind not in PERIODS:
             raise ValueError(f"bad period key {key!r}")

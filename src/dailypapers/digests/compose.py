@@ -12,20 +12,21 @@ absolute links to the site, a visible unsubscribe link, and the RFC 8058 headers
 
 from __future__ import annotations
 
-import datetime as dt
-from dataclasses import dataclass, field
 import base64
+import datetime as dt
 import secrets
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from email.header import Header
 from email.message import EmailMessage
 from email.utils import formataddr, formatdate, parseaddr
 from pathlib import Path
-from typing import Sequence
 
 from dailypapers.digests import Period
-from dailypapers.models import DigestEntry, Subscription
-from dailypapers.mail import check_header_value
 from dailypapers.digests.foryou import REASON_TOP_WEEK, REASON_TRENDING, Pick, Profile, Ranker
+from dailypapers.mail import check_header_value
+from dailypapers.models import DigestEntry, Subscription
+from dailypapers.storage import ComposerStore
 
 TEMPLATES = Path(__file__).parent / "templates"
 SUMMARY_CHARS = 300
@@ -54,7 +55,7 @@ class ComposedDigest:
 
 
 class Composer:
-    def __init__(self, store, settings, ranker: Ranker | None = None):
+    def __init__(self, store: ComposerStore, settings, ranker: Ranker | None = None):
         self.store = store
         self.settings = settings
         self.ranker = ranker or Ranker(store)
@@ -82,7 +83,7 @@ class Composer:
 
     def compose_many(self, subs: Sequence[Subscription], period: Period) -> list[ComposedDigest]:
         """Compose a batch with one query each for sent papers, upvotes and their embeddings."""
-        sent = self.store.sent_paper_ids([s.id for s in subs])
+        sent = self.store.sent_paper_ids([s.id for s in subs if s.id is not None])  # unsaved: nothing sent
         members = [s.user_id for s in subs if s.include_upvotes and s.user_id is not None]
         upvotes = self.store.users_upvoted_ids(members) if members else {}
         wanted = {a for ids in upvotes.values() for a in ids}
@@ -96,7 +97,8 @@ class Composer:
         for (start, end), topics in by_pool.items():
             self.ranker.prefetch_topics(self.ranker.pool(start, end, by=by), topics)
         return [
-            self.compose(s, period, sent=sent.get(s.id, set()), upvoted=upvotes.get(s.user_id, []))
+            self.compose(s, period, sent=sent.get(s.id, set()) if s.id is not None else set(),
+                         upvoted=upvotes.get(s.user_id, []) if s.user_id is not None else [])
             for s in subs
         ]
 
@@ -141,6 +143,12 @@ class DigestRenderer:
     def message_id(self, sub_id: int, period: Period) -> str:
         """Stable per (subscriber, period): a resent copy is recognisably the same message."""
         return f"<digest.{period.kind}.{period.day:%Y%m%d}.{sub_id}@{self.domain}>"
+
+    def _message_id_for(self, sub: Subscription, period: Period, given: str | None) -> str:
+        if given:
+            return given
+        assert sub.id is not None  # digests are rendered for stored subscriptions only
+        return self.message_id(sub.id, period)
 
     def _item(self, paper, reasons: list[str]) -> dict:
         return {
@@ -197,7 +205,7 @@ class DigestRenderer:
         headers = self._list_headers(ctx, period)
         msg = self.mail.render("digest", ctx, to=sub.email, sender=self.settings.mail_from, headers=headers)
         del msg["Message-ID"]
-        msg["Message-ID"] = message_id or self.message_id(sub.id, period)
+        msg["Message-ID"] = self._message_id_for(sub, period, message_id)
         # Long header values (List-Unsubscribe's signed URL) must stay plain URLs: no RFC 2047
         # encoded words, which the default 78-column folding would produce.
         msg.policy = msg.policy.clone(max_line_length=998)
@@ -217,7 +225,7 @@ class DigestRenderer:
             "To": sub.email,
             "Subject": subject,
             "Date": formatdate(localtime=False),
-            "Message-ID": message_id or self.message_id(sub.id, period),
+            "Message-ID": self._message_id_for(sub, period, message_id),
             **self._list_headers(ctx, period),
             "MIME-Version": "1.0",
         }

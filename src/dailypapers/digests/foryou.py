@@ -34,12 +34,14 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections import Counter
+from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
-from typing import Callable, Iterable, Sequence
 
 import numpy as np
 
 from dailypapers.models import Listing, StoredPaper
+from dailypapers.storage import ForYouStore, RankerStore
 
 # -- the constants, in one place -------------------------------------------------
 W_TOPIC = 1.0
@@ -152,7 +154,7 @@ class Pool:
             return
         self.model_id = models.most_common(1)[0][0]
         dim = None
-        rows = []
+        rows: list[np.ndarray | None] = []
         for p in self.papers:
             mv = vectors.get(p.arxiv_id)
             if mv and mv[0] == self.model_id:
@@ -165,11 +167,11 @@ class Pool:
             return
         m = np.zeros((len(rows), dim), dtype=np.float32)
         has = np.zeros(len(rows), dtype=bool)
-        for i, v in enumerate(rows):
-            if v is not None and v.shape[0] == dim:
-                n = float(np.linalg.norm(v))
+        for i, row in enumerate(rows):
+            if row is not None and row.shape[0] == dim:
+                n = float(np.linalg.norm(row))
                 if n > 0:
-                    m[i] = v / n
+                    m[i] = row / n
                     has[i] = True
         self.matrix, self.has_vec = m, has
 
@@ -189,7 +191,7 @@ class Ranker:
     """Scores pools against profiles. One per process (web) or per run (digest send);
     thread-safe for reads once pools are built (the caches are only ever filled)."""
 
-    def __init__(self, store, *, embedder=None, embedder_factory: Callable[[], object] | None = None):
+    def __init__(self, store: RankerStore, *, embedder=None, embedder_factory: Callable[[], object] | None = None):
         self.store = store
         self._embedder = embedder
         self._embedder_factory = embedder_factory
@@ -220,7 +222,7 @@ class Ranker:
             found = self.store.embeddings_for(missing)
             for i in missing:
                 self._vec_cache[i] = found.get(i)
-        return {i: self._vec_cache[i] for i in ids if self._vec_cache.get(i) is not None}
+        return {i: v for i in ids if (v := self._vec_cache.get(i)) is not None}
 
     def prefetch_vectors(self, ids: Iterable[str]) -> None:
         self._vectors(ids)
@@ -287,6 +289,7 @@ class Ranker:
         authors = [set(analyze_name(a)) for a in q.authors]
         sem = None
         if q.has_text and self._semantic_ok(pool):
+            assert pool.has_vec is not None  # set together with pool.matrix
             sem = pool.matrix @ self._query_vec(q.text)
             sem[~pool.has_vec] = -1.0
         out: dict[int, float] = {}
@@ -345,6 +348,7 @@ class Ranker:
         norm = float(np.linalg.norm(c))
         if norm < 1e-9:
             return None
+        assert pool.has_vec is not None  # set together with pool.matrix
         scores = pool.matrix @ (c / norm)
         scores[~pool.has_vec] = -1.0
         return scores
@@ -370,7 +374,7 @@ class Ranker:
             if s:
                 matched.append((s, topic))
         matched.sort(key=lambda x: -x[0])
-        for s, topic in matched[:2]:
+        for _, topic in matched[:2]:
             reasons.append(reason_topic(topic))
         if matched:
             best = matched[0][0]
@@ -381,7 +385,8 @@ class Ranker:
                 reasons.append(REASON_UPVOTES)
         return best, reasons
 
-    def rank(self, pool: Pool, profile: Profile, *, exclude: set[str] = frozenset(), limit: int = 10) -> list[Pick]:
+    def rank(self, pool: Pool, profile: Profile, *, exclude: AbstractSet[str] = frozenset(),
+             limit: int = 10) -> list[Pick]:
         if not len(pool) or profile.empty or limit <= 0:
             return []
         up = self.upvote_scores(pool, profile.upvoted)
@@ -409,10 +414,10 @@ class Ranker:
                 break
         return picks
 
-    def top(self, pool: Pool, n: int, *, exclude: set[str] = frozenset(), profile: Profile | None = None,
+    def top(self, pool: Pool, n: int, *, exclude: AbstractSet[str] = frozenset(), profile: Profile | None = None,
             label: str = REASON_TRENDING) -> list[Pick]:
         """The n most popular papers of the pool, labelled (plus any personal reasons)."""
-        picks = []
+        picks: list[Pick] = []
         up = self.upvote_scores(pool, profile.upvoted) if profile and profile.upvoted else None
         cut = self.upvote_cut(pool, up)
         for i in pool.order:
@@ -439,8 +444,33 @@ class Ranker:
         return self.top(pool, limit, exclude=set(profile.upvoted)), False
 
 
+@dataclass
+class ForYouPage:
+    subscription: object  # models.Subscription | None
+    profile: Profile
+    picks: list[Pick]
+    personal: bool
+
+
+class ForYouService:
+    """The /for-you page of one member. A Ranker per call: its pools are keyed by "now", so a
+    process-wide one would keep every request's pool."""
+
+    def __init__(self, store: ForYouStore, *, embedder=None):
+        self.store = store
+        self.embedder = embedder
+
+    def for_member(self, user_id: int, today: dt.date, now: dt.datetime) -> ForYouPage:
+        sub = self.store.get_subscription_for_user(user_id)
+        profile = Profile(topics=list(sub.topics) if sub is not None else [],
+                          upvoted=self.store.user_upvoted_ids(user_id))
+        picks, personal = Ranker(self.store, embedder=self.embedder).for_you(profile, today, now)
+        return ForYouPage(sub, profile, picks, personal)
+
+
 __all__ = [
-    "Profile", "Pick", "Pool", "Ranker", "reason_topic",
-    "W_TOPIC", "W_UPVOTE", "W_POPULAR", "UPVOTE_MATCH", "UPVOTE_TOP_SHARE", "UPVOTE_MIN_PICKS", "TOPIC_SEMANTIC_MATCH", "UPVOTE_PROFILE_SIZE",
+    "Profile", "Pick", "Pool", "Ranker", "ForYouService", "ForYouPage", "reason_topic",
+    "W_TOPIC", "W_UPVOTE", "W_POPULAR", "UPVOTE_MATCH", "UPVOTE_TOP_SHARE", "UPVOTE_MIN_PICKS", "TOPIC_SEMANTIC_MATCH",
+    "UPVOTE_PROFILE_SIZE",
     "FOR_YOU_DAYS", "REASON_TRENDING", "REASON_TOP_WEEK", "REASON_UPVOTES",
 ]

@@ -43,17 +43,18 @@ import fcntl
 import heapq
 import os
 import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterator
 
+from dailypapers.clock import utcnow
 from dailypapers.digests import Period
-from dailypapers.models import MAX_FAILURES, DigestSend
 from dailypapers.digests.compose import Composer, DigestRenderer
 from dailypapers.digests.foryou import Ranker
 from dailypapers.digests.subscriptions import Tokens
 from dailypapers.mail import PermanentMailError, TemporaryMailError
-from dailypapers.clock import utcnow
+from dailypapers.models import MAX_FAILURES, DigestSend
+from dailypapers.storage import DigestStore
 
 MAX_ATTEMPTS = 4  # SMTP attempts per digest in one run (then it waits for the next run)
 RETRY_BASE = 2.0  # seconds before the first retry; doubles each time
@@ -130,7 +131,7 @@ class _Bucket:
 class DigestSender:
     def __init__(
         self,
-        store,
+        store: DigestStore,
         settings,
         mailer,
         *,
@@ -201,7 +202,9 @@ class DigestSender:
                                            limit=batch if budget is None else min(batch, budget))
             if not rows:
                 break
-            after = rows[-1].id
+            last = rows[-1].id
+            assert last is not None  # rows read from the send log have ids
+            after = last
             self._send_rows(period, rows, report)
         # 2. new digests, batch by batch
         after_sub = 0
@@ -217,9 +220,11 @@ class DigestSender:
             )
             if not subs:
                 break
-            after_sub = subs[-1].id
+            last = subs[-1].id
+            assert last is not None  # due_subscriptions reads stored subscriptions
+            after_sub = last
             composed = self.composer.compose_many(subs, period)
-            todo = []
+            todo: list[DigestSend] = []
             for d in composed:
                 if d.empty:
                     report.empty += 1
@@ -227,9 +232,11 @@ class DigestSender:
                 if budget is not None and len(todo) >= budget:
                     break
                 self._papers.update(d.papers)
+                sub_id = d.subscription.id
+                assert sub_id is not None  # one of subs, read from the store
                 todo.append(DigestSend(
-                    id=None, subscription_id=d.subscription.id, period_key=period.key, status="pending",
-                    message_id=self.renderer.message_id(d.subscription.id, period), entries=d.entries,
+                    id=None, subscription_id=sub_id, period_key=period.key, status="pending",
+                    message_id=self.renderer.message_id(sub_id, period), entries=d.entries,
                 ))
             planned = self.store.plan_digest_sends(todo, self.clock())
             report.planned += len(planned)
@@ -319,7 +326,9 @@ class DigestSender:
             )
             if not subs:
                 break
-            after_sub = subs[-1].id
+            last = subs[-1].id
+            assert last is not None  # due_subscriptions reads stored subscriptions
+            after_sub = last
             for d in self.composer.compose_many(subs, period):
                 if d.empty:
                     report.empty += 1
@@ -332,7 +341,7 @@ class DigestSender:
                 )
 
 
-def send_digests(store, settings, mailer, period: Period, **kwargs) -> SendReport:
+def send_digests(store: DigestStore, settings, mailer, period: Period, **kwargs) -> SendReport:
     run_kwargs = {k: kwargs.pop(k) for k in ("dry_run", "limit", "in_doubt") if k in kwargs}
     return DigestSender(store, settings, mailer, **kwargs).run(period, **run_kwargs)
 

@@ -21,15 +21,20 @@ from __future__ import annotations
 import datetime as dt
 import re
 import secrets
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import TYPE_CHECKING, Any
 
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
-from dailypapers.models import FREQUENCIES, WEEKDAYS, Subscription
-from dailypapers.errors import Invalid, NotFound
 from dailypapers.clock import utcnow
+from dailypapers.errors import Invalid, NotFound
+from dailypapers.models import FREQUENCIES, WEEKDAYS, Subscription
+from dailypapers.storage import SubscriptionStore
+
+if TYPE_CHECKING:
+    from dailypapers.mail import TemplateMail
 
 TEMPLATES = Path(__file__).parent / "templates"
 
@@ -170,7 +175,7 @@ class RequestResult:
 
 
 class SubscriptionService:
-    def __init__(self, store, settings, mailer, *, clock: Callable[[], dt.datetime] = utcnow,
+    def __init__(self, store: SubscriptionStore, settings, mailer, *, clock: Callable[[], dt.datetime] = utcnow,
                  tokens: Tokens | None = None):
         self.store = store
         self.settings = settings
@@ -178,7 +183,7 @@ class SubscriptionService:
         self.clock = clock
         self.tokens = tokens or Tokens(settings.signing_key())
         self.base_url = settings.base_url.rstrip("/")
-        self._mail = None
+        self._mail: TemplateMail | None = None
 
     # urls ---------------------------------------------------------------------
     def confirm_url(self, sub: Subscription) -> str:
@@ -212,6 +217,7 @@ class SubscriptionService:
         self.mailer.send(msg)
 
     def _claim_and_send(self, sub: Subscription, column: str, template: str, context: dict) -> bool:
+        assert sub.id is not None  # callers pass a subscription read from or just saved to the store
         now = self.clock()
         previous = getattr(sub, column)
         if not self.store.claim_subscription_mail(sub.id, column, now, MAIL_INTERVAL):
@@ -256,7 +262,8 @@ class SubscriptionService:
         sub = existing or Subscription(id=None, email=email, created_at=now)
         sub.frequency, sub.weekday, sub.skip_weekends, sub.topics = frequency, weekday, skip, topics
         sub.include_upvotes = include
-        if is_member_address and sub.user_id is None and self.store.get_subscription_for_user(member_id) is None:
+        if (member_id is not None and is_member_address and sub.user_id is None
+                and self.store.get_subscription_for_user(member_id) is None):
             sub.user_id = member_id
         sub.confirmed_at = None
         sub.confirm_nonce = sub.confirm_nonce or secrets.token_urlsafe(16)
@@ -288,6 +295,7 @@ class SubscriptionService:
         sub = self.store.get_subscription(data["s"])
         if sub is None:
             raise NotFound("This subscription no longer exists. Subscribe again.")
+        assert sub.id is not None  # read from the store
         nonce = data.get("n")
         if not isinstance(nonce, str) or not self.store.confirm_subscription(
             sub.id, nonce, secrets.token_urlsafe(16), self.clock()
@@ -296,7 +304,7 @@ class SubscriptionService:
                 raise Invalid("This confirmation link has already been used: your subscription is active. "
                               "Every digest has a link to manage it.")
             raise Invalid("This confirmation link is no longer valid. Subscribe again to get a new one.")
-        return self.store.get_subscription(sub.id)
+        return self._reload(sub.id)
 
     def check_confirm(self, token: Any) -> Subscription:
         """Validate a confirmation link without using it (the page shows a Confirm button)."""
@@ -337,8 +345,16 @@ class SubscriptionService:
     def unsubscribe(self, token: Any) -> Subscription:
         """Immediate and idempotent."""
         sub = self.from_manage_token(token)
+        # read from the store, and from_manage_token checked the key
+        assert sub.id is not None and sub.manage_key is not None
         self.store.unsubscribe_subscription(sub.id, sub.manage_key, self.clock())
-        return self.store.get_subscription(sub.id)
+        return self._reload(sub.id)
+
+    def _reload(self, sub_id: int) -> Subscription:
+        """The subscription as stored now, after changing it."""
+        sub = self.store.get_subscription(sub_id)
+        assert sub is not None  # subscriptions are never deleted
+        return sub
 
     def for_member(self, user_id: int) -> Subscription | None:
         return self.store.get_subscription_for_user(user_id)

@@ -18,8 +18,8 @@ import datetime as dt
 import email.utils
 import re
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 import httpx
 from lxml import etree

@@ -37,8 +37,8 @@ import email.utils
 import json
 import re
 import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Callable, Iterator
 
 import httpx
 from lxml import etree

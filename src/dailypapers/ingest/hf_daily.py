@@ -12,8 +12,9 @@ import ast
 import datetime as dt
 import json
 import re
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 from dailypapers.ids import BadArxivId, parse_arxiv_id
 from dailypapers.ingest.pipeline import Item, Rejection

@@ -6,16 +6,17 @@ batching and commits.
 
 from __future__ import annotations
 
+import functools
 import hashlib
+from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Callable, Iterable
 
 from tqdm import tqdm
 
 from dailypapers.ingest import hf_daily, pipeline, snapshot
 from dailypapers.ingest.pipeline import IngestSummary, Item, Rejection
 from dailypapers.ingest.sources import expand_paths
-from dailypapers.storage import Store
+from dailypapers.storage import IngestStore, PaperStore
 
 Reporter = Callable[[Rejection], None]
 
@@ -25,7 +26,7 @@ def _bar(**kwargs) -> tqdm:
     return tqdm(disable=None, dynamic_ncols=True, **kwargs)
 
 
-def ingest_hf_daily(store: Store, path: Path, *, on_reject: Reporter | None = None) -> IngestSummary:
+def ingest_hf_daily(store: PaperStore, path: Path, *, on_reject: Reporter | None = None) -> IngestSummary:
     files = expand_paths(path, hf_daily.PATTERNS)
     with _bar(total=len(files), unit="file", desc="hf-daily") as bar:
         source = hf_daily.read(path, on_file=lambda _f: bar.update(1))
@@ -38,8 +39,12 @@ def _checkpoint_key(path: Path) -> str:
     return "jsonl:" + hashlib.sha1(ident.encode()).hexdigest()
 
 
+def _position_state(key: str, position: object) -> tuple[str, str]:
+    return key, str(position)
+
+
 def ingest_jsonl(
-    store: Store,
+    store: IngestStore,
     path: Path,
     *,
     restart: bool = False,
@@ -64,7 +69,7 @@ def ingest_jsonl(
                     source,
                     batch_size=batch_size,
                     on_reject=on_reject,
-                    checkpoint=lambda position, key=key: (key, str(position)),
+                    checkpoint=functools.partial(_position_state, key),
                 )
             )
         store.set_state(key, "0")  # finished: a rerun reads the whole file again
@@ -72,13 +77,13 @@ def ingest_jsonl(
 
 
 def ingest_items(
-    store: Store, items: Iterable[Item | Rejection], *, on_reject: Reporter | None = None
+    store: PaperStore, items: Iterable[Item | Rejection], *, on_reject: Reporter | None = None
 ) -> IngestSummary:
     return pipeline.run(store, items, on_reject=on_reject)
 
 
 def harvest_oai(
-    store: Store,
+    store: IngestStore,
     settings,
     *,
     metadata_prefix: str = "arXivRaw",
@@ -125,13 +130,14 @@ def harvest_oai(
 
 
 def fetch_arxiv_ids(
-    store: Store, settings, ids: list[str], *, on_reject: Reporter | None = None, client=None
+    store: PaperStore, settings, ids: list[str], *, on_reject: Reporter | None = None, client=None
 ) -> tuple[IngestSummary, list[str]]:
     """Fetch papers by id from the arXiv API; returns the summary and the ids arXiv does not know."""
     from dailypapers.ids import BadArxivId, parse_arxiv_id
     from dailypapers.ingest.arxiv_api import ArxivClient
 
-    wanted, items = [], []
+    wanted: list[str] = []
+    items: list[Item | Rejection] = []
     for raw in ids:
         try:
             wanted.append(str(parse_arxiv_id(raw)))

@@ -10,11 +10,12 @@ in the same transaction as the batch.
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Callable, Iterable, TextIO
+from typing import TextIO
 
 from dailypapers.models import Listing, Outcome, Paper
-from dailypapers.storage import Store
+from dailypapers.storage import PaperStore
 
 BATCH_SIZE = 1000
 MAX_REPORTED_REJECTIONS = 50
@@ -96,7 +97,7 @@ class RejectionReporter:
 
 
 def run(
-    store: Store,
+    store: PaperStore,
     source: Iterable[Item | Rejection],
     *,
     batch_size: int = BATCH_SIZE,

@@ -7,7 +7,7 @@ papers the same way, so a lexical hit can be looked up in the vector index witho
 from __future__ import annotations
 
 import hashlib
-from typing import Iterator, Sequence
+from collections.abc import Iterator, Sequence
 
 import numpy as np
 

@@ -32,8 +32,9 @@ import os
 import re
 import threading
 from collections import OrderedDict
+from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -80,8 +81,8 @@ class Embedder:
 
     def __init__(
         self,
-        session: "onnxruntime.InferenceSession",
-        tokenizer: "tokenizers.Tokenizer",
+        session: onnxruntime.InferenceSession,
+        tokenizer: tokenizers.Tokenizer,
         manifest: dict,
         model_dir: Path | None = None,
     ) -> None:

@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
-from dailypapers.storage import Store
+from dailypapers.storage import EmbeddingJobStore, EmbeddingStore
 
 # Rows fetched and committed together; a kill loses at most one batch of work.
 COMMIT_EVERY = 256
@@ -22,7 +22,7 @@ def text_hash(text: str) -> str:
     return hashlib.sha1(text.encode("utf-8")).hexdigest()
 
 
-def embed_missing(store: Store, embedder, *, batch_size: int = 32, limit: int | None = None) -> int:
+def embed_missing(store: EmbeddingStore, embedder, *, batch_size: int = 32, limit: int | None = None) -> int:
     """Embed every paper without a vector from this model; returns how many were embedded."""
     from dailypapers.search.embedder import document_text
 
@@ -46,7 +46,7 @@ def embed_missing(store: Store, embedder, *, batch_size: int = 32, limit: int | 
     return done
 
 
-def export_embeddings(store: Store, model_id: str, path: Path) -> int:
+def export_embeddings(store: EmbeddingJobStore, model_id: str, path: Path) -> int:
     ids: list[str] = []
     chunks: list[np.ndarray] = []
     for batch in store.iter_embeddings(model_id):
@@ -67,7 +67,7 @@ def export_embeddings(store: Store, model_id: str, path: Path) -> int:
     return len(ids)
 
 
-def import_embeddings(store: Store, path: Path, model_id: str) -> tuple[int, int]:
+def import_embeddings(store: EmbeddingJobStore, path: Path, model_id: str) -> tuple[int, int]:
     """Load vectors whose model and text still match; returns (imported, skipped)."""
     from dailypapers.search.embedder import document_text
 

@@ -1,8 +1,9 @@
 """The search service: lexical (BM25), semantic (ANN) and hybrid (RRF) behind one call.
 
 ``SearchEngine(store, index_dir, embedder)`` is built once per process by the composition root.
-Every ranker returns the same shape, :class:`SearchResults`, whose hits carry the stored paper
-and safe HTML (escaped text with ``<mark>`` around matched words).
+A search is one :class:`~dailypapers.search.request.SearchRequest`, validated when it is made (the
+engine does not check it again). Every ranker returns the same shape, :class:`SearchResults`, whose
+hits carry the stored paper and safe HTML (escaped text with ``<mark>`` around matched words).
 
 How a query runs (constants below and in ``fusion.py``):
 
@@ -26,15 +27,25 @@ import functools
 import html
 import logging
 import re
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Sequence
 
 from dailypapers.models import StoredPaper
 from dailypapers.search import fusion
 from dailypapers.search.lexical import LexicalIndex, analyze
-from dailypapers.search.query import ParsedQuery, SearchFilters, normalize_category, parse_query
+from dailypapers.search.query import ParsedQuery, SearchFilters, parse_query
+from dailypapers.search.request import (
+    MAX_PER_PAGE,
+    MAX_QUERY_CHARS,
+    MODES,
+    SORTS,
+    BadQuery,
+    SearchError,
+    SearchRequest,
+)
 from dailypapers.search.vectors import VectorIndex
+from dailypapers.storage import SearchStore
 
 try:  # Jinja2 (a dependency of the web layer) will not escape a Markup string twice
     from markupsafe import Markup
@@ -43,8 +54,6 @@ except ImportError:  # pragma: no cover
 
 log = logging.getLogger(__name__)
 
-MAX_QUERY_CHARS = 250
-MAX_PER_PAGE = 100
 MAX_RESULTS = 1000  # deepest result reachable by paging
 SORT_POOL = 500  # relevant results re-ordered by the "newest" / "upvotes" sorts
 # Filtered semantic search. When at most EXACT_FILTER_LIMIT papers pass the filters, their vectors
@@ -61,21 +70,11 @@ SNIPPET_CHARS = 320
 # the semantic list outvote lexical rank 1 for 3.4% of titles over the 64k real papers
 # (bench/bench_search_quality.py, "Known-item search").
 TITLE_MATCH_DEPTH = 5
-MODES = ("hybrid", "lexical", "semantic")
-SORTS = ("relevance", "newest", "upvotes")
 
 __all__ = [
-    "SearchEngine", "SearchResults", "SearchHit", "SearchFilters", "SearchError", "BadQuery",
+    "SearchEngine", "SearchResults", "SearchHit", "SearchFilters", "SearchRequest", "SearchError", "BadQuery",
     "highlight_html", "snippet_html", "MODES", "SORTS", "MAX_QUERY_CHARS",
 ]
-
-
-class SearchError(Exception):
-    """A search that cannot run; the message is meant for the user."""
-
-
-class BadQuery(SearchError):
-    """The request is malformed (empty, too long, unknown mode...): HTTP 400."""
 
 
 @dataclass
@@ -166,6 +165,7 @@ class _Matcher:
             while i != -1:
                 if (i == 0 or not _is_word_char(low[i - 1])) and i not in found:
                     m = _WORD_RE.match(low, i)
+                    assert m is not None  # pre is the start of a stem, so a word starts at i
                     for st in _stems(m.group()):
                         if st in self.stems:
                             found[i] = (i, m.end(), st)
@@ -174,6 +174,7 @@ class _Matcher:
         return [found[i] for i in sorted(found)]
 
     def _spans_ci(self, text: str) -> list[tuple[int, int, str]]:
+        assert self.regex_ci is not None  # only called when there are prefixes
         out = []
         for m in self.regex_ci.finditer(text):
             for st in _stems(m.group().lower()):
@@ -263,7 +264,7 @@ ProgressFn = Callable[[str, int, int], None]  # (stage, done, total or 0)
 
 
 class SearchEngine:
-    def __init__(self, store, index_dir: str | Path, embedder=None, *, create: bool = True):
+    def __init__(self, store: SearchStore, index_dir: str | Path, embedder=None, *, create: bool = True):
         self.store = store
         self.index_dir = Path(index_dir)
         self.embedder = embedder
@@ -277,13 +278,15 @@ class SearchEngine:
             return False, "Semantic search is off (no embedding model installed); results are keyword matches only."
         try:
             if not self.vectors.refresh() or len(self.vectors) == 0:
-                return False, "Semantic search is not ready (no paper embeddings indexed yet: run `dailypapers embed`); results are keyword matches only."
+                return False, ("Semantic search is not ready (no paper embeddings indexed yet: "
+                               "run `dailypapers embed`); results are keyword matches only.")
         except Exception as e:  # noqa: BLE001 - a broken vector index must not break search
             log.warning("vector index unusable: %s", e)
             return False, f"Semantic search is unavailable ({e}); results are keyword matches only."
         model = self.vectors.model_id
         if model and model != self.embedder.model_id:
-            return False, "The vector index was built with another model: run `dailypapers reindex`; results are keyword matches only."
+            return False, ("The vector index was built with another model: run `dailypapers reindex`; "
+                           "results are keyword matches only.")
         return True, None
 
     @property
@@ -307,34 +310,13 @@ class SearchEngine:
         self.lexical.close()
 
     # -- search ------------------------------------------------------------
-    def search(
-        self,
-        q: str | None,
-        *,
-        mode: str = "hybrid",
-        filters: SearchFilters | None = None,
-        sort: str = "relevance",
-        page: int = 1,
-        per_page: int = 20,
-    ) -> SearchResults:
-        q = q if q is not None else ""
-        if not q.strip():
-            raise BadQuery("Type something to search for.")
-        if len(q) > MAX_QUERY_CHARS:
-            raise BadQuery(f"The query is too long ({len(q)} characters; at most {MAX_QUERY_CHARS}).")
-        if mode not in MODES:
-            raise BadQuery(f"Unknown search mode {mode!r}: use one of {', '.join(MODES)}.")
-        if sort not in SORTS:
-            raise BadQuery(f"Unknown sort {sort!r}: use one of {', '.join(SORTS)}.")
-        if not isinstance(page, int) or page < 1:
-            raise BadQuery("The page number must be 1 or more.")
-        if not isinstance(per_page, int) or not 1 <= per_page <= MAX_PER_PAGE:
-            raise BadQuery(f"Results per page must be between 1 and {MAX_PER_PAGE}.")
-        filters = filters or SearchFilters()
-        if filters.category and normalize_category(filters.category) is None:
-            raise BadQuery(f"Not a category: {filters.category!r} (expected e.g. cs.CL or cs).")
-        if filters.date_from and filters.date_to and filters.date_from > filters.date_to:
-            raise BadQuery("The start date is after the end date.")
+    def search(self, request: SearchRequest | str | None, **parts) -> SearchResults:
+        """Run one search: a SearchRequest (validated when it was made), or the query text with the
+        request's other fields as keywords (mode, filters, sort, page, per_page)."""
+        if not isinstance(request, SearchRequest):
+            request = SearchRequest(q=request or "", **parts).needing_query()
+        q, mode, sort, filters = request.q, request.mode, request.sort, request.filters
+        page, per_page = request.page, request.per_page
 
         parsed = parse_query(q)
         available, why = self.semantic_status()
@@ -377,7 +359,7 @@ class SearchEngine:
             return res
 
         use_semantic = mode in ("hybrid", "semantic") and available
-        if mode != "lexical" and not available:
+        if mode != "lexical" and why is not None:  # there is a reason exactly when it is not available
             notes.append(why)
         res.mode_used = mode if use_semantic else "lexical"
         semantic_failed = False
@@ -385,6 +367,7 @@ class SearchEngine:
 
         want = offset + per_page if sort == "relevance" else SORT_POOL
         want = min(want, MAX_RESULTS)
+        ranked: list[tuple[str, float, tuple[str, ...]]]
         if res.mode_used == "lexical":
             if sort == "relevance":
                 hits, total = self.lexical.search_with_count(parsed, filters, per_page, offset)
@@ -526,6 +509,7 @@ class SearchEngine:
         empty = ParsedQuery()
         vec = self.vectors.vector_for(arxiv_id) if res.semantic_available and self.vectors is not None else None
         if vec is not None:
+            assert self.vectors is not None  # vec came from it
             near = self.vectors.search_keys(vec, limit + 1)
             ranked = [(i, s, ("semantic",)) for i, s, _ in near if i != arxiv_id][:limit]
             res.mode_used = "semantic"

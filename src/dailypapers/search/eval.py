@@ -17,8 +17,8 @@ import math
 import statistics
 import tempfile
 import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import Callable, Iterable, Mapping, Sequence
 
 import numpy as np
 
@@ -198,7 +198,8 @@ class BeirRun:
             )
 
         # Document vectors: from the cache when given (and complete), else from the embedder.
-        vectors, model_id, dim = None, None, None
+        vectors: np.ndarray | None = None
+        model_id, dim = "", 0  # set with the vectors; unused without them
         cache = Path(vectors_cache) if vectors_cache else None
         if cache is not None and cache.exists():
             z = load_vectors_cache(cache)
@@ -206,7 +207,7 @@ class BeirRun:
             vectors = np.asarray(z["vectors"], dtype=np.float32)
             if len(vec_ids) != len(vectors):
                 raise ValueError(f"{cache}: {len(vec_ids)} ids but {len(vectors)} vectors")
-            model_id = z.get("model_id") or getattr(embedder, "model_id", "cached")
+            model_id = str(z.get("model_id") or getattr(embedder, "model_id", "cached"))
             dim = vectors.shape[1]
             ids_for_vectors = vec_ids
         elif embedder is not None:

@@ -18,18 +18,21 @@ recall@100 0.910 / 0.926 / 0.943. Re-run the bench after changing anything here.
 
 from __future__ import annotations
 
-from typing import Hashable, Mapping, Sequence
+from collections.abc import Hashable, Mapping, Sequence
+from typing import TypeVar
 
 RRF_K = 60
 WEIGHTS: dict[str, float] = {"lexical": 1.0, "semantic": 1.0}
 DEPTH = 100  # candidates each ranker contributes for one page of hybrid results
 
+K = TypeVar("K", bound=Hashable)
+
 
 def rrf(
-    rankings: Mapping[str, Sequence[Hashable]],
+    rankings: Mapping[str, Sequence[K]],
     weights: Mapping[str, float] | None = None,
     k: int = RRF_K,
-) -> list[tuple[Hashable, float]]:
+) -> list[tuple[K, float]]:
     """Fuse ranked lists of ids (best first) into [(id, score)], best first.
 
     ``weights`` default to :data:`WEIGHTS`; a ranker without a weight counts 1.0. Duplicate ids
@@ -39,7 +42,7 @@ def rrf(
     if k < 0:
         raise ValueError("k must be >= 0")
     w = WEIGHTS if weights is None else weights
-    scores: dict[Hashable, float] = {}
+    scores: dict[K, float] = {}
     for name, ranked in rankings.items():
         weight = float(w.get(name, 1.0))
         if weight == 0:

@@ -23,9 +23,10 @@ import json
 import os
 import shutil
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import Any
 
 import tantivy
 
@@ -143,7 +144,7 @@ class LexicalIndex:
     def __init__(self, path: str | os.PathLike, *, create: bool = True):
         self.path = Path(path)
         self._lock = threading.Lock()
-        self._writer = None
+        self._writer: tantivy.IndexWriter | None = None
         self._meta_stamp: tuple | None = None
         self.schema = _schema()
         state = self._read_state()
@@ -230,7 +231,7 @@ class LexicalIndex:
             self._writer = None
 
     def _commit(self, last_seq: int) -> None:
-        self._writer.commit()
+        self._get_writer().commit()
         self._write_state({"schema": SCHEMA_VERSION, "last_seq": last_seq})
         self.reload()
 
@@ -289,7 +290,8 @@ class LexicalIndex:
             return None
         if len(tokens) == 1:
             return self._term(field, tokens[0])
-        return tantivy.Query.phrase_query(self.schema, field, tokens)
+        words: list[str | tuple[int, str]] = list(tokens)
+        return tantivy.Query.phrase_query(self.schema, field, words)
 
     def _unit_parts(self, text: str) -> list[tuple]:
         """(Should, boosted query) per field for one word or phrase."""
@@ -408,13 +410,14 @@ class LexicalIndex:
             return [], 0
         query = self.build_query(parsed, filters)
         searcher = self.searcher()
-        kwargs = {}
+        kwargs: dict[str, Any] = {}
         if order == "newest":
             kwargs = {"order_by_field": "published", "order": tantivy.Order.Desc}
         elif order == "upvotes":
             kwargs = {"order_by_field": "upvotes", "order": tantivy.Order.Desc}
         result = searcher.search(query, limit, count=count, offset=offset, **kwargs)
-        return self._hits(searcher, result.hits), (result.count or 0)
+        # tantivy's type stubs leave out SearchResult.count, which it has.
+        return self._hits(searcher, result.hits), (result.count or 0)  # type: ignore[attr-defined]
 
     def _hits(self, searcher, pairs) -> list[Hit]:
         if not pairs:
@@ -449,7 +452,7 @@ class LexicalIndex:
         return [int(v) for v in vals if v is not None]
 
     def count_matching(self, query: tantivy.Query) -> int:
-        return self.searcher().search(query, 1, count=True).count or 0
+        return self.searcher().search(query, 1, count=True).count or 0  # type: ignore[attr-defined]
 
     def filter_query(
         self, parsed: ParsedQuery | None, filters: SearchFilters | None, *, required_text: bool = False

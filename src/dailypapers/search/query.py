@@ -246,8 +246,8 @@ __all__ = ["ParsedQuery", "SearchFilters", "parse_query", "normalize_category", 
 class SearchFilters:
     """Restrictions from the search form (the query's own author:/cat:/year: add to these)."""
 
-    date_from: "dt.date | None" = None  # published on or after
-    date_to: "dt.date | None" = None  # published on or before (inclusive)
+    date_from: dt.date | None = None  # published on or after
+    date_to: dt.date | None = None  # published on or before (inclusive)
     category: str | None = None  # "cs.CL", or an archive such as "cs"
     has_code: bool | None = None  # True: only papers with a code link
     min_upvotes: int | None = None

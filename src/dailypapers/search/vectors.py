@@ -30,8 +30,9 @@ from __future__ import annotations
 import json
 import os
 import threading
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
-from typing import Callable, Iterable, Sequence
+from typing import Any, Literal
 
 import numpy as np
 
@@ -85,8 +86,8 @@ class VectorIndex:
         self.dim = int(dim)
         self.dtype = dtype
         self._lock = threading.Lock()
-        self._view = None
-        self._view_stamp = None
+        self._view: Any = None  # a usearch Index viewing the file
+        self._view_stamp: tuple[int, int, int] | None = None
         self._keys: np.ndarray = np.zeros(0, dtype=np.uint64)
         self._ids: np.ndarray = np.zeros(0, dtype=f"S{ID_WIDTH}")
         self._meta: dict = {}
@@ -107,7 +108,7 @@ class VectorIndex:
     def exists(self) -> bool:
         return self.index_file.exists()
 
-    def _stamp(self):
+    def _stamp(self) -> tuple[int, int, int] | None:
         try:
             st = os.stat(self.index_file)
         except OSError:
@@ -142,7 +143,7 @@ class VectorIndex:
         return True
 
     def _load_mapping(self, *, mmap: bool) -> tuple[np.ndarray, np.ndarray]:
-        mode = "r" if mmap else None
+        mode: Literal["r"] | None = "r" if mmap else None
         try:
             keys = np.load(self.path / "keys.npy", mmap_mode=mode)
             ids = np.load(self.path / "ids.npy", mmap_mode=mode)
@@ -232,7 +233,7 @@ class VectorIndex:
             connectivity=CONNECTIVITY, expansion_add=EXPANSION_ADD, expansion_search=EXPANSION_SEARCH,
         )
 
-    def _load_writable(self):
+    def _load_writable(self) -> tuple[Any, dict[int, str]]:
         Index = usearch_index_class()
 
         if not self.index_file.exists():
@@ -298,7 +299,8 @@ class VectorIndex:
 
     def rebuild(self, store, model_id: str, progress: Progress | None = None) -> int:
         """Build a fresh index from every embedding of ``model_id`` in the store."""
-        index, mapping = self._new_index(), {}
+        index = self._new_index()
+        mapping: dict[int, str] = {}
         seq, emb_seq = store.max_seq(), store.max_embedding_seq()
         done = 0
         for batch in store.iter_embeddings(model_id):
@@ -326,7 +328,7 @@ class VectorIndex:
             return self._full_sync(store, model_id, progress)
 
         target_seq, target_emb = store.max_seq(), store.max_embedding_seq()
-        loaded = None
+        loaded: tuple[Any, dict[int, str]] | None = None
         done = 0
         for batch in store.iter_embeddings(model_id, after_seq=int(meta["last_embedding_seq"])):
             loaded = loaded or self._load_writable()

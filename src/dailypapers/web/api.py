@@ -14,21 +14,23 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-import re
 from typing import Any
 from urllib.parse import urlencode
 
 from starlette.requests import Request
 from starlette.responses import Response
 
+from dailypapers import days as days_mod
 from dailypapers.errors import Invalid, NotFound
 from dailypapers.models import Listing, Organization, StoredPaper
 from dailypapers.papers import search_hits
-from dailypapers.web.pages import PAGE_TTL, clean_text, entry_response, make_entry
+from dailypapers.search.request import SearchRequest, clean_text
+from dailypapers.web.cache import PAGE_TTL, entry_response, make_entry
+from dailypapers.web.requests import int_param, rate_limit
+from dailypapers.web.site import site_of
 
 MAX_LIMIT = 100
-MAX_SEARCH_LIMIT = 120
-MAX_QUERY_CHARS = 250
+SEARCH_PARAMS = ("q", "limit")  # what HF's /api/papers/search reads
 MAX_OFFSET = 100_000  # p * limit beyond this is refused (400), not scanned
 API_CACHE_CONTROL = "public, max-age=60"
 
@@ -116,25 +118,8 @@ def dumps(data: Any) -> bytes:
     return json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode()
 
 
-# -- input ------------------------------------------------------------------------------------
-def int_param(request: Request, name: str, default: int, lo: int, hi: int) -> int:
-    raw = request.query_params.get(name)
-    if raw is None or raw == "":
-        return default
-    if not re.fullmatch(r"-?\d{1,12}", raw.strip()):
-        raise Invalid(f"{name} must be an integer")
-    value = int(raw)
-    if not lo <= value <= hi:
-        raise Invalid(f"{name} must be between {lo} and {hi}")
-    return value
-
-
-def _site(request: Request):
-    return request.app.state.site
-
-
 async def _cached_json(request: Request, key: tuple, build, *, link_builder=None) -> Response:
-    site = _site(request)
+    site = site_of(request)
     full_key = ("api", key, site.papers.version())
 
     def work():
@@ -157,12 +142,10 @@ async def daily_papers(request: Request) -> Response:
     date, week, month = qp.get("date") or None, qp.get("week") or None, qp.get("month") or None
     submitter = clean_text(qp.get("submitter", ""))[:100] or None
     sort = qp.get("sort") or None
-    site = _site(request)
+    site = site_of(request)
     base = site.base_url
 
     # Validate before touching the cache, so bad input is a 400 every time.
-    from dailypapers import days as days_mod
-
     if date is not None:
         days_mod.parse_day(date)
     if week is not None:
@@ -188,7 +171,7 @@ async def daily_papers(request: Request) -> Response:
 
 
 async def paper(request: Request) -> Response:
-    site = _site(request)
+    site = site_of(request)
     raw = request.path_params["arxiv_id"]
 
     def build():
@@ -199,45 +182,36 @@ async def paper(request: Request) -> Response:
 
 
 async def search(request: Request) -> Response:
-    site = _site(request)
-    # community (issue 5): searches are rate limited per IP (settings.rate_search) -> 429 + Retry-After
-    from dailypapers.community.ratelimit import check_request
-
-    check_request(request, "search")
-    q = clean_text(request.query_params.get("q", ""))
-    if len(q) > MAX_QUERY_CHARS:
-        raise Invalid(f"q must be at most {MAX_QUERY_CHARS} characters")
-    limit = int_param(request, "limit", 20, 1, MAX_SEARCH_LIMIT)
+    site = site_of(request)
+    rate_limit(request, "search")  # per IP (settings.rate_search) -> 429 + Retry-After
+    search = SearchRequest.from_params(request.query_params, accept=SEARCH_PARAMS)
     base = site.base_url
 
     def build():
-        if not q:
-            result = site.papers.api_daily(page=0, limit=limit)
+        if not search.q:
+            result = site.papers.api_daily(page=0, limit=search.per_page)
             return [item_json(e.paper, e.listing, base) for e in result.items], {}
-        # the engine pages by at most 100; HF's limit goes to 120, so ask for two pages when needed
-        pages = -(-limit // 100)
-        per_page = -(-limit // pages)
-        hits, redirect = [], None
-        for page in range(1, pages + 1):
-            results = site.services.search.search(q, mode="hybrid", page=page, per_page=per_page)
-            redirect = redirect or getattr(results, "redirect_id", None)
-            found = [h.paper for h in search_hits(results)]
-            hits.extend(found)
-            if len(found) < per_page:
-                break
-        hits = hits[:limit]
-        if redirect and not hits:
+        results = site.services.search.search(search)
+        hits = [h.paper for h in search_hits(results)]
+        if results.redirect_id and not hits:
             try:
-                hits = [site.papers.api_paper(redirect)[0]]
+                hits = [site.papers.api_paper(results.redirect_id)[0]]
             except NotFound:
                 hits = []
         return [item_json(p, None, base) for p in hits], {}
 
-    return await _cached_json(request, ("search", q, limit), build)
+    return await _cached_json(request, ("search", search.q, search.per_page), build)
+
+
+async def api_docs_page(request: Request) -> Response:
+    """/api: the HTML page describing this API."""
+    site = site_of(request)
+    return await site.cached(request, ("api-docs",), lambda: ("api.html", {"title": "API"}),
+                             cache_control="public, max-age=3600")
 
 
 async def openapi(request: Request) -> Response:
-    site = _site(request)
+    site = site_of(request)
     doc = dict(OPENAPI)
     doc["servers"] = [{"url": site.base_url}]
     entry = make_entry(dumps(doc), ttl=0)
@@ -324,7 +298,8 @@ OPENAPI: dict = {
                                "At most one of date, week and month. A `Link: <...>; rel=\"next\"` header points "
                                "to the next page when there is one.",
                 "parameters": [
-                    _q("p", "page number, from 0 (p * limit <= 100000)", {"type": "integer", "minimum": 0, "default": 0}),
+                    _q("p", "page number, from 0 (p * limit <= 100000)",
+                       {"type": "integer", "minimum": 0, "default": 0}),
                     _q("limit", "items per page", {"type": "integer", "minimum": 1, "maximum": 100, "default": 50}),
                     _q("date", "one list day, YYYY-MM-DD", {"type": "string", "format": "date"}),
                     _q("week", "an ISO week, YYYY-Www", {"type": "string", "pattern": "^\\d{4}-W\\d{2}$"}),
@@ -383,7 +358,8 @@ OPENAPI: dict = {
                                         "responses": {"200": {"description": "RSS 2.0"}}}},
         "/feeds/search.xml": {"get": {"summary": "RSS 2.0 feed of a search, newest first (Atom: /feeds/search.atom)",
                                       "parameters": [_q("q", "the query", {"type": "string", "maxLength": 250})],
-                                      "responses": {"200": {"description": "RSS 2.0"}, "400": {"description": "no or bad q"}}}},
+                                      "responses": {"200": {"description": "RSS 2.0"},
+                                                    "400": {"description": "no or bad q"}}}},
     },
     "components": {
         "schemas": {"Paper": _PAPER, "DailyPaper": _ITEM, "Organization": _ORG, "User": _USER, "Error": _ERROR},
@@ -391,4 +367,7 @@ OPENAPI: dict = {
 }
 
 
-__all__ = ["paper_json", "item_json", "OPENAPI", "daily_papers", "paper", "search", "openapi", "iso", "synth_id"]
+__all__ = [
+    "paper_json", "item_json", "OPENAPI", "daily_papers", "paper", "search", "openapi", "api_docs_page", "iso",
+    "synth_id",
+]

@@ -1,12 +1,14 @@
-"""Domain exceptions -> HTTP, in one place. HTML pages for browsers, JSON for /api.
+"""Exceptions -> HTTP, in one place. HTML pages for browsers, JSON for /api and fetch() calls.
 
-| exception                                              | status |
-|--------------------------------------------------------|--------|
-| Invalid, BadPeriod, BadArxivId, search BadQuery, ValueError, UnicodeError | 400 |
-| Forbidden                                              | 403    |
-| NotFound, LookupError, an unknown route                | 404    |
-| RateLimited                                            | 429 + Retry-After |
-| anything else                                          | 500 (logged, details never shown) |
+Only domain errors (dailypapers.errors: their messages are written for users) become 4xx:
+
+| exception                                                 | status |
+|-----------------------------------------------------------|--------|
+| Invalid (BadPeriod, BadArxivId, search BadQuery, ...)     | 400    |
+| Forbidden                                                 | 403    |
+| NotFound, an unknown route                                | 404    |
+| RateLimited                                               | 429 + Retry-After |
+| anything else, ValueError and KeyError included           | 500 (traceback logged, details never shown) |
 """
 
 from __future__ import annotations
@@ -18,35 +20,22 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 
-from dailypapers.errors import Forbidden, Invalid, NotFound, RateLimited
+from dailypapers.errors import DomainError, Forbidden, Invalid, NotFound, RateLimited
+from dailypapers.web.requests import wants_json
 
 log = logging.getLogger("dailypapers.web")
 
-__all__ = ["RateLimited", "classify", "exception_handlers", "wants_json", "error_response"]
+__all__ = ["SERVER_ERROR", "classify", "exception_handlers", "error_response", "handle"]
 
-
-def _bad_request_types() -> tuple[type[BaseException], ...]:
-    types: list[type[BaseException]] = [Invalid, ValueError, UnicodeError]
-    try:
-        from dailypapers.search.engine import SearchError
-
-        types.append(SearchError)
-    except ImportError:
-        pass
-    return tuple(types)
-
-
-_BAD = None
+SERVER_ERROR = "Something went wrong on our side. It has been logged."
 
 
 def classify(exc: BaseException) -> tuple[int, str, dict[str, str]]:
     """(status, message safe to show, extra headers)."""
-    global _BAD
-    if _BAD is None:
-        _BAD = _bad_request_types()
     if isinstance(exc, HTTPException):
-        detail = exc.detail if isinstance(exc.detail, str) else None
-        default = {404: "We could not find that page.", 405: "Method not allowed."}.get(exc.status_code, "Request failed.")
+        detail: str | None = exc.detail if isinstance(exc.detail, str) else None
+        defaults = {404: "We could not find that page.", 405: "Method not allowed."}
+        default = defaults.get(exc.status_code, "Request failed.")
         if detail in ("Not Found", "Method Not Allowed"):
             detail = None
         return exc.status_code, detail or default, dict(exc.headers or {})
@@ -54,19 +43,11 @@ def classify(exc: BaseException) -> tuple[int, str, dict[str, str]]:
         return 429, str(exc) or "Too many requests.", {"Retry-After": str(exc.retry_after)}
     if isinstance(exc, Forbidden):
         return 403, str(exc) or "Forbidden.", {}
-    if isinstance(exc, (NotFound, LookupError)):
+    if isinstance(exc, NotFound):
         return 404, str(exc) or "Not found.", {}
-    if isinstance(exc, _BAD):
+    if isinstance(exc, Invalid):
         return 400, str(exc) or "Bad request.", {}
-    return 500, "Something went wrong on our side. It has been logged.", {}
-
-
-def wants_json(request: Request) -> bool:
-    path = request.url.path
-    if path.startswith("/api/") or path == "/openapi.json":
-        return True
-    accept = request.headers.get("accept", "")
-    return "application/json" in accept and "text/html" not in accept
+    return 500, SERVER_ERROR, {}
 
 
 def error_response(request: Request, status: int, message: str, headers: dict[str, str] | None = None) -> Response:
@@ -96,11 +77,11 @@ def _title(status: int) -> str:
 async def handle(request: Request, exc: Exception) -> Response:
     status, message, headers = classify(exc)
     if status >= 500:
-        log.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+        log.error("unhandled error on %s %s", request.method, request.url.path,
+                  exc_info=exc)
     return error_response(request, status, message, headers)
 
 
 def exception_handlers() -> dict:
     # Exception (500) is served by Starlette's ServerErrorMiddleware, the rest by ExceptionMiddleware.
-    return {HTTPException: handle, Exception: handle, ValueError: handle, LookupError: handle,
-            Forbidden: handle, RateLimited: handle, NotFound: handle, Invalid: handle, UnicodeError: handle}
+    return {HTTPException: handle, DomainError: handle, Exception: handle}

@@ -23,18 +23,16 @@ from starlette.responses import Response
 
 from dailypapers.errors import Invalid
 from dailypapers.papers import search_hits
-from dailypapers.web.pages import (
-    MAX_QUERY_CHARS,
-    clean_text,
-    entry_response,
-    fmt_date,
-    make_entry,
-)
+from dailypapers.search.request import SearchRequest
+from dailypapers.web.cache import entry_response, make_entry
+from dailypapers.web.site import fmt_date, site_of
 
 ATOM_NS = "http://www.w3.org/2005/Atom"
 DC_NS = "http://purl.org/dc/elements/1.1/"
 FEED_LIMIT = 30
 FEED_CACHE_CONTROL = "public, max-age=300"
+SEARCH_PARAMS = ("q", "sort")
+SEARCH_DEFAULTS = SearchRequest(sort="newest", per_page=FEED_LIMIT)
 _INVALID_XML = re.compile("[^\u0009\u000a\u000d\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
 
@@ -127,10 +125,6 @@ def render_atom(title: str, link: str, self_url: str, description: str, items: l
     return etree.tostring(feed, xml_declaration=True, encoding="utf-8")
 
 
-def _site(request: Request):
-    return request.app.state.site
-
-
 def _format(request: Request, atom_path: bool) -> str:
     fmt = request.query_params.get("format") or ("atom" if atom_path else "rss")
     if fmt not in ("rss", "atom"):
@@ -139,7 +133,7 @@ def _format(request: Request, atom_path: bool) -> str:
 
 
 async def _feed(request: Request, key: tuple, build, fmt: str) -> Response:
-    site = _site(request)
+    site = site_of(request)
     full_key = ("feed", fmt, key, site.papers.version())
 
     def work():
@@ -153,7 +147,7 @@ async def _feed(request: Request, key: tuple, build, fmt: str) -> Response:
 
 
 async def daily(request: Request) -> Response:
-    site = _site(request)
+    site = site_of(request)
     fmt = _format(request, request.url.path.endswith(".atom"))
     base = site.base_url
 
@@ -168,7 +162,7 @@ async def daily(request: Request) -> Response:
 
 
 async def trending(request: Request) -> Response:
-    site = _site(request)
+    site = site_of(request)
     fmt = _format(request, request.url.path.endswith(".atom"))
     base = site.base_url
 
@@ -183,20 +177,15 @@ async def trending(request: Request) -> Response:
 
 
 async def search(request: Request) -> Response:
-    site = _site(request)
+    site = site_of(request)
     fmt = _format(request, request.url.path.endswith(".atom"))
-    q = clean_text(request.query_params.get("q", ""))
-    if not q:
-        raise Invalid("a search feed needs a query: /feeds/search.xml?q=...")
-    if len(q) > MAX_QUERY_CHARS:
-        raise Invalid(f"q must be at most {MAX_QUERY_CHARS} characters")
-    sort = request.query_params.get("sort") or "newest"
-    if sort not in ("newest", "relevance", "upvotes"):
-        raise Invalid("sort must be newest, relevance or upvotes")
+    search = SearchRequest.from_params(request.query_params, accept=SEARCH_PARAMS, defaults=SEARCH_DEFAULTS,
+                                       require_q=True)
+    q, sort = search.q, search.sort
     base = site.base_url
 
     def build():
-        results = site.services.search.search(q, mode="hybrid", sort=sort, page=1, per_page=FEED_LIMIT)
+        results = site.services.search.search(search)
         items = [FeedItem(h.paper, h.paper.published, base) for h in search_hits(results)]
         qs = urlencode({"q": q})
         return (f"Daily Papers search: {q}", f"{base}/papers/search?{qs}",

@@ -1,17 +1,12 @@
 """The one route table, and build_app(services) -> Starlette.
 
-Other web modules plug in here: if ``dailypapers.web.community`` or ``dailypapers.web.subscriptions``
-exists and has ``routes(services) -> list[Route]``, its routes are mounted before the catch-all
-paper route; an optional module-level ``CSRF_EXEMPT = [regex, ...]`` adds CSRF exemptions
-(for example RFC 8058 one-click unsubscribe).
+Every route is listed here; so are the paths exempt from the CSRF check (besides token-authenticated
+/api/ calls, which web.security exempts by rule).
 """
 
 from __future__ import annotations
 
-import datetime as dt
-import importlib
 import logging
-from typing import Callable
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
@@ -20,13 +15,30 @@ from starlette.responses import PlainTextResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from dailypapers.papers import PaperService
-from dailypapers.web import api, errors, feeds, pages
+from dailypapers.community.comments import render_comment
+from dailypapers.community.votes import breakdown
+from dailypapers.web import (
+    accounts,
+    api,
+    comments,
+    curation,
+    errors,
+    feeds,
+    lists,
+    paper,
+    search,
+    submissions,
+    subscriptions,
+    votes,
+)
 from dailypapers.web.security import CSRF, SecurityMiddleware, is_https
+from dailypapers.web.site import STATIC, Site
 
 log = logging.getLogger("dailypapers.web")
 
-OPTIONAL_MODULES = ("dailypapers.web.community", "dailypapers.web.subscriptions")
+# RFC 8058 one-click unsubscribe: mail providers POST with no cookie and no CSRF token; the
+# link's signed token authenticates it.
+CSRF_EXEMPT = (r"^/unsubscribe/one-click$",)
 
 
 class CachedStatic(StaticFiles):
@@ -47,7 +59,8 @@ async def healthz(request: Request) -> Response:
 
 async def robots(request: Request) -> Response:
     site = request.app.state.site
-    body = f"User-agent: *\nDisallow: /papers/search\nDisallow: /feeds/search\nSitemap: {site.base_url}/feeds/daily.xml\n"
+    body = ("User-agent: *\nDisallow: /papers/search\nDisallow: /feeds/search\n"
+            f"Sitemap: {site.base_url}/feeds/daily.xml\n")
     return PlainTextResponse(body, headers={"Cache-Control": "public, max-age=86400"})
 
 
@@ -59,40 +72,23 @@ async def papers_index(request: Request) -> Response:
     return RedirectResponse("/", status_code=302)
 
 
-def _optional_routes(services) -> tuple[list[BaseRoute], list[str]]:
-    routes: list[BaseRoute] = []
-    exempt: list[str] = []
-    for name in OPTIONAL_MODULES:
-        try:
-            module = importlib.import_module(name)
-        except ModuleNotFoundError as e:
-            if e.name == name:
-                continue
-            raise  # the module exists but one of its imports is broken: say so
-        factory = getattr(module, "routes", None)
-        if callable(factory):
-            routes.extend(factory(services))
-        exempt.extend(getattr(module, "CSRF_EXEMPT", ()) or ())
-    return routes, exempt
-
-
-def route_table(services, extra: list[BaseRoute]) -> list[BaseRoute]:
-    get = ["GET"]
+def route_table() -> list[BaseRoute]:
+    get, post = ["GET"], ["POST"]
     return [
-        Route("/", pages.home, methods=get, name="home"),
+        Route("/", lists.home, methods=get, name="home"),
         Route("/healthz", healthz, methods=get),
         Route("/robots.txt", robots, methods=get),
         Route("/favicon.ico", favicon, methods=get),
         # lists
         Route("/papers", papers_index, methods=get),
-        Route("/papers/date/{day}", pages.day_page, methods=get, name="day"),
-        Route("/papers/week/{week}", pages.week_page, methods=get, name="week"),
-        Route("/papers/month/{month}", pages.month_page, methods=get, name="month"),
-        Route("/papers/trending", pages.trending_page, methods=get, name="trending"),
-        Route("/papers/search", pages.search_page, methods=get, name="search"),
-        Route("/orgs/{name}", pages.org_page, methods=get, name="org"),
+        Route("/papers/date/{day}", lists.day_page, methods=get, name="day"),
+        Route("/papers/week/{week}", lists.week_page, methods=get, name="week"),
+        Route("/papers/month/{month}", lists.month_page, methods=get, name="month"),
+        Route("/papers/trending", lists.trending_page, methods=get, name="trending"),
+        Route("/papers/search", search.search_page, methods=get, name="search"),
+        Route("/orgs/{name}", lists.org_page, methods=get, name="org"),
         # API
-        Route("/api", pages.api_docs_page, methods=get, name="api_docs"),
+        Route("/api", api.api_docs_page, methods=get, name="api_docs"),
         Route("/api/daily_papers", api.daily_papers, methods=get),
         Route("/api/papers/search", api.search, methods=get),
         Route("/api/papers/{arxiv_id:path}", api.paper, methods=get),
@@ -104,48 +100,92 @@ def route_table(services, extra: list[BaseRoute]) -> list[BaseRoute]:
         Route("/feeds/trending.atom", feeds.trending, methods=get),
         Route("/feeds/search.xml", feeds.search, methods=get),
         Route("/feeds/search.atom", feeds.search, methods=get),
-        Mount("/static", app=CachedStatic(directory=str(pages.STATIC)), name="static"),
-        # other engineers' pages (community: votes, accounts...; subscriptions)
-        *extra,
+        Mount("/static", app=CachedStatic(directory=str(STATIC)), name="static"),
+        # accounts
+        Route("/signup", accounts.signup_page, methods=get),
+        Route("/signup", accounts.signup, methods=post),
+        Route("/login", accounts.login_page, methods=get),
+        Route("/login", accounts.login, methods=post),
+        Route("/logout", accounts.logout, methods=post),
+        Route("/verify", accounts.verify_page, methods=get),
+        Route("/verify", accounts.verify, methods=post),
+        Route("/verify/resend", accounts.verify_resend, methods=post),
+        Route("/reset", accounts.reset_page, methods=get),
+        Route("/reset", accounts.reset, methods=post),
+        Route("/reset/confirm", accounts.reset_confirm_page, methods=get),
+        Route("/reset/confirm", accounts.reset_confirm, methods=post),
+        Route("/settings", accounts.settings_page, methods=get),
+        Route("/settings/profile", accounts.settings_profile, methods=post),
+        Route("/settings/password", accounts.settings_password, methods=post),
+        Route("/settings/tokens", accounts.token_create, methods=post),
+        Route("/settings/tokens/{token_id}/revoke", accounts.token_revoke, methods=post),
+        Route("/u/{name}", accounts.profile, methods=get),
+        # submissions, upvotes, comments
+        Route("/papers/submit", submissions.submit_page, methods=get),
+        Route("/papers/submit", submissions.submit, methods=post),
+        Route("/api/papers/submit", submissions.api_submit, methods=post),
+        Route("/papers/top/{period}", curation.top_period, methods=get),
+        Route("/api/papers/{arxiv_id:path}/upvote", votes.api_upvote, methods=post),
+        Route("/papers/{arxiv_id:path}/upvote", votes.upvote, methods=post),
+        Route("/papers/{arxiv_id:path}/comments", comments.comment_add, methods=post),
+        Route("/comments/{comment_id}", comments.comment_page, methods=get),
+        Route("/comments/{comment_id}/edit", comments.comment_edit, methods=post),
+        Route("/comments/{comment_id}/delete", comments.comment_delete, methods=post),
+        Route("/comments/{comment_id}/hide", comments.comment_hide, methods=post),
+        Route("/comments/{comment_id}/unhide", comments.comment_unhide, methods=post),
+        # curators
+        Route("/curate", curation.curate_page, methods=get),
+        Route("/curate/log", curation.curate_log, methods=get),
+        Route("/curate/{action}", curation.curate_action, methods=post),
+        # subscriptions
+        Route("/subscribe", subscriptions.subscribe_page, methods=get, name="subscribe"),
+        Route("/subscribe", subscriptions.subscribe_submit, methods=post),
+        Route("/subscribe/confirm", subscriptions.confirm_page, methods=get, name="subscribe_confirm"),
+        Route("/subscribe/confirm", subscriptions.confirm_submit, methods=post),
+        Route("/subscriptions/manage", subscriptions.manage_page, methods=get, name="subscription_manage"),
+        Route("/subscriptions/manage", subscriptions.manage_submit, methods=post),
+        Route("/unsubscribe/one-click", subscriptions.one_click, methods=post, name="unsubscribe_one_click"),
+        Route("/unsubscribe/one-click", subscriptions.one_click_page, methods=get),
+        Route("/for-you", subscriptions.for_you, methods=get, name="for_you"),
         # last: old-style ids contain a slash (hep-th/9901001)
-        Route("/papers/{arxiv_id:path}", pages.paper_page, methods=get, name="paper"),
+        Route("/papers/{arxiv_id:path}", paper.paper_page, methods=get, name="paper"),
     ]
 
 
-def build_app(services, *, clock: Callable[[], dt.datetime] | None = None, debug: bool = False) -> Starlette:
-    """The ASGI app. `clock` (or `services.clock`) sets "now" for the list day, for tests."""
+def install_template_globals(site, services) -> None:
+    """Helpers the shared templates (paper page, upvote box, comments) call."""
+    site.env.globals.update(
+        render_comment=render_comment,
+        upvote_breakdown=breakdown,
+        comments_for=services.comments.list,
+    )
+
+
+def build_app(services, *, debug: bool = False) -> Starlette:
+    """The ASGI app over services built by dailypapers.app.build_services."""
     settings = services.settings
-    clock = clock or getattr(services, "clock", None)
-    paper_service = PaperService(services.store, settings, search=services.search, clock=clock)
-    site = pages.Site(services, paper_service)
-    extra, exempt = _optional_routes(services)
-    csrf = CSRF(settings.signing_key(), secure=is_https(settings.base_url), exempt=exempt)
+    site = Site(services, services.papers)
+    install_template_globals(site, services)
+    csrf = CSRF(settings.signing_key(), secure=is_https(settings.base_url), exempt=CSRF_EXEMPT)
 
     def render_reject(scope, status: int, message: str) -> tuple[bytes, bytes]:
         request = Request(scope)
         request.scope.setdefault("app", app)
         response = errors.error_response(request, status, message)
-        return response.body, response.media_type.encode() if response.media_type else b"text/html"
+        return bytes(response.body), response.media_type.encode() if response.media_type else b"text/html"
 
-    handlers = errors.exception_handlers()
-    try:
-        from dailypapers.search.engine import SearchError
-
-        handlers[SearchError] = errors.handle
-    except ImportError:
-        pass
     app = Starlette(
         debug=debug,
-        routes=route_table(services, extra),
+        routes=route_table(),
         middleware=[Middleware(SecurityMiddleware, csrf=csrf, base_url=settings.base_url,
                                render_reject=render_reject)],
-        exception_handlers=handlers,
+        exception_handlers=errors.exception_handlers(),
     )
     app.state.services = services
-    app.state.papers = paper_service
+    app.state.papers = services.papers
     app.state.site = site
     app.state.csrf = csrf
     return app
 
 
-__all__ = ["build_app", "route_table", "OPTIONAL_MODULES"]
+__all__ = ["build_app", "route_table", "install_template_globals", "CSRF_EXEMPT"]

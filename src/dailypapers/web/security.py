@@ -7,8 +7,8 @@ CSRF ("signed double submit"):
 * Every POST/PUT/PATCH/DELETE must carry a token that matches the cookie's nonce (checked with
   ``hmac.compare_digest``), else 403. An attacker who can plant a cookie still cannot forge the token
   without the server's key.
-* Exemptions are explicit: path patterns in ``SecurityMiddleware(csrf_exempt=...)`` (web modules may
-  export ``CSRF_EXEMPT = [regex, ...]``, e.g. the RFC 8058 one-click unsubscribe endpoint), and
+* Exemptions are explicit: path patterns in ``CSRF(exempt=...)``, listed in web.routes.CSRF_EXEMPT
+  (the RFC 8058 one-click unsubscribe endpoint), and
   token-authenticated API calls (``Authorization`` header on ``/api/``; browsers cannot send that
   header cross-origin without a CORS preflight, which only GET passes here).
 
@@ -26,7 +26,7 @@ import hmac
 import json
 import re
 import secrets
-from typing import Callable, Iterable
+from collections.abc import Callable, Iterable
 from urllib.parse import parse_qs, urlsplit
 
 from markupsafe import Markup
@@ -44,11 +44,8 @@ CSRF_PLACEHOLDER = "__DP_CSRF_TOKEN_PLACEHOLDER__"
 
 _NONCE_RE = re.compile(r"^[A-Za-z0-9_\-]{32}$")
 
-DEFAULT_CSRF_EXEMPT: tuple[str, ...] = (
-    # RFC 8058 one-click unsubscribe: mail providers POST "List-Unsubscribe=One-Click" with no cookies.
-    # The link carries its own signed token, checked by the subscriptions module.
-    r"^/unsubscribe/one-click(/|$)",
-)
+# Path exemptions are listed with the routes (web.routes.CSRF_EXEMPT) and passed to CSRF(exempt=...).
+DEFAULT_CSRF_EXEMPT: tuple[str, ...] = ()
 
 CSP = "; ".join(
     [
@@ -184,7 +181,8 @@ class SecurityMiddleware:
             if not self.csrf.is_exempt(path, headers):
                 ok, receive = await self._check_csrf(scope, receive, headers)
                 if not ok:
-                    await self._reject(scope, send, 403, "The form expired or did not come from this site (CSRF check failed). Reload the page and try again.")
+                    await self._reject(scope, send, 403, "The form expired or did not come from this site "
+                                       "(CSRF check failed). Reload the page and try again.")
                     return
 
         async def send_wrapper(message: Message) -> None:
@@ -243,17 +241,17 @@ class SecurityMiddleware:
         if token is not None:
             return self.csrf.valid(nonce, token), receive
         # No header: the token must be a form field. Buffer the body, then replay it to the app.
-        body = bytearray()
+        buffered = bytearray()
         more = True
         while more:
             message = await receive()
             if message["type"] == "http.disconnect":
                 return False, receive
-            body += message.get("body", b"")
+            buffered += message.get("body", b"")
             more = message.get("more_body", False)
-            if len(body) > MAX_FORM_BYTES:
+            if len(buffered) > MAX_FORM_BYTES:
                 return False, receive
-        body = bytes(body)
+        body = bytes(buffered)
         ctype = headers.get(b"content-type", b"").decode("latin-1").lower()
         if ctype.startswith("application/x-www-form-urlencoded"):
             values = parse_qs(body.decode("utf-8", "replace"), keep_blank_values=True).get(CSRF_FIELD)

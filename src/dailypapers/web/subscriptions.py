@@ -1,4 +1,4 @@
-"""Subscription pages and /for-you (issue 6). Mounted by web/routes.py through routes(services).
+"""Subscription pages and /for-you. The one-click endpoint is CSRF-exempt in web/routes.py.
 
 | route                               | what                                                      |
 |-------------------------------------|-----------------------------------------------------------|
@@ -18,85 +18,36 @@ render. Bad input re-renders the form with the message, status 400, and nothing 
 
 from __future__ import annotations
 
-import datetime as dt
 from urllib.parse import urlencode
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, RedirectResponse, Response
-from starlette.routing import Route
 
-from dailypapers.models import WEEKDAYS
-from dailypapers.digests.foryou import FOR_YOU_DAYS, Profile, Ranker
-from dailypapers.digests.subscriptions import (
-    MAX_TOPIC_CHARS,
-    MAX_TOPICS,
-    SubscriptionService,
-    topics_text,
-)
+from dailypapers.digests.foryou import FOR_YOU_DAYS
+from dailypapers.digests.subscriptions import MAX_TOPIC_CHARS, MAX_TOPICS, topics_text
 from dailypapers.errors import Invalid, NotFound
 from dailypapers.mail import MailError
-from dailypapers.clock import utcnow
+from dailypapers.models import WEEKDAYS
+from dailypapers.web.auth import page_user
+from dailypapers.web.requests import form_data, private_page, rate_limit, services
 
-# The one-click endpoint is also in web.security's DEFAULT_CSRF_EXEMPT; stated here too so the
-# exemption holds even if that default changes. It authenticates by its signed token.
-CSRF_EXEMPT = [r"^/unsubscribe/one-click$"]
 MAX_FIELD = 4000  # characters kept from any form field (topics: 10 x 250 + line breaks)
 CHECK_INBOX = ("Check your inbox: we sent a link to {email}. Open it to confirm your subscription "
                "(or, if this address is already subscribed, to manage it). The link works for 48 hours.")
 
 
-def _service(request: Request) -> SubscriptionService:
-    state = request.app.state
-    svc = getattr(state, "subscriptions", None)
-    if svc is None:
-        services = state.services
-        svc = SubscriptionService(services.store, services.settings, services.mailer,
-                                  clock=getattr(services, "clock", None) or utcnow)
-        state.subscriptions = svc
-    return svc
-
-
-
-async def _user(request: Request):
-    """The logged-in member, if the community module is installed."""
-    try:
-        from dailypapers.web.community import current_user
-    except ImportError:
-        return None
-    try:
-        return await current_user(request)
-    except Exception:  # a bad bearer token on a page: treat as anonymous
-        return None
-
-
-def _rate(request: Request) -> None:
-    try:
-        from dailypapers.community.ratelimit import check_request
-    except ImportError:
-        return
-    check_request(request, "subscribe")
-
-
 async def _form(request: Request) -> dict[str, str]:
-    form = await request.form()
-    out: dict[str, str] = {}
-    for key, value in form.items():
-        if isinstance(value, str):
-            out[key] = value[:MAX_FIELD]
-    await form.close()
-    return out
+    return await form_data(request, max_field=MAX_FIELD)
 
 
 def _render(request: Request, template: str, context: dict, *, status: int = 200) -> Response:
-    site = request.app.state.site
-    ctx = {"noindex": True, "weekdays": list(enumerate(WEEKDAYS)), "max_topics": MAX_TOPICS,
-           "max_topic_chars": MAX_TOPIC_CHARS, "me": request.scope.get("community_user"), **context}
-    body = site.render(request, f"subscriptions/{template}", ctx)
+    ctx = {"weekdays": list(enumerate(WEEKDAYS)), "max_topics": MAX_TOPICS, "max_topic_chars": MAX_TOPIC_CHARS,
+           **context}
     # Manage and confirm URLs carry signed tokens: no Referer leaves the site. Not "no-referrer":
     # under it browsers send "Origin: null" with the page's own forms, which the CSRF check refuses.
-    return Response(body, status_code=status, media_type="text/html; charset=utf-8",
-                    headers={"Cache-Control": "private, no-store", "Referrer-Policy": "same-origin"})
+    return private_page(request, f"subscriptions/{template}", ctx, status=status,
+                        headers={"Referrer-Policy": "same-origin"})
 
 
 def _message(request: Request, heading: str, message: str, *, status: int = 200, link=None) -> Response:
@@ -124,24 +75,25 @@ def _values_of(sub) -> dict:
 
 # -- subscribe --------------------------------------------------------------------------------
 async def subscribe_page(request: Request) -> Response:
-    user = await _user(request)
+    user = await page_user(request)
     values = _values({})
     existing = None
     if user is not None:
-        existing = await run_in_threadpool(_service(request).for_member, user.id)
+        existing = await run_in_threadpool(services(request).subscriptions.for_member, user.id)
         values = _values_of(existing) if existing is not None and existing.active else {**values, "email": user.email}
     return _render(request, "subscribe.html", {"title": "Subscribe", "values": values, "user": user,
                                                "existing": existing})
 
 
 async def subscribe_submit(request: Request) -> Response:
-    user = await _user(request)
+    user = await page_user(request)
     form = await _form(request)
     values = _values(form)
     try:
-        _rate(request)
+        rate_limit(request, "subscribe")
         result = await run_in_threadpool(
-            _service(request).request, values["email"], frequency=values["frequency"], weekday=values["weekday"],
+            services(request).subscriptions.request, values["email"], frequency=values["frequency"],
+            weekday=values["weekday"],
             skip_weekends=values["skip_weekends"], topics=values["topics"], include_upvotes=values["include_upvotes"],
             user=user,
         )
@@ -162,7 +114,7 @@ async def subscribe_submit(request: Request) -> Response:
 async def confirm_page(request: Request) -> Response:
     token = request.query_params.get("token", "")
     try:
-        sub = await run_in_threadpool(_service(request).check_confirm, token)
+        sub = await run_in_threadpool(services(request).subscriptions.check_confirm, token)
     except (Invalid, NotFound) as e:
         return _message(request, "This link does not work", str(e), status=400,
                         link=("/subscribe", "Subscribe"))
@@ -172,11 +124,11 @@ async def confirm_page(request: Request) -> Response:
 async def confirm_submit(request: Request) -> Response:
     form = await _form(request)
     try:
-        sub = await run_in_threadpool(_service(request).confirm, form.get("token", ""))
+        sub = await run_in_threadpool(services(request).subscriptions.confirm, form.get("token", ""))
     except (Invalid, NotFound) as e:
         return _message(request, "This link does not work", str(e), status=400,
                         link=("/subscribe", "Subscribe"))
-    manage = _service(request).manage_url(sub)
+    manage = services(request).subscriptions.manage_url(sub)
     return _message(request, "You are subscribed",
                     f"Your {sub.schedule_label} digest will go to {sub.email}. Every digest has a link to change "
                     "or cancel it.", link=(manage, "Manage your subscription"))
@@ -186,7 +138,7 @@ async def confirm_submit(request: Request) -> Response:
 async def manage_page(request: Request) -> Response:
     token = request.query_params.get("token", "")
     try:
-        sub = await run_in_threadpool(_service(request).from_manage_token, token)
+        sub = await run_in_threadpool(services(request).subscriptions.from_manage_token, token)
     except Invalid as e:
         return _message(request, "This link does not work", str(e), status=400, link=("/subscribe", "Subscribe"))
     return _render(request, "manage.html", {
@@ -199,7 +151,7 @@ async def manage_page(request: Request) -> Response:
 async def manage_submit(request: Request) -> Response:
     form = await _form(request)
     token = form.get("token", "")
-    svc = _service(request)
+    svc = services(request).subscriptions
     try:
         if form.get("action") == "unsubscribe":
             sub = await run_in_threadpool(svc.unsubscribe, token)
@@ -225,7 +177,7 @@ async def one_click(request: Request) -> Response:
     The signed token is the authentication; repeating the POST changes nothing."""
     token = request.query_params.get("token", "")
     try:
-        await run_in_threadpool(_service(request).unsubscribe, token)
+        await run_in_threadpool(services(request).subscriptions.unsubscribe, token)
     except Invalid as e:
         return PlainTextResponse(str(e), status_code=400, headers={"Cache-Control": "no-store"})
     return PlainTextResponse("You are unsubscribed.", headers={"Cache-Control": "no-store"})
@@ -238,42 +190,17 @@ async def one_click_page(request: Request) -> Response:
 
 # -- for you ------------------------------------------------------------------------------------
 async def for_you(request: Request) -> Response:
-    user = await _user(request)
+    user = await page_user(request)
     if user is None:
         return RedirectResponse("/login?" + urlencode({"next": "/for-you"}), status_code=303,
                                 headers={"Cache-Control": "no-store"})
-    services = request.app.state.services
-    papers = request.app.state.papers
-
-    def build():
-        store = services.store
-        sub = store.get_subscription_for_user(user.id)
-        topics = list(sub.topics) if sub is not None else []
-        profile = Profile(topics=topics, upvoted=store.user_upvoted_ids(user.id))
-        ranker = Ranker(store, embedder=services.embedder)
-        picks, personal = ranker.for_you(profile, papers.today(), papers.now())
-        return sub, profile, picks, personal
-
-    sub, profile, picks, personal = await run_in_threadpool(build)
+    svc = services(request)
+    page = await run_in_threadpool(svc.foryou.for_member, user.id, svc.papers.today(), svc.papers.now())
     return _render(request, "for_you.html", {
-        "title": "For you", "picks": picks, "personal": personal, "profile": profile, "sub": sub,
-        "days": FOR_YOU_DAYS, "user": user,
+        "title": "For you", "picks": page.picks, "personal": page.personal, "profile": page.profile,
+        "sub": page.subscription, "days": FOR_YOU_DAYS, "user": user,
     })
 
 
-def routes(services) -> list[Route]:
-    get, post = ["GET"], ["POST"]
-    return [
-        Route("/subscribe", subscribe_page, methods=get, name="subscribe"),
-        Route("/subscribe", subscribe_submit, methods=post),
-        Route("/subscribe/confirm", confirm_page, methods=get, name="subscribe_confirm"),
-        Route("/subscribe/confirm", confirm_submit, methods=post),
-        Route("/subscriptions/manage", manage_page, methods=get, name="subscription_manage"),
-        Route("/subscriptions/manage", manage_submit, methods=post),
-        Route("/unsubscribe/one-click", one_click, methods=post, name="unsubscribe_one_click"),
-        Route("/unsubscribe/one-click", one_click_page, methods=get),
-        Route("/for-you", for_you, methods=get, name="for_you"),
-    ]
-
-
-__all__ = ["routes", "CSRF_EXEMPT"]
+__all__ = ["subscribe_page", "subscribe_submit", "confirm_page", "confirm_submit", "manage_page", "manage_submit",
+           "one_click", "one_click_page", "for_you"]

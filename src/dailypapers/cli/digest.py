@@ -1,10 +1,4 @@
-"""`dailypapers digest send | preview` and `dailypapers schedule`.
-
-Registered into the main group by cli.py:
-
-    from dailypapers.cli_digest import digest, schedule
-    main.add_command(digest)
-    main.add_command(schedule)
+"""`dailypapers digest send | preview`.
 
 Exit codes: 0 success; 1 an error (or another send is running); 3 some digests failed (5xx) or
 were deferred (4xx after every retry) -- rerun later to retry the deferred ones.
@@ -18,16 +12,19 @@ from pathlib import Path
 
 import click
 
-import dailypapers.cli as cli_mod
+from dailypapers.cli.context import EXIT_ERROR, Context, fail, pass_ctx
+from dailypapers.days import parse_day
+from dailypapers.digests import Period, default_digest_day
+from dailypapers.digests.compose import Composer, DigestRenderer
+from dailypapers.digests.foryou import Ranker
+from dailypapers.digests.send import DigestSender, SendLocked
+from dailypapers.digests.subscriptions import Tokens
+from dailypapers.mail import mailer_from_settings
 
-pass_ctx = click.make_pass_decorator(cli_mod.Context)
 EXIT_PARTIAL = 3
 
 
-def _period(ctx, period: str, date: str | None):
-    from dailypapers.days import parse_day
-    from dailypapers.digests import Period, default_digest_day
-
+def _period(ctx: Context, period: str, date: str | None) -> Period:
     settings = ctx.settings
     if date:
         try:
@@ -37,15 +34,6 @@ def _period(ctx, period: str, date: str | None):
     else:
         day = default_digest_day(dt.datetime.now(dt.timezone.utc), settings.day_rollover, settings.timezone)
     return Period(period, day)
-
-
-def _embedder_factory(ctx):
-    def load():
-        from dailypapers.app import load_embedder
-
-        return load_embedder(ctx.settings)
-
-    return load
 
 
 @click.group("digest")
@@ -63,21 +51,19 @@ def digest() -> None:
               help="A digest in flight when a previous run was killed: resend it (same Message-ID) or skip it.")
 @click.option("--quiet", is_flag=True, help="Print only the summary line.")
 @pass_ctx
-def send(ctx, period: str, date: str | None, dry_run: bool, limit: int | None, in_doubt: str, quiet: bool) -> None:
+def send(ctx: Context, period: str, date: str | None, dry_run: bool, limit: int | None, in_doubt: str,
+         quiet: bool) -> None:
     """Compose and send the digests of a period, in batches; safe to rerun (each reader gets one)."""
-    from dailypapers.digests.send import DigestSender, SendLocked
-    from dailypapers.mail import mailer_from_settings
-
     settings = ctx.settings
     p = _period(ctx, period, date)
     mailer = mailer_from_settings(settings)
     say = (lambda m: None) if quiet else (lambda m: click.echo(m, err=True))
-    sender = DigestSender(ctx.store(), settings, mailer, say=say, embedder_factory=_embedder_factory(ctx))
+    sender = DigestSender(ctx.store(), settings, mailer, say=say, embedder_factory=ctx.embedder)
     try:
         report = sender.run(p, dry_run=dry_run, limit=limit, in_doubt=in_doubt)
     except SendLocked as e:
         click.echo(f"error: {e}", err=True)
-        sys.exit(cli_mod.EXIT_ERROR)
+        sys.exit(EXIT_ERROR)
     finally:
         mailer.close()
     if dry_run and not quiet:
@@ -95,52 +81,27 @@ def send(ctx, period: str, date: str | None, dry_run: bool, limit: int | None, i
 @click.option("--out", type=click.Path(path_type=Path), required=True,
               help="Write the HTML part here (.eml: the whole message; .txt: the text part).")
 @pass_ctx
-def preview(ctx, email: str, period: str, date: str | None, out: Path) -> None:
+def preview(ctx: Context, email: str, period: str, date: str | None, out: Path) -> None:
     """Render one subscriber's digest without sending or recording anything."""
-    from dailypapers.digests.compose import Composer, DigestRenderer
-    from dailypapers.digests.foryou import Ranker
-    from dailypapers.digests.subscriptions import Tokens
-
     settings = ctx.settings
     store = ctx.store()
     sub = store.get_subscription_by_email(email.strip())
     if sub is None:
-        cli_mod._fail(f"no subscription for {email}")
+        fail(f"no subscription for {email}")
     p = _period(ctx, period, date)
     if sub.frequency != period:
         click.echo(f"note: {email} is a {sub.frequency} subscriber; previewing the {period} digest anyway", err=True)
-    composer = Composer(store, settings, Ranker(store, embedder_factory=_embedder_factory(ctx)))
+    composer = Composer(store, settings, Ranker(store, embedder_factory=ctx.embedder))
     digest_ = composer.compose(sub, p)
     msg = DigestRenderer(settings, Tokens(settings.signing_key())).render_composed(digest_)
     if out.suffix == ".eml":
         out.write_bytes(bytes(msg))
     else:
         part = msg.get_body(("plain",) if out.suffix == ".txt" else ("html",))
+        assert part is not None  # the renderer always writes both parts
         out.write_text(part.get_content(), encoding="utf-8")
-    state = "empty: it would not be sent" if digest_.empty else f"{len(digest_.trending)} top + {len(digest_.for_you)} for you"
+    if digest_.empty:
+        state = "empty: it would not be sent"
+    else:
+        state = f"{len(digest_.trending)} top + {len(digest_.for_you)} for you"
     click.echo(f"{p.key} digest for {sub.email}: {state}; wrote {out}")
-
-
-SCHEDULE = """\
-# dailypapers: digests go out just after the list day rolls over ({rollover} {tz}).
-# CRON_TZ works with cronie; with another cron, convert to the server's time. See docs/operations.md.
-CRON_TZ={tz}
-# m  h  dom mon dow  command
-  0  *  *   *   *    {dp} ingest arxiv-oai --set cs
- 20  *  *   *   *    {dp} embed
- 45 21  *   *   *    {dp} digest send --period daily --quiet
- 50 21  *   *   *    {dp} digest send --period weekly --quiet
-  0  6  *   *   *    {dp} digest send --period daily --quiet   # catch-up: resends nothing already sent
-"""
-
-
-@click.command("schedule")
-@pass_ctx
-def schedule(ctx) -> None:
-    """Print crontab lines that run ingest, embedding and digests at the right times."""
-    settings = ctx.settings
-    click.echo(SCHEDULE.format(dp=f"dailypapers --data-dir {settings.data_dir}", tz=settings.timezone,
-                               rollover=settings.day_rollover), nl=False)
-
-
-__all__ = ["digest", "schedule"]

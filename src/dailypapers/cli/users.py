@@ -1,8 +1,4 @@
-"""`dailypapers users create|promote|disable|enable|list` and `dailypapers trending refresh`.
-
-Registered by cli.py: ``main.add_command(users)`` and ``main.add_command(trending)``. Both use the
-shared Context (``ctx.store()``, ``ctx.settings``). Errors are one line on stderr with exit code 1.
-"""
+"""`dailypapers users create | promote | disable | enable | show`."""
 
 from __future__ import annotations
 
@@ -12,24 +8,17 @@ import sys
 
 import click
 
-from dailypapers.cli import Context
+from dailypapers.cli.context import Context, fail, pass_ctx
+from dailypapers.community.accounts import MAX_PASSWORD, MIN_PASSWORD, AccountService
 from dailypapers.errors import DomainError
+from dailypapers.models import User
 
-pass_ctx = click.make_pass_decorator(Context)
 
-
-def _accounts(ctx: Context):
-    from dailypapers.community.accounts import AccountService
-
+def _accounts(ctx: Context) -> AccountService:
     return AccountService(ctx.store(), ctx.settings, None)
 
 
-def _fail(message: str) -> None:
-    click.echo(f"error: {message}", err=True)
-    sys.exit(1)
-
-
-def _describe(user) -> str:
+def _describe(user: User) -> str:
     flags = []
     if user.verified:
         flags.append("verified")
@@ -68,22 +57,20 @@ def create(ctx: Context, email: str, name: str, role: str, password_stdin: bool,
         password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
     try:
         if password is not None and allow_weak:
-            from dailypapers.community.accounts import MAX_PASSWORD, MIN_PASSWORD
-
             if not MIN_PASSWORD <= len(password) <= MAX_PASSWORD:
                 raise DomainError(f"the password must be {MIN_PASSWORD} to {MAX_PASSWORD} characters long")
         user = _accounts(ctx).create_user(email, name, password, role=role, verified=not unverified,
                                           check_strength=not allow_weak)
     except DomainError as e:
-        _fail(str(e))
+        fail(str(e))
     click.echo(f"created {_describe(user)}")
 
 
-def _find(ctx: Context, who: str):
+def _find(ctx: Context, who: str) -> User:
     try:
         return _accounts(ctx).find(who)
     except DomainError as e:
-        _fail(str(e))
+        fail(str(e))
 
 
 @users.command("promote")
@@ -125,30 +112,3 @@ def enable(ctx: Context, who: str) -> None:
 def show(ctx: Context, who: str) -> None:
     """Print one account."""
     click.echo(_describe(_find(ctx, who)))
-
-
-@click.group()
-def trending() -> None:
-    """The trending ranking (see dailypapers.trending for the formula)."""
-
-
-@trending.command("refresh")
-@click.option("--all", "everything", is_flag=True, help="Every listed paper, not just recent ones.")
-@click.option("--days", type=int, default=None, help="Papers listed in the last DAYS days [default: trending.REFRESH_DAYS].")
-@pass_ctx
-def refresh(ctx: Context, everything: bool, days: int | None) -> None:
-    """Recompute stored trending keys (after imports changed Hugging Face counts, or new constants)."""
-    from dailypapers import days as days_mod
-    from dailypapers.trending import REFRESH_DAYS
-
-    settings = ctx.settings
-    since = None
-    if not everything:
-        today = days_mod.list_day(dt.datetime.now(dt.timezone.utc), settings.day_rollover, settings.timezone)
-        since = today - dt.timedelta(days=days if days is not None else REFRESH_DAYS)
-    changed = ctx.store().refresh_trending(since)
-    click.echo(f"trending: {changed} paper{'s' if changed != 1 else ''} updated"
-               + ("" if since is None else f" (listed since {since.isoformat()})"))
-
-
-__all__ = ["users", "trending"]

@@ -1,0 +1,19 @@
+"""What the storage layer raises; services catch these, the CLI prints them."""
+
+from __future__ import annotations
+
+
+class StorageError(Exception):
+    """A database problem the operator must fix (bad URL, schema out of date, ...)."""
+
+
+class SchemaOutdated(StorageError):
+    """The database is behind the code (or ahead of it)."""
+
+
+class Conflict(StorageError):
+    """A unique value (email, name) is taken; ``field`` names it."""
+
+    def __init__(self, field: str):
+        super().__init__(f"{field} is taken")
+        self.field = field

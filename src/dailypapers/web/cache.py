@@ -1,0 +1,188 @@
+"""The in-process cache of rendered responses, and how a cached entry goes out.
+
+Rendered pages (and API answers, feeds) are reused for a few seconds, keyed by what was asked and
+the store's content version, so the busiest page (/) costs a dict lookup. A cached page that holds
+a CSRF field is stored with a placeholder and personalized on the way out; its gzip is spliced
+around the visitor's token instead of being recompressed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import gzip
+import hashlib
+import struct
+import threading
+import time
+import zlib
+from collections import OrderedDict
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from dailypapers.web.security import CSRF_PLACEHOLDER, csrf_token
+
+PAGE_TTL = 5.0  # seconds a rendered page is reused (within one store version)
+CACHE_ENTRIES = 512
+RENDER_THREADS = 3  # threads per process rendering cache misses (see PageCache.__init__)
+
+
+@dataclass
+class CacheEntry:
+    body: bytes
+    gz: bytes | None
+    etag: str
+    status: int
+    personalized: bool
+    expires: float
+    extra: dict | None = None  # headers to send with it (e.g. Link)
+    gz_parts: list[bytes] | None = None  # personalized pages: deflated pieces around the token
+
+
+_GZIP_HEADER = b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\xff"
+_DEFLATE_END = b"\x03\x00"  # an empty final block
+
+
+def _deflate_piece(data: bytes, level: int = 6) -> bytes:
+    """Raw deflate blocks ending byte-aligned (sync flush), so pieces can be concatenated."""
+    c = zlib.compressobj(level, zlib.DEFLATED, -15)
+    return c.compress(data) + c.flush(zlib.Z_SYNC_FLUSH)
+
+
+def _stored_block(data: bytes) -> bytes:
+    """A non-final stored (uncompressed) deflate block: how the per-visitor token goes in."""
+    out = []
+    for i in range(0, len(data), 65535):
+        chunk = data[i : i + 65535]
+        out.append(b"\x00" + struct.pack("<HH", len(chunk), len(chunk) ^ 0xFFFF) + chunk)
+    return b"".join(out)
+
+
+def personalized_gzip(parts: list[bytes], token: bytes, body: bytes) -> bytes:
+    """gzip of `body` (= the parts joined by `token`) without recompressing the parts."""
+    pieces = [_GZIP_HEADER]
+    tok = _stored_block(token)
+    for i, part in enumerate(parts):
+        if i:
+            pieces.append(tok)
+        pieces.append(part)
+    pieces.append(_DEFLATE_END)
+    pieces.append(struct.pack("<II", zlib.crc32(body), len(body) & 0xFFFFFFFF))
+    return b"".join(pieces)
+
+
+class PageCache:
+    """Entries by key, and the threads that render misses (each key at most once at a time)."""
+
+    def __init__(self, ttl: float = PAGE_TTL, size: int = CACHE_ENTRIES, threads: int = RENDER_THREADS):
+        self.ttl = ttl
+        self.size = size
+        self._data: OrderedDict[Any, CacheEntry] = OrderedDict()
+        self._lock = threading.Lock()
+        self._inflight: dict[Any, asyncio.Future] = {}
+        # Renders (and the searches inside them) are CPU work under the GIL: a few threads keep up
+        # with the cores, and misses queue in order instead of 40 threads slicing the same cores
+        # (A/B with `bench/bench_web.py --only search`, 2 cores, 16 connections: p99 120-140 ms
+        # with 3 threads, 160-250 ms with 40.)
+        # Other blocking work (mail, password hashing) keeps Starlette's own pool.
+        self._render_pool = ThreadPoolExecutor(threads, thread_name_prefix="dailypapers-render")
+
+    def get(self, key) -> CacheEntry | None:
+        entry = self._data.get(key)
+        if entry is None or entry.expires < time.monotonic():
+            return None
+        return entry
+
+    def peek(self, key) -> CacheEntry | None:
+        """The entry even if it has expired (to serve while a fresh one renders)."""
+        return self._data.get(key)
+
+    def put(self, key, entry: CacheEntry) -> None:
+        with self._lock:
+            self._data[key] = entry
+            self._data.move_to_end(key)
+            while len(self._data) > self.size:
+                self._data.popitem(last=False)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._data.clear()
+
+    async def entry(self, key, work: Callable[[], CacheEntry]) -> CacheEntry:
+        """The cached entry for this key, rendering it at most once at a time per process.
+
+        A miss renders in a worker thread while concurrent requests for the same key wait for that
+        one render (no stampede). An expired entry (same content version: the key holds it) is still
+        served while one background render refreshes it.
+        """
+        entry = self.peek(key)
+        if entry is not None and entry.expires >= time.monotonic():
+            return entry
+        task = self._inflight.get(key)
+        if task is None:
+            task = asyncio.get_running_loop().run_in_executor(self._render_pool, work)
+            self._inflight[key] = task
+            task.add_done_callback(functools.partial(self._rendered, key))
+        if entry is not None:
+            return entry
+        return await asyncio.shield(task)
+
+    def _rendered(self, key, task: asyncio.Future) -> None:
+        self._inflight.pop(key, None)
+        if task.cancelled():
+            return
+        if task.exception() is None:
+            self.put(key, task.result())
+
+
+def make_entry(body: bytes, status: int = 200, ttl: float = PAGE_TTL, level: int = 6) -> CacheEntry:
+    """A cache entry, gzipped once at `level` (the default suits pages served many times)."""
+    personalized = CSRF_PLACEHOLDER.encode() in body
+    big = len(body) > 1024
+    gz = gzip.compress(body, level, mtime=0) if big and not personalized else None
+    parts = ([_deflate_piece(p, level) for p in body.split(CSRF_PLACEHOLDER.encode())]
+             if big and personalized else None)
+    etag = 'W/"' + hashlib.sha1(body).hexdigest()[:20] + '"'
+    return CacheEntry(body, gz, etag, status, personalized, time.monotonic() + ttl, gz_parts=parts)
+
+
+def etag_matches(request: Request, etag: str) -> bool:
+    header = request.headers.get("if-none-match")
+    if not header:
+        return False
+    if header.strip() == "*":
+        return True
+    bare = etag.removeprefix("W/")
+    return any(t.strip().removeprefix("W/") == bare for t in header.split(","))
+
+
+def entry_response(request: Request, entry: CacheEntry, media_type: str, cache_control: str,
+                   extra_headers: dict[str, str] | None = None) -> Response:
+    body, gz, etag, cache = entry.body, entry.gz, entry.etag, cache_control
+    wants_gzip = "gzip" in request.headers.get("accept-encoding", "")
+    if entry.personalized:
+        # The page holds this visitor's CSRF token: never shared, revalidated every time (ETag -> 304).
+        token = csrf_token(request).encode()
+        body = body.replace(CSRF_PLACEHOLDER.encode(), token)
+        etag = etag[:-1] + "-" + hashlib.sha1(token).hexdigest()[:8] + '"'
+        cache = "private, max-age=0, must-revalidate"
+        gz = personalized_gzip(entry.gz_parts, token, body) if entry.gz_parts and wants_gzip else None
+    headers = {"ETag": etag, "Cache-Control": cache, "Vary": "Accept-Encoding"}
+    if extra_headers:
+        headers.update(extra_headers)
+    if entry.status == 200 and etag_matches(request, etag):
+        return Response(status_code=304, headers=headers)
+    if gz is not None and wants_gzip:
+        headers["Content-Encoding"] = "gzip"
+        return Response(gz, status_code=entry.status, media_type=media_type, headers=headers)
+    return Response(body, status_code=entry.status, media_type=media_type, headers=headers)
+
+
+__all__ = [
+    "PAGE_TTL", "CacheEntry", "PageCache", "make_entry", "etag_matches", "entry_response", "personalized_gzip",
+]

@@ -1,0 +1,191 @@
+"""List pages: home (the latest day), a day, a week, a month, trending, an organization's papers.
+
+Each parses its input, asks PaperService for one view and renders list.html (org.html) through
+the page cache.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from dailypapers import days as days_mod
+from dailypapers.errors import NotFound
+from dailypapers.papers import SORTS, PaperService
+from dailypapers.web.requests import int_param
+from dailypapers.web.site import day_url, fmt_date, site_of
+
+MAX_PAGE = 500
+PERIOD_LIMIT = 100  # week and month pages show the top 100 (the API pages through all)
+SORT_LABELS = {"upvotes": "Most upvoted", "newest": "Newest", "trending": "Trending"}
+_ORG_NAME = re.compile(r"^[\w.\-]{1,96}$")
+
+
+def _sort_param(request: Request) -> str:
+    return PaperService.check_sort(request.query_params.get("sort"))
+
+
+def _sort_links(path: str, current: str) -> list[dict]:
+    return [
+        {"value": s, "label": SORT_LABELS[s], "url": path + ("" if s == "upvotes" else f"?sort={s}"),
+         "current": s == current}
+        for s in SORTS
+    ]
+
+
+def _day_context(view, path: str, *, home: bool) -> dict:
+    day = view.day
+    if day is None:
+        heading = "Daily Papers"
+        title = "Daily Papers"
+    else:
+        heading = fmt_date(day, "long")
+        title = f"Daily Papers: {fmt_date(day)}"
+    return {
+        "title": title,
+        "heading": heading,
+        "kind": "day",
+        "home": home,
+        "view": view,
+        "entries": view.entries,
+        "sort": view.sort,
+        "sorts": _sort_links(path, view.sort),
+        "prev": {"url": day_url(view.prev_day, view.sort), "label": fmt_date(view.prev_day)} if view.prev_day else None,
+        "next": {"url": day_url(view.next_day, view.sort), "label": fmt_date(view.next_day)} if view.next_day else None,
+        "nearest": view.nearest,
+        "empty_message": (
+            f"No papers were listed on {fmt_date(day)}." if day is not None and view.requested
+            else "No papers yet."
+        ),
+        "week": days_mod.week_label(day) if day else None,
+        "month": days_mod.month_label(day) if day else None,
+        "feed": "/feeds/daily.xml",
+    }
+
+
+async def home(request: Request) -> Response:
+    site = site_of(request)
+    sort = _sort_param(request)
+    today = site.papers.today()
+
+    def build():
+        view = site.papers.home(sort)
+        return "list.html", _day_context(view, "/", home=True)
+
+    return await site.cached(request, ("home", sort), build, extra_key=today)
+
+
+async def day_page(request: Request) -> Response:
+    site = site_of(request)
+    day = days_mod.parse_day(request.path_params["day"])
+    sort = _sort_param(request)
+
+    def build():
+        view = site.papers.day(day, sort)
+        return "list.html", _day_context(view, f"/papers/date/{day.isoformat()}", home=False)
+
+    return await site.cached(request, ("day", day, sort), build)
+
+
+def _period_context(view, path: str) -> dict:
+    if view.kind == "week":
+        heading = f"Week {view.label}"
+        sub = f"{fmt_date(view.start)} – {fmt_date(view.end)}"
+        prev_url, next_url = f"/papers/week/{view.prev_label}", f"/papers/week/{view.next_label}"
+    else:
+        heading = view.start.strftime("%B %Y")
+        sub = None
+        prev_url, next_url = f"/papers/month/{view.prev_label}", f"/papers/month/{view.next_label}"
+    suffix = "" if view.sort == "upvotes" else f"?sort={view.sort}"
+    return {
+        "title": f"Daily Papers: {heading}",
+        "heading": heading,
+        "subheading": sub,
+        "kind": view.kind,
+        "view": view,
+        "entries": view.entries[:PERIOD_LIMIT],
+        "total": len(view.entries),
+        "sort": view.sort,
+        "sorts": _sort_links(path, view.sort),
+        "prev": {"url": prev_url + suffix, "label": view.prev_label},
+        "next": {"url": next_url + suffix, "label": view.next_label},
+        "nearest": view.nearest,
+        "empty_message": f"No papers were listed in {heading}.",
+        "feed": "/feeds/daily.xml",
+    }
+
+
+async def week_page(request: Request) -> Response:
+    return await _period_page(request, "week", days_mod.parse_week)
+
+
+async def month_page(request: Request) -> Response:
+    return await _period_page(request, "month", days_mod.parse_month)
+
+
+async def _period_page(request: Request, period: str, parse: Callable[[str], Any]) -> Response:
+    """/papers/week/YYYY-Www and /papers/month/YYYY-MM: the label is checked before any work."""
+    site = site_of(request)
+    label = request.path_params[period]
+    parse(label)
+    sort = _sort_param(request)
+    view_of = site.papers.week if period == "week" else site.papers.month
+
+    def build():
+        view = view_of(label, sort)
+        return "list.html", _period_context(view, f"/papers/{period}/{view.label}")
+
+    return await site.cached(request, (period, label, sort), build)
+
+
+async def trending_page(request: Request) -> Response:
+    site = site_of(request)
+    today = site.papers.today()
+
+    def build():
+        view = site.papers.trending()
+        sub = f"{fmt_date(view.start)} – {fmt_date(view.end)}" if view.start else None
+        return "list.html", {
+            "title": "Trending papers",
+            "heading": "Trending papers",
+            "subheading": sub,
+            "kind": "trending",
+            "entries": view.entries,
+            "sort": "trending",
+            "sorts": None,
+            "empty_message": "Nothing is trending yet.",
+            "feed": "/feeds/trending.xml",
+            "trending_note": True,
+        }
+
+    return await site.cached(request, ("trending",), build, extra_key=today)
+
+
+async def org_page(request: Request) -> Response:
+    site = site_of(request)
+    name = request.path_params["name"]
+    if not _ORG_NAME.match(name):
+        raise NotFound("no such organization")
+    page = int_param(request, "page", 1, 1, MAX_PAGE)
+
+    def build():
+        view = site.papers.organization(name, page)
+        org = view.organization
+        label = org.fullname or org.name
+        return "org.html", {
+            "title": f"{label}: papers",
+            "view": view,
+            "org": org,
+            "label": label,
+            "prev_url": f"/orgs/{name}?page={page - 1}" if page > 1 else None,
+            "next_url": f"/orgs/{name}?page={page + 1}" if view.has_next else None,
+        }
+
+    return await site.cached(request, ("org", name, page), build)
+
+
+__all__ = ["home", "day_page", "week_page", "month_page", "trending_page", "org_page"]

@@ -1,0 +1,184 @@
+"""The site: the Jinja environment and its filters, URL helpers, and rendering into the page cache.
+
+Handlers (lists, paper, search, api, feeds...) reach it as ``request.app.state.site``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import gzip
+import hashlib
+import re
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from starlette.requests import Request
+from starlette.responses import Response
+
+from dailypapers import days as days_mod
+from dailypapers.papers import PaperService
+from dailypapers.web.cache import PAGE_TTL, CacheEntry, PageCache, entry_response, etag_matches, make_entry
+from dailypapers.web.security import csrf_field, csrf_token
+
+HERE = Path(__file__).parent
+TEMPLATES = HERE / "templates"
+STATIC = HERE / "static"
+
+LIST_CACHE_CONTROL = "public, max-age=60"
+
+
+# -- template helpers ------------------------------------------------------------
+def fmt_date(value: dt.date | dt.datetime | None, style: str = "medium") -> str:
+    if value is None:
+        return ""
+    if isinstance(value, dt.datetime):
+        value = value.date()
+    if style == "long":
+        return value.strftime("%A, %B %-d, %Y")
+    return value.strftime("%b %-d, %Y")
+
+
+def preview(text: str, limit: int = 260) -> str:
+    text = " ".join((text or "").split())
+    if len(text) <= limit:
+        return text
+    cut = text.rfind(" ", 0, limit)
+    return text[: cut if cut > limit // 2 else limit].rstrip(",;:. ") + "…"
+
+
+def kcount(n: int | None) -> str:
+    if n is None:
+        return ""
+    if n >= 1000:
+        return f"{n / 1000:.1f}k".replace(".0k", "k")
+    return str(n)
+
+
+def repo_label(url: str | None) -> str:
+    if not url:
+        return ""
+    m = re.match(r"^https?://(?:www\.)?github\.com/([^/]+/[^/?#]+)", url)
+    return m.group(1).removesuffix(".git") if m else re.sub(r"^https?://(www\.)?", "", url).rstrip("/")
+
+
+def safe_url(url: str | None) -> str | None:
+    """Only http(s) links go into href attributes (no javascript: from imported data)."""
+    if url and re.match(r"^https?://", url, re.IGNORECASE):
+        return url
+    return None
+
+
+def paper_url(arxiv_id: str) -> str:
+    return f"/papers/{arxiv_id}"
+
+
+def day_url(day: dt.date | None, sort: str | None = None) -> str:
+    if day is None:
+        return "/"
+    url = f"/papers/date/{day.isoformat()}"
+    return url + (f"?sort={sort}" if sort and sort != "upvotes" else "")
+
+
+def static_version() -> str:
+    """A hash of the static files, put in their URLs so they can be cached for a year."""
+    h = hashlib.sha1()
+    for path in sorted(STATIC.glob("*")):
+        if path.is_file():
+            h.update(path.name.encode())
+            h.update(path.read_bytes())
+    return h.hexdigest()[:10]
+
+
+# -- the site: templates + cache ---------------------------------------------------
+class Site:
+    def __init__(self, services, papers: PaperService):
+        self.services = services
+        self.settings = services.settings
+        self.papers = papers
+        self.cache = PageCache()
+        self.base_url = self.settings.base_url.rstrip("/")
+        self.static_version = static_version()
+        env = Environment(
+            loader=FileSystemLoader(str(TEMPLATES)),
+            autoescape=select_autoescape(default=True, default_for_string=True),
+            trim_blocks=True,
+            lstrip_blocks=True,
+            auto_reload=False,
+        )
+        env.globals.update(
+            csrf_token=csrf_token,
+            csrf_field=csrf_field,
+            static=self.static_url,
+            absolute=self.absolute,
+            paper_url=paper_url,
+            day_url=day_url,
+            week_label=days_mod.week_label,
+            month_label=days_mod.month_label,
+            site_name="Daily Papers",
+        )
+        env.filters.update(fmt_date=fmt_date, preview=preview, kcount=kcount, repo_label=repo_label,
+                           safe_url=safe_url)
+        self.env = env
+
+    def static_url(self, name: str) -> str:
+        return f"/static/{name}?v={self.static_version}"
+
+    def absolute(self, path: str) -> str:
+        return self.base_url + path
+
+    def render(self, request: Request, template: str, context: dict) -> str:
+        ctx = {"request": request, "canonical": self.absolute(request.url.path)}
+        ctx.update(context)
+        return self.env.get_template(template).render(ctx)
+
+    def html(self, request: Request, template: str, context: dict, *, status: int = 200,
+             cache_control: str = "no-cache") -> Response:
+        """An uncached page, rendered for this request (its CSRF token is the visitor's own)."""
+        body = self.render(request, template, context).encode()
+        headers = {"Cache-Control": cache_control, "Vary": "Accept-Encoding"}
+        if "csrf_nonce" in request.scope.get("state", {}):  # it holds this visitor's token
+            headers["Cache-Control"] = "private, max-age=0, must-revalidate"
+        if status == 200:
+            headers["ETag"] = 'W/"' + hashlib.sha1(body).hexdigest()[:20] + '"'
+            if etag_matches(request, headers["ETag"]):
+                return Response(status_code=304, headers=headers)
+        if len(body) > 1024 and "gzip" in request.headers.get("accept-encoding", ""):
+            headers["Content-Encoding"] = "gzip"
+            body = gzip.compress(body, 5, mtime=0)
+        return Response(body, status_code=status, media_type="text/html; charset=utf-8", headers=headers)
+
+    async def entry(self, full_key: tuple, work: Callable[[], CacheEntry]) -> CacheEntry:
+        """The cached entry for this key, rendered by `work` on a miss (see PageCache.entry)."""
+        return await self.cache.entry(full_key, work)
+
+    async def cached(self, request: Request, key: tuple, build: Callable[[], tuple[str, dict]], *,
+                     cache_control: str = LIST_CACHE_CONTROL, extra_key: Any = None,
+                     ttl: float = PAGE_TTL, gzip_level: int = 6) -> Response:
+        """Serve a page from the in-process cache, rendering it (in a worker thread) on a miss."""
+        full_key = (key, extra_key, self.papers.version())
+        # The render must not depend on who asks: it sees a bare request for this URL, and the
+        # CSRF token is a placeholder replaced per visitor in entry_response.
+        scope = {"type": "http", "method": "GET", "path": request.url.path, "query_string": b"",
+                 "headers": [], "app": request.app, "state": {"csrf_placeholder": True},
+                 "scheme": request.url.scheme, "server": request.scope.get("server"), "root_path": ""}
+        render_request = Request(scope)
+
+        def work() -> CacheEntry:
+            template, ctx = build()
+            body = self.render(render_request, template, ctx).encode()
+            return make_entry(body, ctx.get("status", 200), ttl=ttl, level=gzip_level)
+
+        entry = await self.entry(full_key, work)
+        return entry_response(request, entry, "text/html; charset=utf-8", cache_control)
+
+
+def site_of(request: Request) -> Site:
+    return request.app.state.site
+
+
+__all__ = [
+    "Site", "site_of", "fmt_date", "preview", "kcount", "repo_label", "safe_url", "paper_url", "day_url",
+    "static_version", "STATIC", "TEMPLATES", "LIST_CACHE_CONTROL",
+]

@@ -1,0 +1,116 @@
+"""Error mapping: only domain errors become 4xx; a bug (a plain KeyError, ValueError...) is a 500
+with a generic message and a logged traceback, never the exception's own text."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+from webapp import NOW, Client, make_settings
+
+from dailypapers.storage.sqlite import SQLiteStore
+from dailypapers.web.errors import SERVER_ERROR
+
+SECRET = "internal detail: row 42 of the listings table"
+
+
+class BrokenStore:
+    """The real store, except that the named methods fail the way a bug would."""
+
+    def __init__(self, store: SQLiteStore, failures: dict[str, BaseException]):
+        self._store = store
+        self._failures = failures
+
+    def __getattr__(self, name):
+        if name in self._failures:
+            exc = self._failures[name]
+
+            def fail(*args, **kwargs):
+                raise exc
+
+            return fail
+        return getattr(self._store, name)
+
+
+@pytest.fixture()
+def broken_client(fresh_data_dir):
+    from dailypapers.app import build_services
+    from dailypapers.web.routes import build_app
+
+    settings = make_settings(fresh_data_dir)
+    real = SQLiteStore(fresh_data_dir / "dailypapers.db")
+    store = BrokenStore(real, {
+        "papers_by_org": KeyError(SECRET),
+        "listings_for_paper": ValueError(SECRET),
+        "latest_listing_day": LookupError(SECRET),
+    })
+    services = build_services(settings, store=store, embedder=False, arxiv=object(), clock=lambda: NOW)
+    client = Client(build_app(services))
+    yield client
+    client.close()
+    real.close()
+
+
+@pytest.mark.parametrize("path, exc_type", [
+    ("/orgs/google", "KeyError"),
+    ("/papers/2608.19880", "ValueError"),
+    ("/", "LookupError"),
+])
+def test_a_bug_is_a_500_page_with_a_logged_traceback(broken_client, caplog, path, exc_type):
+    with caplog.at_level(logging.ERROR, logger="dailypapers.web"):
+        r = broken_client.get(path)
+    assert r.status_code == 500
+    assert r.headers["content-type"].startswith("text/html")
+    assert SERVER_ERROR in r.text and SECRET not in r.text
+    logged = [rec for rec in caplog.records if rec.exc_info and rec.exc_info[0].__name__ == exc_type]
+    assert logged, "the traceback was not logged"
+    assert SECRET in logged[0].getMessage() or SECRET in str(logged[0].exc_info[1])
+
+
+def test_a_bug_in_the_api_is_a_500_json(broken_client, caplog):
+    with caplog.at_level(logging.ERROR, logger="dailypapers.web"):
+        r = broken_client.get("/api/papers/2608.19880")
+    assert r.status_code == 500
+    assert r.json() == {"error": SERVER_ERROR, "status": 500}
+    assert any(rec.exc_info and rec.exc_info[0] is ValueError for rec in caplog.records)
+
+
+@pytest.mark.parametrize("path, status", [
+    ("/papers/date/2026-02-30", 400),
+    ("/papers/week/2026-W60", 400),
+    ("/papers/month/2026-13", 400),
+    ("/papers/not-an-id", 404),
+    ("/papers/2101.99999", 404),
+    ("/orgs/google?page=abc", 400),
+    ("/orgs/no-such-org", 404),
+    ("/papers/search?q=x&from=yesterday", 400),
+    ("/feeds/search.xml?q=", 400),
+])
+def test_bad_input_is_still_4xx_with_its_message(client, path, status):
+    r = client.get(path)
+    assert r.status_code == status
+    assert SERVER_ERROR not in r.text
+
+
+@pytest.mark.parametrize("params, message", [
+    ({"date": "2026-02-30"}, "bad date"),
+    ({"week": "2026-W99"}, "bad week"),
+    ({"month": "2026-00"}, "bad month"),
+    ({"limit": "ten"}, "limit must be a whole number"),
+])
+def test_bad_api_input_is_a_400_json_with_its_message(client, params, message):
+    r = client.get("/api/daily_papers", params=params)
+    assert r.status_code == 400
+    assert message in r.json()["error"]
+
+
+def test_one_message_per_search_error(client):
+    """The search page, the API and the search feed say the same thing about the same mistake."""
+    long_q = {"q": "x" * 251}
+    page = client.get("/papers/search", params=long_q)
+    api = client.get("/api/papers/search", params=long_q)
+    feed = client.get("/feeds/search.xml", params=long_q)
+    assert page.status_code == api.status_code == feed.status_code == 400
+    message = api.json()["error"]
+    assert "too long" in message
+    assert message in feed.text and message in page.text
