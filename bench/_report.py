@@ -121,11 +121,14 @@ def _ms(text: str) -> float:
     return value * {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60000.0}[unit]
 
 
-def run_wrk(url: str, connections: int, duration: int, paths_file: Path | None = None, threads: int = 2) -> dict:
+def run_wrk(url: str, connections: int, duration: int, paths_file: Path | None = None, threads: int = 2,
+            headers: tuple[str, ...] = ()) -> dict:
     """wrk against `url` (or rotating through the paths in `paths_file`): req/s, errors, p50/p90/p99 ms."""
     # Accept-Encoding as a browser sends it: pages go out gzipped, as readers get them.
     cmd = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{duration}s", "--latency", "--timeout", "5s",
            "-H", "Accept-Encoding: gzip, deflate, br"]
+    for header in headers:
+        cmd += ["-H", header]
     script = None
     if paths_file is not None:
         script = paths_file.with_suffix(".lua")

@@ -8,6 +8,8 @@ What it does:
 3. loads it from loopback with `wrk` when installed (else a bounded httpx.AsyncClient load), one
    scenario at a time, each with a warm-up:
    - `/`                         32 connections   target >= 500 req/s, p99 <= 100 ms, no errors
+   - `/` as a signed-in member   32 connections   (reported) the same cached page with the member's
+                                                  upvotes pressed and name in the header
    - `/api/daily_papers`         32 connections   target >= 800 req/s
    - `/papers/search?q=...`      16 connections   target p99 <= 150 ms (queries rotate through
                                                   shared/data/queries/topic_queries.txt, so a
@@ -30,6 +32,7 @@ import argparse
 import asyncio
 import os
 import random
+import re
 import shutil
 import signal
 import socket
@@ -50,6 +53,8 @@ DEMO_EMBEDDINGS = Path(__file__).resolve().parent.parent / "demo" / "embeddings.
 SCENARIOS = [
     # key, name, path (or "search"), connections, min req/s, max p99 ms
     ("home", "home /", "/", 32, 500, 100),
+    # the same cached page as a signed-in member sees it: their upvotes pressed, their name in the header
+    ("home-member", "home /, signed-in member", "/", 32, None, None),
     ("api", "API /api/daily_papers", "/api/daily_papers", 32, 800, None),
     ("search", "search /papers/search", "search", 16, None, 150),
     ("search-cold", "search, uncached URLs", "search-cold", 16, None, None),
@@ -113,13 +118,14 @@ def stop_server(proc: subprocess.Popen) -> None:
 
 
 # -- fallback: a bounded async httpx load -------------------------------------------------------------
-async def _httpx_load(base: str, paths: list[str], connections: int, duration: float, max_requests: int) -> dict:
+async def _httpx_load(base: str, paths: list[str], connections: int, duration: float, max_requests: int,
+                      headers: dict | None = None) -> dict:
     latencies: list[float] = []
     errors = 0
     count = 0
     stop = time.monotonic() + duration
     limits = httpx.Limits(max_connections=connections, max_keepalive_connections=connections)
-    async with httpx.AsyncClient(base_url=base, limits=limits, timeout=10) as client:
+    async with httpx.AsyncClient(base_url=base, limits=limits, timeout=10, headers=headers) as client:
         async def worker(seed: int):
             nonlocal errors, count
             rnd = random.Random(seed)
@@ -143,14 +149,37 @@ async def _httpx_load(base: str, paths: list[str], connections: int, duration: f
             "tool": "httpx"}
 
 
-def run_load(base: str, paths: list[str], connections: int, duration: int, workdir: Path) -> dict:
+def run_load(base: str, paths: list[str], connections: int, duration: int, workdir: Path,
+             cookie: str | None = None) -> dict:
     if shutil.which("wrk"):
         paths_file = None
         if len(paths) > 1:
             paths_file = workdir / f"paths-{connections}.txt"
             paths_file.write_text("\n".join(paths) + "\n")
-        return run_wrk(base + paths[0], connections, duration, paths_file)
-    return asyncio.run(_httpx_load(base, paths, connections, duration, max_requests=200_000))
+        return run_wrk(base + paths[0], connections, duration, paths_file,
+                       headers=(f"Cookie: {cookie}",) if cookie else ())
+    return asyncio.run(_httpx_load(base, paths, connections, duration, max_requests=200_000,
+                                   headers={"Cookie": cookie} if cookie else None))
+
+
+MEMBER_PASSWORD = "quiet-harbour-lantern-47"
+
+
+def member_cookie(data_dir: Path, base: str, env: dict) -> str:
+    """A member made with the CLI, logged in through the form, with upvotes on a quarter of `/`."""
+    subprocess.run([sys.executable, "-m", "dailypapers", "--data-dir", str(data_dir), "users", "create",
+                    "bench@example.org", "bench", "--password-stdin"], input=MEMBER_PASSWORD + "\n", text=True,
+                   env=env, check=True, stdout=subprocess.DEVNULL)
+    with httpx.Client(base_url=base, timeout=10) as c:
+        token = re.search(r'name="csrf_token" value="([^"]+)"', c.get("/login").text).group(1)
+        r = c.post("/login", data={"email": "bench@example.org", "password": MEMBER_PASSWORD, "csrf_token": token})
+        if r.status_code >= 400:
+            raise SystemExit(f"bench member could not log in: {r.status_code}")
+        home = c.get("/").text
+        token = re.search(r'name="csrf_token" value="([^"]+)"', home).group(1)
+        for arxiv_id in re.findall(r'data-vote="([^"]+)"', home)[::4]:
+            c.post(f"/papers/{arxiv_id}/upvote", data={"csrf_token": token, "vote": "1"})
+        return "; ".join(f"{k}={v}" for k, v in c.cookies.items())
 
 
 def main() -> None:
@@ -183,6 +212,7 @@ def main() -> None:
         proc = start_server(data_dir, port, args.workers, env)
         rows = []
         failures = []
+        cookie = None
         load_before = os.getloadavg()[0]
         try:
             for key, name, path, conns, min_rps, max_p99 in SCENARIOS:
@@ -197,9 +227,12 @@ def main() -> None:
                              for page in (1, 2) for sort in ("upvotes", "newest", "relevance") for q in queries]
                 else:
                     paths = [path]
+                if key == "home-member" and cookie is None:
+                    cookie = member_cookie(data_dir, base, env)
+                session = cookie if key == "home-member" else None
                 # warm-up (caches, page cache, OS); the cold scenario warms up on other URLs
-                run_load(base, search_paths if path == "search-cold" else paths, conns, args.warmup, tmp)
-                res = run_load(base, paths, conns, args.duration, tmp)
+                run_load(base, search_paths if path == "search-cold" else paths, conns, args.warmup, tmp, session)
+                res = run_load(base, paths, conns, args.duration, tmp, session)
                 ok = res["errors"] == 0
                 if min_rps and res["rps"] < min_rps:
                     ok = False

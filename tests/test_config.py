@@ -62,3 +62,30 @@ def test_settings_doc_matches_the_code():
     gen = runpy.run_path(str(Path(__file__).parent.parent / "scripts" / "gen_settings_doc.py"))
     doc = (Path(__file__).parent.parent / "docs" / "settings.md").read_text()
     assert doc == gen["render"](), "run python scripts/gen_settings_doc.py"
+
+
+def test_base_url_defaults_to_where_serve_listens():
+    import socket
+
+    from dailypapers.config import base_url_mismatch
+
+    assert Settings().public_url == "http://127.0.0.1:8000"
+    assert load_settings({"port": "9123"}, environ={}).public_url == "http://127.0.0.1:9123"
+    assert Settings(host="::1", port=81).public_url == "http://[::1]:81"
+    # a wildcard address is no place for a link: the machine's host name stands in for it
+    assert Settings(host="0.0.0.0").public_url == f"http://{socket.gethostname()}:8000"
+    assert Settings(base_url="https://papers.example.org/").public_url == "https://papers.example.org"
+    assert base_url_mismatch(Settings(port=9000)) is None
+    assert base_url_mismatch(Settings(base_url="http://localhost:9000", port=9000)) is None
+    warning = base_url_mismatch(Settings(base_url="http://127.0.0.1:8000", port=9000))
+    assert warning and warning.startswith("warning:") and "\n" not in warning and "9000" in warning
+    # production sits behind a proxy: a different address is expected there
+    assert base_url_mismatch(Settings(environment="production", base_url="https://x.org", secret_key="k")) is None
+
+
+def test_production_requires_an_https_base_url():
+    env = {"DAILYPAPERS_ENVIRONMENT": "production", "DAILYPAPERS_SECRET_KEY": "k" * 40}
+    with pytest.raises(ConfigError, match="DAILYPAPERS_BASE_URL"):
+        load_settings(environ=env)
+    with pytest.raises(ConfigError, match="https"):
+        load_settings(environ={**env, "DAILYPAPERS_BASE_URL": "http://x.org"})

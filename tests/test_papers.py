@@ -118,18 +118,77 @@ def test_week_and_month(store):
     week = svc.week("2026-W34")
     assert (week.start, week.end) == (dt.date(2026, 8, 17), dt.date(2026, 8, 23))
     assert {e.day for e in week.entries} == {dt.date(2026, 8, d) for d in (17, 18, 19, 20, 21)}
-    assert week.prev_label == "2026-W33" and week.next_label == "2026-W35"
+    # Previous and Next go to the nearest period with papers; Next stops at the latest one.
+    assert week.prev_label == "2026-W33" and week.next_label is None and week.latest_label == "2026-W34"
+    assert week.last_day == dt.date(2026, 8, 21)
     month = svc.month("2026-08")
-    assert len(month.entries) > len(week.entries)
-    assert month.prev_label == "2026-07" and month.next_label == "2026-09"
-    assert svc.month("2025-12").prev_label == "2025-11" and svc.month("2025-12").next_label == "2026-01"
+    assert month.total > week.total
+    assert month.prev_label == "2025-01" and month.next_label is None
+    assert svc.month("2025-12").prev_label == "2025-01" and svc.month("2025-12").next_label == "2026-08"
     empty = svc.month("2026-03")
-    assert empty.entries == [] and empty.nearest is not None
+    assert empty.entries == [] and empty.nearest is not None and empty.latest_label == "2026-08"
     for bad in ("2026-W60", "2026-W5", "26-W01"):
         with pytest.raises(BadPeriod):
             svc.week(bad)
     with pytest.raises(BadPeriod):
         svc.month("2026-13")
+
+
+def test_week_pages_through_every_paper(store):
+    svc = service(store, dt.datetime(2026, 8, 23, tzinfo=UTC))
+    first = svc.week("2026-W34")
+    assert first.total == len({l.arxiv_id for l, _ in store.listings_in_range(first.start, first.end)})
+    assert first.pages > 1 and first.has_next and len(first.entries) == first.per_page
+    seen = []
+    for page in range(1, first.pages + 1):
+        view = svc.week("2026-W34", page=page)
+        seen += ids(view.entries)
+    assert len(seen) == len(set(seen)) == first.total
+    ups = [e.upvotes for page in range(1, first.pages + 1) for e in svc.week("2026-W34", page=page).entries]
+    assert ups == sorted(ups, reverse=True)
+    assert not svc.week("2026-W34", page=first.pages).has_next
+    with pytest.raises(NotFound):
+        svc.week("2026-W34", page=first.pages + 1)
+    with pytest.raises(Invalid):
+        svc.month("2026-08", page=0)
+
+
+def test_next_stops_at_the_latest_period_with_papers_and_latest_is_the_home_day(store):
+    svc = service(store, dt.datetime(2026, 8, 23, tzinfo=UTC))
+    assert svc.day(dt.date(2026, 8, 21)).next_day is None
+    assert svc.week("2026-W33").next_label == "2026-W34" and svc.week("2026-W40").next_label is None
+    assert svc.month("2026-09").next_label is None and svc.month("2026-09").prev_label == "2026-08"
+    thursday = service(store, dt.datetime(2026, 8, 20, 12, tzinfo=UTC))  # Aug 21's list is ahead
+    assert thursday.day(dt.date(2026, 8, 13)).latest == dt.date(2026, 8, 20) == thursday.home().day
+
+
+def test_recent_days_count_from_the_latest_list_day_not_the_date(store):
+    # Weeks after the last list, "recent" still means the last days that have papers.
+    later = service(store, dt.datetime(2026, 9, 30, tzinfo=UTC))
+    assert later.recent_days(14) == (dt.date(2026, 8, 8), dt.date(2026, 8, 21))
+    trending = later.trending()
+    assert (trending.start, trending.end) == later.recent_days(7) and trending.entries
+
+
+def test_a_pinned_paper_is_first_and_marked(tmp_path):
+    from dailypapers.storage.sqlite import SQLiteStore
+
+    s = SQLiteStore(tmp_path / "db.sqlite")
+    s.migrate()
+    day = dt.date(2026, 8, 21)
+    s.ingest_batch(
+        [Paper(f"2608.0000{i}", f"Paper {i}", "An abstract", ["A. Author"],
+               published=dt.datetime(2026, 8, 20, tzinfo=UTC)) for i in range(1, 4)],
+        [Listing(f"2608.0000{i}", day, rank=i, upvotes=10 * i) for i in range(1, 4)],
+    )
+    at = dt.datetime(2026, 8, 21, tzinfo=UTC)
+    curator = s.create_user("cur@example.org", "cur", None, "curator", at)
+    s.set_listing_flags(day, "2608.00001", actor_id=curator.id, at=at, pinned=True)
+    svc = service(s, dt.datetime(2026, 8, 22, tzinfo=UTC))
+    for view in (svc.day(day), svc.week("2026-W34"), svc.month("2026-08")):
+        assert ids(view.entries) == ["2608.00001", "2608.00003", "2608.00002"]
+        assert [e.pinned for e in view.entries] == [True, False, False]
+    s.close()
 
 
 def test_paper_detail_and_ids(store):

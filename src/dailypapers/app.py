@@ -3,15 +3,13 @@ passed in (tests pass a fixed clock, a cheap password hasher, a fake mailer or a
 
 from __future__ import annotations
 
-import datetime as dt
-from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Literal, TypedDict, Unpack
 
 from argon2 import PasswordHasher
 from starlette.applications import Starlette
 
-from dailypapers.clock import utcnow
+from dailypapers.clock import Clock, utcnow
 from dailypapers.community.accounts import AccountService
 from dailypapers.community.comments import CommentService
 from dailypapers.community.curation import CurationService
@@ -23,13 +21,13 @@ from dailypapers.config import Settings
 from dailypapers.digests.foryou import ForYouService
 from dailypapers.digests.subscriptions import SubscriptionService
 from dailypapers.ingest.arxiv_api import ArxivClient
-from dailypapers.mail import mailer_from_settings
+from dailypapers.mail import Mailer, mailer_from_settings
 from dailypapers.papers import PaperService
+from dailypapers.search.embedder import Embedder
 from dailypapers.search.embedder import load_embedder as _load_embedder
 from dailypapers.search.engine import SearchEngine
 from dailypapers.storage import Store, open_store
-
-Clock = Callable[[], dt.datetime]
+from dailypapers.web.routes import build_app
 
 
 @dataclass(frozen=True)
@@ -39,9 +37,9 @@ class Services:
     settings: Settings
     store: Store
     search: SearchEngine
-    embedder: Any  # dailypapers.search.embedder.Embedder, or None without a model folder
-    mailer: Any  # dailypapers.mail.Mailer
-    arxiv: Any  # dailypapers.ingest.arxiv_api.ArxivClient
+    embedder: Embedder | None  # None without a model folder: lexical search only
+    mailer: Mailer
+    arxiv: ArxivClient
     clock: Clock
     papers: PaperService
     accounts: AccountService
@@ -60,38 +58,45 @@ def load_embedder(settings: Settings, *, threads: int | None = None):
     return _load_embedder(settings.model_dir, threads=threads)
 
 
-def build_services(
-    settings: Settings,
-    *,
-    store: Store | None = None,
-    embedder: Any = None,
-    mailer: Any = None,
-    arxiv: Any = None,
-    clock: Clock | None = None,
-    hasher: PasswordHasher | None = None,
-    check_schema: bool = True,
-) -> Services:
-    """Every service, built once. `embedder=False` means none (lexical search only)."""
-    store = store or open_store(settings.db_url)
+class Collaborators(TypedDict, total=False):
+    """What a caller may pass in instead of what settings would build; tests pass all of them."""
+
+    store: Store
+    embedder: Embedder | Literal[False]  # False: none (lexical search only)
+    mailer: Mailer
+    arxiv: ArxivClient
+    clock: Clock
+    hasher: PasswordHasher
+
+
+def build_services(settings: Settings, *, check_schema: bool = True, **given: Unpack[Collaborators]) -> Services:
+    """Every service, built once, from settings and the collaborators given."""
+    store = given.get("store") or open_store(settings.db_url)
+    embedder = given.get("embedder")
+    mailer = given.get("mailer")
+    arxiv = given.get("arxiv")
+    clock = given.get("clock") or utcnow
+    hasher = given.get("hasher")
     if check_schema:
         store.check_schema()
     if embedder is None:
         # Services embed queries: a few tokens each, where a second thread only adds hand-off and
         # spin-waiting that steals the core from the next request. Bulk `embed` uses every core.
         embedder = load_embedder(settings, threads=1)
-    embedder = embedder or None
+    query_embedder = embedder or None
     if mailer is None:
         mailer = mailer_from_settings(settings)
     if arxiv is None:
-        arxiv = ArxivClient(settings.arxiv_api_url, delay=settings.arxiv_delay, timeout=settings.arxiv_timeout)
-    clock = clock or utcnow
-    search = SearchEngine(store, settings.index_dir, embedder)
+        # Members and curators wait on this client: one bounded try, not ingest's patient retries.
+        arxiv = ArxivClient(settings.arxiv_api_url, delay=settings.arxiv_delay,
+                            timeout=settings.arxiv_submit_timeout, max_retries=0)
+    search = SearchEngine(store, settings.index_dir, query_embedder)
     submissions = SubmissionService(store, settings, arxiv, clock=clock)
     return Services(
         settings=settings,
         store=store,
         search=search,
-        embedder=embedder,
+        embedder=query_embedder,
         mailer=mailer,
         arxiv=arxiv,
         clock=clock,
@@ -103,24 +108,11 @@ def build_services(
         comments=CommentService(store, clock=clock),
         curation=CurationService(store, submissions, clock=clock),
         subscriptions=SubscriptionService(store, settings, mailer, clock=clock),
-        foryou=ForYouService(store, embedder=embedder),
+        foryou=ForYouService(store, embedder=query_embedder),
         limits=limiter_for(settings, store),
     )
 
 
-def create_app(
-    settings: Settings,
-    *,
-    store: Store | None = None,
-    embedder: Any = None,
-    mailer: Any = None,
-    arxiv: Any = None,
-    clock: Clock | None = None,
-    hasher: PasswordHasher | None = None,
-) -> Starlette:
+def create_app(settings: Settings, **given: Unpack[Collaborators]) -> Starlette:
     """Build the ASGI app. Refuses to start on an out-of-date schema."""
-    from dailypapers.web.routes import build_app  # the web layer sits above this root's services
-
-    services = build_services(settings, store=store, embedder=embedder, mailer=mailer, arxiv=arxiv,
-                              clock=clock, hasher=hasher)
-    return build_app(services)
+    return build_app(build_services(settings, **given))

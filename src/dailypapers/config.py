@@ -10,10 +10,12 @@ from __future__ import annotations
 import dataclasses
 import os
 import secrets
+import socket
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 ENV_PREFIX = "DAILYPAPERS_"
 
@@ -79,7 +81,10 @@ OPTIONS: tuple[Option, ...] = (
     Option("database_url", str, None, "Database URL; default sqlite:///DATA_DIR/dailypapers.db."),
     Option("environment", str, "development", "development or production; production refuses unsafe defaults."),
     Option("secret_key", str, None, "Key that signs tokens and cookies. Required in production.", secret=True),
-    Option("base_url", str, "http://127.0.0.1:8000", "Public URL of the site, used in feeds and emails."),
+    Option("base_url", str, None,
+           "Public URL of the site, used in emails, feeds, the API docs and canonical links. Required in "
+           "production; unset elsewhere: http://HOST:PORT of `serve` (HOST 0.0.0.0 or :: becomes this "
+           "machine's host name)."),
     Option("host", str, "127.0.0.1", "Address that `serve` listens on."),
     Option("port", int, 8000, "Port that `serve` listens on."),
     Option("workers", int, 1, "Server processes that `serve` starts."),
@@ -89,6 +94,8 @@ OPTIONS: tuple[Option, ...] = (
     Option("arxiv_oai_url", str, "https://oaipmh.arxiv.org/oai", "arXiv OAI-PMH endpoint."),
     Option("arxiv_delay", float, 3.0, "Seconds between requests to arXiv (their policy asks for 3)."),
     Option("arxiv_timeout", float, 30.0, "Seconds before an arXiv request times out."),
+    Option("arxiv_submit_timeout", float, 5.0,
+           "Seconds a submission from the site waits for arXiv (one try, no retries) before saying so."),
     Option("model_dir", Path, None, "Folder of the ONNX embedding model; default: the packaged model."),
     Option("embed_batch_size", int, 32, "Abstracts per embedding batch."),
     Option("embed_on_ingest", _bool, False, "Embed new papers during ingest instead of with `embed` later."),
@@ -128,7 +135,7 @@ class Settings:
     database_url: str | None = None
     environment: str = "development"
     secret_key: str | None = None
-    base_url: str = "http://127.0.0.1:8000"
+    base_url: str | None = None
     host: str = "127.0.0.1"
     port: int = 8000
     workers: int = 1
@@ -138,6 +145,7 @@ class Settings:
     arxiv_oai_url: str = "https://oaipmh.arxiv.org/oai"
     arxiv_delay: float = 3.0
     arxiv_timeout: float = 30.0
+    arxiv_submit_timeout: float = 5.0
     model_dir: Path | None = None
     embed_batch_size: int = 32
     embed_on_ingest: bool = False
@@ -167,6 +175,11 @@ class Settings:
     @property
     def db_url(self) -> str:
         return self.database_url or f"sqlite:///{self.data_dir / 'dailypapers.db'}"
+
+    @property
+    def public_url(self) -> str:
+        """The site's public URL, without a trailing slash: base_url, else where `serve` listens."""
+        return (self.base_url or listening_url(self.host, self.port)).rstrip("/")
 
     @property
     def index_dir(self) -> Path:
@@ -205,8 +218,39 @@ class Settings:
             raise ConfigError(f"environment must be development or production, not {self.environment!r}")
         if self.is_production and not self.secret_key:
             raise ConfigError("DAILYPAPERS_SECRET_KEY must be set in production")
-        if self.is_production and not self.base_url.startswith("https://"):
-            raise ConfigError("base_url must be https:// in production")
+        if self.is_production and not (self.base_url or "").startswith("https://"):
+            raise ConfigError("DAILYPAPERS_BASE_URL must be set to an https:// URL in production")
+
+
+def listening_url(host: str, port: int) -> str:
+    """http://HOST:PORT for a listening address; a wildcard address (0.0.0.0, ::) is not a place a
+    link can point to, so it becomes this machine's host name (127.0.0.1 when it has none)."""
+    if host in {"", "0.0.0.0", "::", "[::]"}:
+        host = socket.gethostname() or "127.0.0.1"
+    if ":" in host and not host.startswith("["):
+        host = f"[{host}]"
+    return f"http://{host}:{port}"
+
+
+def base_url_mismatch(settings: Settings) -> str | None:
+    """A one-line warning when base_url is set but names another host or port than the one `serve`
+    listens on (links in emails and feeds would then lead elsewhere); None when they agree or
+    base_url is unset. Behind a proxy a difference is expected, so production is not checked."""
+    if not settings.base_url or settings.is_production:
+        return None
+    parts = urlsplit(settings.base_url)
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    host = (parts.hostname or "").lower()
+    listening = listening_url(settings.host, settings.port)
+    same_host = settings.host in {"", "0.0.0.0", "::", "[::]"} or host == settings.host.strip("[]").lower() or (
+        host in _LOCAL_NAMES and settings.host in _LOCAL_NAMES)
+    if port == settings.port and same_host:
+        return None
+    return (f"warning: DAILYPAPERS_BASE_URL is {settings.base_url} but the server listens on {listening}; "
+            "links in emails, feeds and pages will point at the base URL")
+
+
+_LOCAL_NAMES = {"127.0.0.1", "localhost", "::1"}
 
 
 def _parse(option: Option, raw: Any, source: str) -> Any:

@@ -12,7 +12,14 @@ class DomainError(Exception):
 
 
 class Invalid(DomainError, ValueError):
-    """The input is malformed or out of range (HTTP 400)."""
+    """The input is malformed or out of range (HTTP 400).
+
+    ``field`` names the form field at fault, when there is one, so a form can mark it.
+    """
+
+    def __init__(self, *args: object, field: str | None = None):
+        super().__init__(*args)
+        self.field = field
 
 
 class NotFound(DomainError, LookupError):

@@ -159,6 +159,7 @@ class CuratorAction:
     day: dt.date | None
     detail: str | None
     created_at: dt.datetime
+    title: str | None = None  # the paper's title, when the action names a paper we hold
 
 
 @dataclass

@@ -16,10 +16,11 @@ from typing import Any
 
 from dailypapers import days as days_mod
 from dailypapers.clock import utcnow
+from dailypapers.community.votes import refresh_trending_soon
 from dailypapers.errors import Invalid, NotFound
 from dailypapers.ids import BadArxivId, parse_arxiv_id
 from dailypapers.models import Listing, Organization, StoredPaper
-from dailypapers.storage import PaperViewStore
+from dailypapers.storage import ListingStore, PaperViewStore
 from dailypapers.trending import WINDOW_DAYS, trending_score
 
 Clock = Callable[[], dt.datetime]
@@ -28,6 +29,7 @@ log = logging.getLogger(__name__)
 
 SORTS = ("upvotes", "newest", "trending")
 TRENDING_LIMIT = 50
+PERIOD_PAGE_SIZE = 50  # papers per page of a week or month
 VERSION_TTL = 0.25  # seconds a store version (one indexed row) is trusted before asking again
 
 
@@ -48,6 +50,7 @@ class Entry:
 
     paper: StoredPaper
     listing: Listing | None = None
+    pinned: bool = False  # a curator pinned it on its list day, so it sits above the sort order
 
     @property
     def day(self) -> dt.date | None:
@@ -77,6 +80,7 @@ class DayView:
     requested: bool = False  # the reader asked for this day explicitly
     nearest: dt.date | None = None  # when empty: the closest day with papers
     today: dt.date | None = None
+    latest: dt.date | None = None  # the latest day with papers, for a "Latest" link
 
     @property
     def empty(self) -> bool:
@@ -91,9 +95,22 @@ class PeriodView:
     end: dt.date
     entries: list[Entry]
     sort: str = "upvotes"
-    prev_label: str | None = None
-    next_label: str | None = None
+    prev_label: str | None = None  # the nearest earlier period with papers
+    next_label: str | None = None  # the nearest later period with papers (none after the latest)
     nearest: dt.date | None = None
+    latest_label: str | None = None  # the period of the latest day with papers
+    last_day: dt.date | None = None  # the period's latest day with papers (its start when empty)
+    total: int = 0  # papers in the whole period; `entries` holds one page of them
+    page: int = 1
+    per_page: int = PERIOD_PAGE_SIZE
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.per_page))
+
+    @property
+    def has_next(self) -> bool:
+        return self.page < self.pages
 
 
 @dataclass
@@ -131,6 +148,15 @@ class PaperDetail:
 class ApiPage:
     items: list[Entry]
     has_next: bool
+
+
+def recent_window(store: ListingStore, today: dt.date, days: int) -> tuple[dt.date, dt.date] | None:
+    """(first, last) of the last `days` list days ending at the latest day with papers on or
+    before `today` (the latest future-dated one when there is none); None without papers."""
+    end = store.latest_listing_day(today) or store.latest_listing_day(None)
+    if end is None:
+        return None
+    return end - dt.timedelta(days=days - 1), end
 
 
 # -- the service ---------------------------------------------------------------
@@ -192,7 +218,9 @@ class PaperService:
         if ordered:
             pins = self.store.pinned_listings({e.listing.day for e in ordered if e.listing})
             if pins:
-                ordered.sort(key=lambda e: not (e.listing and (e.listing.day, e.paper.arxiv_id) in pins))
+                for e in ordered:
+                    e.pinned = bool(e.listing and (e.listing.day, e.paper.arxiv_id) in pins)
+                ordered.sort(key=lambda e: not e.pinned)
         return ordered
 
     def _sort_entries(self, entries: list[Entry], sort: str) -> list[Entry]:
@@ -222,6 +250,18 @@ class PaperService:
                 seen[paper.arxiv_id] = Entry(paper, listing)
         return list(seen.values())
 
+    def latest_day(self) -> dt.date | None:
+        """The latest list day with papers, on or before today's (future-dated lists only: the
+        latest of them). What "now" means for every list of recent papers."""
+        window = recent_window(self.store, self.today(), 1)
+        return window[1] if window else None
+
+    def recent_days(self, days: int) -> tuple[dt.date, dt.date] | None:
+        """The last `days` list days, ending at the latest day with papers (not at today's date,
+        so an archive that stopped updating, or a weekend, still has recent papers); None when
+        there are no papers. Trending, /for-you and anything else "recent" use this window."""
+        return recent_window(self.store, self.today(), days)
+
     # -- pages ---------------------------------------------------------------
     def home(self, sort: str | None = None) -> DayView:
         """The latest day that has papers, on or before today's list day."""
@@ -245,51 +285,53 @@ class PaperService:
             candidates = [d for d in (prev_day, next_day) if d is not None]
             if candidates:
                 nearest = min(candidates, key=lambda d: (abs((d - day).days), d > day))
+        latest = self.latest_day()
         return DayView(
             day=day, entries=self.sort_entries(entries, sort), sort=sort, prev_day=prev_day,
-            next_day=next_day, requested=True, nearest=nearest, today=self.today(),
+            next_day=next_day, requested=True, nearest=nearest, today=self.today(), latest=latest,
         )
 
-    def week(self, label: str, sort: str | None = None) -> PeriodView:
+    def week(self, label: str, sort: str | None = None, page: int = 1) -> PeriodView:
         start, end = days_mod.parse_week(label)
-        prev_label = days_mod.week_label(start - dt.timedelta(days=7))
-        next_label = days_mod.week_label(start + dt.timedelta(days=7))
-        return self._period("week", days_mod.week_label(start), start, end, sort, prev_label, next_label)
+        return self._period("week", days_mod.week_label, start, end, sort, page)
 
-    def month(self, label: str, sort: str | None = None) -> PeriodView:
+    def month(self, label: str, sort: str | None = None, page: int = 1) -> PeriodView:
         start, end = days_mod.parse_month(label)
-        prev_label = days_mod.month_label(start - dt.timedelta(days=1))
-        next_label = days_mod.month_label(end + dt.timedelta(days=1))
-        return self._period("month", days_mod.month_label(start), start, end, sort, prev_label, next_label)
+        return self._period("month", days_mod.month_label, start, end, sort, page)
 
-    def _period(self, kind, label, start, end, sort, prev_label, next_label) -> PeriodView:
+    def _period(self, kind: str, label_of: Callable[[dt.date], str], start: dt.date, end: dt.date,
+                sort: str | None, page: int) -> PeriodView:
         sort = self.check_sort(sort)
-        entries = self._dedupe(self.store.listings_in_range(start, end))
-        nearest = None
-        if not entries:
-            before, _ = self.store.nearest_listing_days(start)
-            _, after = self.store.nearest_listing_days(end)
-            nearest = before or after
-        return PeriodView(
-            kind=kind, label=label, start=start, end=end, entries=self.sort_entries(entries, sort),
-            sort=sort, prev_label=prev_label, next_label=next_label, nearest=nearest,
+        if page < 1 or page > 10_000:
+            raise Invalid("page must be between 1 and 10000")
+        entries = self.sort_entries(self._dedupe(self.store.listings_in_range(start, end)), sort)
+        before, _ = self.store.nearest_listing_days(start)
+        _, after = self.store.nearest_listing_days(end)
+        latest = self.latest_day()
+        last_day = max((e.day for e in entries if e.day), default=start)
+        view = PeriodView(
+            kind=kind, label=label_of(start), start=start, end=end, entries=[], sort=sort,
+            prev_label=label_of(before) if before else None, next_label=label_of(after) if after else None,
+            nearest=None if entries else (before or after), latest_label=label_of(latest) if latest else None,
+            last_day=last_day, total=len(entries), page=page,
         )
+        if entries and page > view.pages:
+            raise NotFound(f"page {page} of {view.label} is past the end (it has {view.pages})")
+        view.entries = entries[(page - 1) * view.per_page : page * view.per_page]
+        return view
 
     def trending(self, limit: int = TRENDING_LIMIT) -> TrendingView:
         """Papers listed in the last week of lists (up to today), by time-decayed upvotes."""
-        end = self.store.latest_listing_day(self.today())
-        if end is None:
+        window = self.recent_days(WINDOW_DAYS)
+        if window is None:
             return TrendingView(entries=[], start=None, end=None)
-        start = end - dt.timedelta(days=WINDOW_DAYS - 1)
+        start, end = window
         # Ranked by the stored trending key (dailypapers.trending): an indexed
         # ORDER BY, no per-request scoring; keys of recent papers are refreshed in the background.
-        if hasattr(self.store, "trending_listings"):
-            from dailypapers.community.votes import refresh_trending_soon
-
-            refresh_trending_soon(self.store, self.today())
-            pairs = self.store.trending_listings(start, end, limit)
-            if pairs:  # none: keys not computed yet (fresh import): score here, below
-                return TrendingView(entries=[Entry(p, l) for l, p in pairs], start=start, end=end)
+        refresh_trending_soon(self.store, self.today())
+        pairs = self.store.trending_listings(start, end, limit)
+        if pairs:  # none: keys not computed yet (fresh import): score here, below
+            return TrendingView(entries=[Entry(p, l) for l, p in pairs], start=start, end=end)
         entries = self._dedupe(self.store.listings_in_range(start, end))
         return TrendingView(entries=self.sort_entries(entries, "trending")[:limit], start=start, end=end)
 
@@ -376,5 +418,5 @@ class PaperService:
 
 __all__ = [
     "PaperService", "Entry", "DayView", "PeriodView", "TrendingView", "OrgView", "PaperDetail", "ApiPage",
-    "SORTS", "trending_score",
+    "SORTS", "trending_score", "recent_window", "PERIOD_PAGE_SIZE",
 ]

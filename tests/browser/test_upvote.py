@@ -56,6 +56,7 @@ def test_upvote_with_javascript_updates_the_count_in_place(browser, member_serve
                                arg=[count.element_handle(), before + 1])
         assert page.evaluate("window.__noReload") is True
         assert "voted" in (card.locator(".upvote").get_attribute("class") or "")
+        assert card.locator("button.upvote-button").get_attribute("aria-pressed") == "true"
         page.screenshot(path=str(artifacts / "desktop-9-upvoted.png"))
 
         card.locator("button.upvote-button").click()  # toggles back
@@ -72,13 +73,18 @@ def test_upvote_without_javascript_posts_the_shared_form_and_comes_back(browser,
     try:
         log_in(page, member_server.url, "plain-voter@example.org")
         card, count = first_card(page)
-        title = card.locator(".card-title a").inner_text()
+        card = page.locator("article.card").nth(5)  # down the list: the page must come back to it
+        card_id = card.get_attribute("id")
+        count = card.locator(".upvote-count")
         before = int(count.inner_text())
         card.locator("button.upvote-button").click()
         page.wait_for_load_state()
-        assert page.url == member_server.url + "/"  # back where the member clicked
-        card = page.locator("article.card", has_text=title)
+        assert page.url == member_server.url + "/#" + card_id  # back where the member clicked
+        card = page.locator(f'article[id="{card_id}"]')
         assert int(card.locator(".upvote-count").inner_text()) == before + 1
+        assert card.locator("button.upvote-button").get_attribute("aria-pressed") == "true"
+        box = card.bounding_box()
+        assert box is not None and -2 <= box["y"] < 800  # scrolled to it, not to the top
     finally:
         context.close()
 

@@ -244,8 +244,9 @@ def test_api_tokens_authenticate_scripts_without_csrf(env):
     c = env.client()
     token = env.login(c, "ada")
     r = c.post("/settings/tokens", data={"name": "my script", "csrf_token": token})
-    assert r.status_code == 200
-    raw = re.search(r"<pre><code>(dp_[^<]+)</code></pre>", r.text).group(1)
+    assert r.status_code == 303
+    r = c.get(r.headers["location"].split("#")[0])
+    raw = re.search(r'<code id="new-token-value">(dp_[^<]+)</code>', r.text).group(1)
     assert raw not in str(env.store.read("SELECT * FROM api_tokens"))  # hashed
     script = env.client(ip="10.0.0.9")  # no cookies at all
     r = script.post("/api/papers/2104.00001/upvote", headers={"Authorization": f"Bearer {raw}"})

@@ -110,8 +110,11 @@ def test_curators_add_pin_hide_and_remove_with_an_audit_log(env):
     env.member("ada")
     c = env.client()
     token = env.login(c, "cora")
-    post = lambda action, arxiv_id: c.post(f"/curate/{action}", data={  # noqa: E731
-        "csrf_token": token, "day": day.isoformat(), "id": arxiv_id})
+    def post(action, arxiv_id):
+        r = c.post(f"/curate/{action}", data={"csrf_token": token, "day": day.isoformat(), "id": arxiv_id})
+        c.get(r.headers["location"])  # as a browser does: the curate page shows (and clears) the message
+        return r
+
     assert post("add", "1605.08386").status_code == 303  # any day, any age
     assert post("pin", "2104.00003").status_code == 303
     assert post("hide", "2104.00002").status_code == 303
@@ -139,3 +142,33 @@ def test_curators_add_pin_hide_and_remove_with_an_audit_log(env):
     r = m.post("/curate/hide", data={"csrf_token": mt, "day": day.isoformat(), "id": "2104.00003"})
     assert r.status_code == 403
     assert m.get("/curate").status_code == 403
+
+
+def test_when_arxiv_does_not_answer_the_submission_gives_up_within_the_bound(tmp_path, smtp):
+    import re
+    import time
+
+    from community_helpers import make_env
+    from silent_server import SilentServer
+
+    silent = SilentServer()
+    # No arXiv client passed in: the app builds its own from the settings, as in production.
+    env = make_env(tmp_path, smtp, None, arxiv_api_url=silent.url, arxiv_submit_timeout=1.5)
+    try:
+        env.member("ada")
+        c = env.client()
+        token = env.login(c, "ada")
+        started = time.monotonic()
+        r = submit(c, token, "2104.12255")
+        elapsed = time.monotonic() - started
+        assert r.status_code == 400
+        assert "arXiv did not answer in 1.5 s; try again." in r.text
+        assert 1.4 < elapsed < 4, elapsed  # one bounded try, no retries
+        assert len(silent.held) == 1
+        # the form is kept filled for the retry, and nothing went on the list
+        assert re.search(r'<input id="id" name="id"[^>]* value="2104.12255"', r.text)
+        assert env.store.listings_for_paper("2104.12255") == []
+    finally:
+        env.close()
+        env.store.close()
+        silent.close()

@@ -46,7 +46,7 @@ def test_form_vote_toggles_and_page_shows_the_breakdown(env):
     c = env.client()
     token = env.login(c, "m1")
     r = c.post("/papers/2104.00001/upvote", data={"csrf_token": token, "next": "/papers/date/2021-04-22"})
-    assert r.status_code == 303 and r.headers["location"] == "/papers/date/2021-04-22"
+    assert r.status_code == 303 and r.headers["location"] == "/papers/date/2021-04-22#paper-2104.00001"
     assert env.store.get_paper("2104.00001").upvotes == 42
     page = c.get("/papers/2104.00001").text
     assert "42 = 40 from HF + 2 here" in page

@@ -337,3 +337,47 @@ def test_a_failing_semantic_leg_degrades_to_lexical(hybrid_engine, monkeypatch):
     for mode in ("hybrid", "semantic"):
         res = engine.search("language models", mode=mode)
         assert res.mode_used == "lexical" and res.results and "keyword" in res.message
+
+
+# -- relevance before sorts and filters -------------------------------------------------------
+def _all_ids(engine, q: str, **kw) -> list[str]:
+    first = engine.search(q, per_page=120, **kw)
+    ids = [h.paper.arxiv_id for h in first.results]
+    for page in range(2, first.pages + 1):
+        ids += [h.paper.arxiv_id for h in engine.search(q, per_page=120, page=page, **kw).results]
+    assert len(ids) == first.total  # the total is what one can page through
+    return ids
+
+
+@pytest.mark.parametrize("q", ["video generation", "language models", "reinforcement learning agents"])
+def test_sorts_and_filters_only_narrow_and_reorder_the_relevant_set(hybrid_engine, q):
+    engine, _, _ = hybrid_engine
+    relevant = _all_ids(engine, q)
+    assert relevant
+    for sort in ("newest", "upvotes"):
+        assert sorted(_all_ids(engine, q, sort=sort)) == sorted(relevant)
+    f = SearchFilters(has_code=True, date_from=dt.date(2025, 1, 1))
+    filtered = _all_ids(engine, q, filters=f, sort="upvotes")
+    assert set(filtered) <= set(relevant)
+    assert set(filtered) == {i for i, p in engine.store.get_papers(relevant).items()
+                             if p.github_repo and p.published and p.published.date() >= f.date_from}
+
+
+@pytest.mark.parametrize("mode", ["hybrid", "semantic", "lexical"])
+def test_nonsense_finds_nothing_in_every_mode(hybrid_engine, mode):
+    engine, _, _ = hybrid_engine
+    res = engine.search("zzqxvbnm qwpfk", mode=mode, sort="upvotes")
+    assert res.total == 0 and res.results == [] and res.relevant_total == 0
+
+
+def test_a_word_shared_with_nonsense_gives_closest_titles_not_results(lexical_engine):
+    engine, _ = lexical_engine
+    res = engine.search("zzqxvbnm video")
+    assert res.total == 0 and res.nearest
+    assert all("video" in (p.title + p.abstract).lower() for p in res.nearest)
+
+
+def test_categories_are_those_of_indexed_papers(lexical_engine, module_store):
+    engine, rows = lexical_engine
+    want = {c for r in rows for c in r["categories"] if "." in c}
+    assert want and set(engine.categories()) == want

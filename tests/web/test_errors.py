@@ -4,6 +4,7 @@ with a generic message and a logged traceback, never the exception's own text.""
 from __future__ import annotations
 
 import logging
+import re
 
 import pytest
 from webapp import NOW, Client, make_settings
@@ -114,3 +115,76 @@ def test_one_message_per_search_error(client):
     message = api.json()["error"]
     assert "too long" in message
     assert message in feed.text and message in page.text
+
+
+# -- pages written for readers ------------------------------------------------------------------------
+def main_of(page: str) -> str:
+    m = re.search(r'<main id="main"[^>]*>(.*)</main>', page, re.S)
+    assert m, page[:500]
+    return m.group(1)
+
+
+def test_the_404_page_offers_a_search_and_todays_list(client):
+    r = client.get("/no/such/page")
+    assert r.status_code == 404 and r.headers["content-type"].startswith("text/html")
+    main = main_of(r.text)
+    assert re.search(r"<h1[^>]*>We couldn&#39;t find that page</h1>", main)
+    search = re.search(r'<form class="error-search[^"]*" action="/papers/search" method="get">(.*?)</form>', main, re.S)
+    assert search and '<label for="error-q"' in search.group(1) and 'name="q"' in search.group(1)
+    assert "<a href=\"/\">Today's papers</a>" in main
+    assert "Not Found" not in main  # Starlette's own words never reach readers
+    assert "<title>Page not found · Daily Papers</title>" in r.text
+    assert '<meta name="robots" content="noindex">' in r.text
+
+
+def test_a_404_keeps_the_domain_message_as_a_sentence(client):
+    main = main_of(client.get("/papers/2101.99999").text)
+    assert "We couldn&#39;t find that page" in main
+    assert '<p class="error-detail">No paper 2101.99999 here.</p>' in main
+
+
+def test_a_bad_date_says_what_dates_look_like(client):
+    r = client.get("/papers/date/2026-02-30")
+    assert r.status_code == 400
+    main = main_of(r.text)
+    assert re.search(r"<h1[^>]*>We couldn&#39;t read that date</h1>", main)
+    assert "Dates look like 2026-08-21" in main
+    assert "2026-02-30" in main  # the domain message stays, as detail
+    assert "Today" in main and 'href="/"' in main
+
+
+def test_the_500_page_apologises_and_links_home(broken_client, caplog):
+    with caplog.at_level(logging.ERROR, logger="dailypapers.web"):
+        r = broken_client.get("/orgs/google")  # a KeyError deep in the store: a real bug path
+    assert r.status_code == 500
+    main = main_of(r.text)
+    assert re.search(r"<h1[^>]*>Sorry, something went wrong on our side</h1>", main)
+    assert "has been logged" in main and SECRET not in r.text
+    assert '<a href="/">' in main
+
+
+def test_a_refused_form_says_so_in_plain_words(client):
+    r = client.post("/login", data={"email": "a@example.org", "password": "x"})  # no CSRF token
+    assert r.status_code == 403
+    main = main_of(r.text)
+    assert re.search(r"<h1[^>]*>You can&#39;t do that here</h1>", main)
+    assert "go back, reload it and try again" in main
+    assert '<a href="/login">Log in</a>' in main
+
+
+def test_too_many_requests_is_a_polite_page(fresh_data_dir):
+    from webapp import make_app
+
+    app, services = make_app(fresh_data_dir, rate_search="1/600")
+    c = Client(app)
+    try:
+        assert c.get("/papers/search?q=agents").status_code == 200
+        r = c.get("/papers/search?q=agents")
+        assert r.status_code == 429 and int(r.headers["retry-after"]) > 0
+        main = main_of(r.text)
+        assert re.search(r"<h1[^>]*>Please slow down a little</h1>", main)
+        assert "Wait a moment, then try again." in main
+        assert "Too many searches. Try again in" in main  # the rate limiter's own words, kept
+    finally:
+        c.close()
+        services.store.close()

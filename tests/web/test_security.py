@@ -268,7 +268,7 @@ def test_domain_errors_map_to_http(secure_client):
     assert secure_client.get("/test/forbidden").status_code == 403
     assert secure_client.get("/test/invalid").status_code == 400
     missing = secure_client.get("/test/missing")
-    assert missing.status_code == 404 and "no such comment" in missing.text
+    assert missing.status_code == 404 and "No such comment." in missing.text  # the domain message, as a sentence
 
 
 def test_method_not_allowed(client):

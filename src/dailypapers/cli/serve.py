@@ -8,14 +8,15 @@ from typing import TYPE_CHECKING
 import click
 
 from dailypapers.cli.context import Context, pass_ctx
-from dailypapers.config import Settings, export_environ, load_settings
+from dailypapers.config import Settings, base_url_mismatch, export_environ, load_settings
 
 if TYPE_CHECKING:
     from starlette.applications import Starlette
 
 
 @click.command()
-@click.option("--host", help="Address to listen on [default 127.0.0.1].")
+@click.option("--host", help="Address to listen on [default 127.0.0.1]. Without DAILYPAPERS_BASE_URL, links "
+              "in emails and feeds use http://HOST:PORT (0.0.0.0: this machine's host name).")
 @click.option("--port", type=int, help="Port [default 8000].")
 @click.option("--workers", type=int, help="Server processes [default 1].")
 @pass_ctx
@@ -27,6 +28,12 @@ def serve(ctx: Context, host: str | None, port: int | None, workers: int | None)
     settings = ctx.settings.replace(**overrides)
     ctx.store()  # refuse to start on an out-of-date schema, with the fix in the message
     click.echo(f"serving on http://{settings.host}:{settings.port}", err=True)
+    warning = base_url_mismatch(settings)
+    if warning:
+        click.echo(warning, err=True)
+    elif not settings.base_url:
+        click.echo(f"links in emails and feeds use {settings.public_url} (set DAILYPAPERS_BASE_URL to change)",
+                   err=True)
     if settings.workers > 1:
         # Each worker process rebuilds the same settings from the environment.
         export_environ(settings)

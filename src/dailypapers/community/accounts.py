@@ -27,7 +27,6 @@ import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
@@ -35,11 +34,9 @@ from itsdangerous import BadSignature, URLSafeSerializer
 
 from dailypapers.clock import utcnow
 from dailypapers.errors import Forbidden, Invalid, NotFound
+from dailypapers.mail import TemplateMail
 from dailypapers.models import ApiToken, User
 from dailypapers.storage import AccountStore, Conflict
-
-if TYPE_CHECKING:
-    from dailypapers.mail import TemplateMail
 
 log = logging.getLogger("dailypapers.community.accounts")
 
@@ -75,7 +72,7 @@ def sha256(text: str) -> str:
 def normalize_email(email: str) -> str:
     email = (email or "").strip()
     if len(email) > 254 or not EMAIL_RE.match(email):
-        raise Invalid("Enter a valid email address.")
+        raise Invalid("Enter a valid email address.", field="email")
     local, _, domain = email.rpartition("@")
     return f"{local}@{domain.lower()}"
 
@@ -84,18 +81,18 @@ def check_name(name: str) -> str:
     name = (name or "").strip()
     if not NAME_RE.match(name):
         raise Invalid("The display name must be 1 to 32 letters, digits, '-', '_' or '.', starting and ending "
-                      "with a letter or digit.")
+                      "with a letter or digit.", field="name")
     if name.lower() in RESERVED_NAMES:
-        raise Invalid(f"The name {name!r} is reserved; choose another.")
+        raise Invalid(f"The name {name!r} is reserved; choose another.", field="name")
     return name
 
 
 def check_password(password: str, user_inputs: Sequence[str] = ()) -> None:
     """Length 8-128 and zxcvbn score >= 3; raises Invalid with zxcvbn's feedback otherwise."""
     if not isinstance(password, str) or len(password) < MIN_PASSWORD:
-        raise Invalid(f"The password must be at least {MIN_PASSWORD} characters long.")
+        raise Invalid(f"The password must be at least {MIN_PASSWORD} characters long.", field="password")
     if len(password) > MAX_PASSWORD:
-        raise Invalid(f"The password must be at most {MAX_PASSWORD} characters long.")
+        raise Invalid(f"The password must be at most {MAX_PASSWORD} characters long.", field="password")
     from zxcvbn import zxcvbn
 
     inputs = []
@@ -108,7 +105,7 @@ def check_password(password: str, user_inputs: Sequence[str] = ()) -> None:
         feedback = result.get("feedback") or {}
         parts = [feedback.get("warning") or "This password is too easy to guess."]
         parts += feedback.get("suggestions") or []
-        raise Invalid(" ".join(p.strip() for p in parts if p and p.strip()))
+        raise Invalid(" ".join(p.strip() for p in parts if p and p.strip()), field="password")
 
 
 @dataclass
@@ -195,7 +192,7 @@ class AccountService:
             user = self.store.create_user(email, name, password_hash, "member", self.now())
         except Conflict as e:
             if e.field == "name":
-                raise Invalid(f"The name {name!r} is taken; choose another.") from None
+                raise Invalid(f"The name {name!r} is taken; choose another.", field="name") from None
             return SignupResult(self._check_inbox(email))
         self.send_verification(user)
         return SignupResult(self._check_inbox(email), user)
@@ -240,7 +237,7 @@ class AccountService:
 
     def verify_link(self, user: User) -> str:
         token = self._sign("verify", {"u": user.id, "e": user.email.lower()})
-        return f"{self.settings.base_url.rstrip('/')}/verify?token={token}"
+        return f"{self.settings.public_url}/verify?token={token}"
 
     def send_verification(self, user: User) -> None:
         self._send("verify", user, {"link": self.verify_link(user)})
@@ -263,7 +260,7 @@ class AccountService:
 
     def reset_link(self, user: User) -> str:
         token = self._sign("reset", {"u": user.id, "p": self._password_stamp(user)})
-        return f"{self.settings.base_url.rstrip('/')}/reset/confirm?token={token}"
+        return f"{self.settings.public_url}/reset/confirm?token={token}"
 
     def request_reset(self, email: str) -> str:
         """Always the same answer; mails a link only when the account exists (from the queue)."""
@@ -297,10 +294,8 @@ class AccountService:
             log.warning("no mailer: not sending %s mail to %s", template, user.email)
             return
         if self._templates is None:
-            from dailypapers.mail import TemplateMail
-
             self._templates = TemplateMail(EMAILS)
-        ctx = {"name": user.name, "site": "Daily Papers", "base_url": self.settings.base_url.rstrip("/"), **context}
+        ctx = {"name": user.name, "site": "Daily Papers", "base_url": self.settings.public_url, **context}
         message = self._templates.render(template, ctx, to=user.email, sender=self.settings.mail_from)
         self.mail.put(message)
 

@@ -13,7 +13,7 @@ from collections.abc import Callable
 
 from dailypapers.clock import utcnow
 from dailypapers.community.accounts import require_curator
-from dailypapers.errors import NotFound
+from dailypapers.errors import Invalid, NotFound
 from dailypapers.models import CuratedListing, CuratorAction, Listing, StoredPaper, User
 from dailypapers.storage import CuratorStore
 
@@ -34,8 +34,6 @@ class CurationService:
         arxiv_id = self.submissions.parse(text)
         paper = self.submissions.fetch(arxiv_id)
         if paper.withdrawn:
-            from dailypapers.errors import Invalid
-
             raise Invalid(f"{arxiv_id} has been withdrawn by its authors.")
         if not isinstance(paper, StoredPaper):
             self.store.ingest_batch([paper])
@@ -43,28 +41,41 @@ class CurationService:
         listing = Listing(arxiv_id=arxiv_id, day=day, submitted_by=curator.name, submitted_at=now, source="curator")
         outcome = self.store.add_listing(listing, submitter_id=curator.id, cap=None, actor_id=curator.id, at=now)
         if outcome == "duplicate":
-            from dailypapers.errors import Invalid
-
             raise Invalid(f"{arxiv_id} is already on the list of {day:%Y-%m-%d}.")
         stored = self.store.get_paper(arxiv_id)
         assert stored is not None  # the listing just added references it, and papers are never deleted
         return stored
 
-    def _flags(self, curator: User | None, day: dt.date, arxiv_id: str, **flags) -> None:
+    def _flags(self, curator: User | None, day: dt.date, arxiv_id: str, **flags) -> StoredPaper:
         curator = require_curator(curator)
         if not self.store.set_listing_flags(day, arxiv_id, actor_id=curator.id, at=self.clock(), **flags):
             raise NotFound(f"{arxiv_id} is not on the list of {day:%Y-%m-%d}")
+        return self._paper(arxiv_id)
 
-    def pin(self, curator, day, arxiv_id, pinned: bool = True) -> None:
-        self._flags(curator, day, arxiv_id, pinned=pinned)
+    def _paper(self, arxiv_id: str) -> StoredPaper:
+        paper = self.store.get_paper(arxiv_id)
+        assert paper is not None  # a listing references it, and papers are never deleted
+        return paper
 
-    def hide(self, curator, day, arxiv_id, hidden: bool = True) -> None:
-        self._flags(curator, day, arxiv_id, hidden=hidden)
+    def pin(self, curator, day, arxiv_id, pinned: bool = True) -> StoredPaper:
+        return self._flags(curator, day, arxiv_id, pinned=pinned)
 
-    def remove(self, curator: User | None, day: dt.date, arxiv_id: str) -> None:
+    def hide(self, curator, day, arxiv_id, hidden: bool = True) -> StoredPaper:
+        return self._flags(curator, day, arxiv_id, hidden=hidden)
+
+    def remove(self, curator: User | None, day: dt.date, arxiv_id: str) -> StoredPaper:
         curator = require_curator(curator)
         if not self.store.remove_listing(day, arxiv_id, actor_id=curator.id, at=self.clock()):
             raise NotFound(f"{arxiv_id} is not on the list of {day:%Y-%m-%d}")
+        return self._paper(arxiv_id)
+
+    def listing(self, curator: User | None, day: dt.date, arxiv_id: str) -> CuratedListing:
+        """One listing of a day, as a curator sees it (the remove confirmation names it)."""
+        require_curator(curator)
+        for row in self.store.curated_day(day):
+            if row.paper.arxiv_id == arxiv_id:
+                return row
+        raise NotFound(f"{arxiv_id} is not on the list of {day:%Y-%m-%d}")
 
     def log(self, curator: User | None, limit: int = 100, offset: int = 0) -> list[CuratorAction]:
         require_curator(curator)

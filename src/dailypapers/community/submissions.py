@@ -23,6 +23,7 @@ from dailypapers.clock import utcnow
 from dailypapers.community.accounts import require_member
 from dailypapers.errors import Invalid
 from dailypapers.ids import BadArxivId, parse_arxiv_id
+from dailypapers.ingest.arxiv_api import ArxivError, ArxivTimeout
 from dailypapers.models import Listing, Paper, StoredPaper, User
 from dailypapers.storage import SubmissionStore
 
@@ -69,12 +70,13 @@ class SubmissionService:
             return stored
         if self.arxiv is None:
             raise Invalid("Looking papers up on arXiv is not configured on this site.")
-        from dailypapers.ingest.arxiv_api import ArxivError
 
         try:
             result = self.arxiv.fetch([arxiv_id])
+        except ArxivTimeout:
+            raise Invalid(f"arXiv did not answer in {self.arxiv.timeout:g} s; try again.") from None
         except ArxivError:
-            raise Invalid("arXiv did not answer; try again in a few minutes.") from None
+            raise Invalid("arXiv is not answering properly; try again in a few minutes.") from None
         if result.papers:
             return result.papers[0]
         if result.rejected:

@@ -21,6 +21,7 @@ from dailypapers.community.accounts import require_member
 from dailypapers.errors import NotFound
 from dailypapers.models import User
 from dailypapers.storage import TrendingStore, VotingStore
+from dailypapers.trending import REFRESH_DAYS
 
 
 @dataclass(frozen=True)
@@ -82,7 +83,6 @@ _refresh_lock = _threading.Lock()
 def refresh_trending_soon(store: TrendingStore, today: dt.date) -> bool:
     """Refresh recent trending keys if the last refresh is older than REFRESH_SECONDS: in the
     caller's thread the first time (per store), in a background thread afterwards."""
-    from dailypapers.trending import REFRESH_DAYS
 
     now = _time.monotonic()
     with _refresh_lock:

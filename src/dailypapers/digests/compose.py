@@ -24,7 +24,7 @@ from pathlib import Path
 
 from dailypapers.digests import Period
 from dailypapers.digests.foryou import REASON_TOP_WEEK, REASON_TRENDING, Pick, Profile, Ranker
-from dailypapers.mail import check_header_value
+from dailypapers.mail import TemplateMail, check_header_value
 from dailypapers.models import DigestEntry, Subscription
 from dailypapers.storage import ComposerStore
 
@@ -127,11 +127,9 @@ class DigestRenderer:
     """Turns a digest (entries + papers) into an EmailMessage with the list headers."""
 
     def __init__(self, settings, tokens):
-        from dailypapers.mail import TemplateMail
-
         self.settings = settings
         self.tokens = tokens
-        self.base_url = settings.base_url.rstrip("/")
+        self.base_url = settings.public_url
         self.mail = TemplateMail(TEMPLATES)
         name, addr = parseaddr(settings.mail_from)
         addr = addr or "papers@localhost"

@@ -41,6 +41,9 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from dailypapers.models import Listing, StoredPaper
+from dailypapers.papers import recent_window, trending_score
+from dailypapers.search.lexical import analyze, analyze_name
+from dailypapers.search.query import parse_query
 from dailypapers.storage import ForYouStore, RankerStore
 
 # -- the constants, in one place -------------------------------------------------
@@ -95,8 +98,6 @@ class Pool:
     """The candidates of one period, with what scoring needs, computed once."""
 
     def __init__(self, pairs: Sequence[tuple[Listing, StoredPaper]], ref: dt.datetime, *, by: str = "trending"):
-        from dailypapers.papers import trending_score
-
         seen: dict[str, int] = {}
         self.papers: list[StoredPaper] = []
         self.listings: list[Listing | None] = []
@@ -131,8 +132,6 @@ class Pool:
     # text features, lazily
     def text(self, i: int) -> tuple[list[str], list[str], set[str], set[str]]:
         if self._text is None:
-            from dailypapers.search.lexical import analyze
-
             feats = []
             for p in self.papers:
                 t = analyze(p.title or "")
@@ -143,8 +142,6 @@ class Pool:
 
     def authors(self, i: int) -> list[set[str]]:
         if self._authors is None:
-            from dailypapers.search.lexical import analyze_name
-
             self._authors = [[set(analyze_name(a)) for a in p.authors] for p in self.papers]
         return self._authors[i]
 
@@ -243,7 +240,6 @@ class Ranker:
 
     def prefetch_topics(self, pool: Pool, topics: Iterable[str]) -> None:
         """Embed the free text of many topics in one batch (a run meets each distinct topic once)."""
-        from dailypapers.search.query import parse_query
 
         if not self._semantic_ok(pool):
             return
@@ -276,9 +272,6 @@ class Ranker:
         return hit
 
     def _match_topic(self, pool: Pool, topic: str) -> dict[int, float]:
-        from dailypapers.search.lexical import analyze, analyze_name
-        from dailypapers.search.query import parse_query
-
         q = parse_query(topic)
         if q.arxiv_id or q.is_empty:
             return {}
@@ -436,8 +429,14 @@ class Ranker:
     def for_you(self, profile: Profile, today: dt.date, now: dt.datetime, *, limit: int = 30,
                 days: int = FOR_YOU_DAYS) -> tuple[list[Pick], bool]:
         """Recent papers for this profile; (picks, personalized). With nothing to go on (or no
-        match) it falls back to trending, labelled as such."""
-        pool = self.pool(today - dt.timedelta(days=days - 1), today, ref=now)
+        match) it falls back to trending, labelled as such. "Recent" is the trending page's: the
+        last `days` list days up to the latest day with papers, not up to today's date."""
+        window = recent_window(self.store, today, days)
+        if window is None:
+            return [], False
+        start, end = window
+        pool = self.pool(start, end, ref=min(now, dt.datetime.combine(end + dt.timedelta(days=1), dt.time(),
+                                                                       tzinfo=dt.timezone.utc)))
         picks = self.rank(pool, profile, limit=limit)
         if picks:
             return picks, True

@@ -24,17 +24,16 @@ import secrets
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
 from dailypapers.clock import utcnow
 from dailypapers.errors import Invalid, NotFound
+from dailypapers.mail import TemplateMail
 from dailypapers.models import FREQUENCIES, WEEKDAYS, Subscription
+from dailypapers.search.query import parse_query
 from dailypapers.storage import SubscriptionStore
-
-if TYPE_CHECKING:
-    from dailypapers.mail import TemplateMail
 
 TEMPLATES = Path(__file__).parent / "templates"
 
@@ -77,7 +76,6 @@ def validate_email(value: Any) -> str:
 def parse_topics(value: Any) -> list[str]:
     """Topics from a list, or from a textarea (one per line). Blank lines are dropped, duplicates
     merged; at most MAX_TOPICS, each at most MAX_TOPIC_CHARS and a searchable query."""
-    from dailypapers.search.query import parse_query
 
     if value is None:
         return []
@@ -182,7 +180,7 @@ class SubscriptionService:
         self.mailer = mailer
         self.clock = clock
         self.tokens = tokens or Tokens(settings.signing_key())
-        self.base_url = settings.base_url.rstrip("/")
+        self.base_url = settings.public_url
         self._mail: TemplateMail | None = None
 
     # urls ---------------------------------------------------------------------
@@ -204,8 +202,6 @@ class SubscriptionService:
     @property
     def mail(self):
         if self._mail is None:
-            from dailypapers.mail import TemplateMail
-
             self._mail = TemplateMail(TEMPLATES)
         return self._mail
 

@@ -49,6 +49,13 @@ class ArxivError(Exception):
     """arXiv could not be used; the message is one line, for the user."""
 
 
+class ArxivTimeout(ArxivError):
+    """arXiv did not answer within the client's timeout, on every try."""
+
+
+NO_ANSWER = "no answer within"  # how polite_get describes a timed-out try
+
+
 def collapse(text: str | None) -> str:
     """Collapse runs of whitespace (line breaks included) to one space."""
     return " ".join(text.split()) if text else ""
@@ -215,6 +222,9 @@ def polite_get(
         pacer.wait()
         try:
             response = client.get(url, params=params, timeout=timeout, extensions=pacer.extensions)
+        except httpx.TimeoutException as e:
+            last_problem = f"{NO_ANSWER} {timeout:g} s ({type(e).__name__})"
+            wait = backoff * 2**attempt
         except httpx.TransportError as e:
             last_problem = f"{type(e).__name__}: {e}"
             wait = backoff * 2**attempt
@@ -290,7 +300,8 @@ class ArxivClient(PoliteClient):
         """GET with pacing and retries; returns the final response (any status below 500)."""
         response, problem = self._paced_get(params)
         if response is None:
-            raise ArxivError(
+            error = ArxivTimeout if problem.startswith(NO_ANSWER) else ArxivError
+            raise error(
                 f"arXiv API at {self.base_url} failed {self.max_retries + 1} times (last: {problem}); try again later"
             )
         return response
@@ -382,4 +393,6 @@ class ArxivClient(PoliteClient):
                 result.missing.append(text)
 
 
-__all__ = ["ArxivClient", "ArxivError", "FetchResult", "parse_atom", "is_withdrawn", "parse_retry_after"]
+__all__ = [
+    "ArxivClient", "ArxivError", "ArxivTimeout", "FetchResult", "parse_atom", "is_withdrawn", "parse_retry_after",
+]

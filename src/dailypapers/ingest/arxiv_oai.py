@@ -51,6 +51,7 @@ from dailypapers.ingest.arxiv_api import (
     collapse,
     is_withdrawn,
 )
+from dailypapers.ingest.pipeline import IngestSummary, Rejection
 from dailypapers.ingest.sources import parse_iso_time
 from dailypapers.models import Paper
 
@@ -458,8 +459,6 @@ class OAIHarvester(PoliteClient):
 
     def run(self, on_page: Callable[[OAIPage], None] | None = None):
         """Harvest to the end, storing and committing each page; returns an IngestSummary."""
-        from dailypapers.ingest.pipeline import IngestSummary, Rejection
-
         summary = IngestSummary()
         for page in self.pages():
             if page.papers:

@@ -13,7 +13,10 @@ from pathlib import Path
 
 from tqdm import tqdm
 
+from dailypapers.ids import BadArxivId, parse_arxiv_id
 from dailypapers.ingest import hf_daily, pipeline, snapshot
+from dailypapers.ingest.arxiv_api import ArxivClient
+from dailypapers.ingest.arxiv_oai import OAIHarvester
 from dailypapers.ingest.pipeline import IngestSummary, Item, Rejection
 from dailypapers.ingest.sources import expand_paths
 from dailypapers.storage import IngestStore, PaperStore
@@ -95,7 +98,6 @@ def harvest_oai(
     client=None,
 ) -> IngestSummary:
     """Harvest page by page; each page is committed before its checkpoint moves on."""
-    from dailypapers.ingest.arxiv_oai import OAIHarvester
 
     harvester = OAIHarvester(
         settings.arxiv_oai_url,
@@ -133,8 +135,6 @@ def fetch_arxiv_ids(
     store: PaperStore, settings, ids: list[str], *, on_reject: Reporter | None = None, client=None
 ) -> tuple[IngestSummary, list[str]]:
     """Fetch papers by id from the arXiv API; returns the summary and the ids arXiv does not know."""
-    from dailypapers.ids import BadArxivId, parse_arxiv_id
-    from dailypapers.ingest.arxiv_api import ArxivClient
 
     wanted: list[str] = []
     items: list[Item | Rejection] = []

@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
+from dailypapers.search.embedder import document_text
 from dailypapers.storage import EmbeddingJobStore, EmbeddingStore
 
 # Rows fetched and committed together; a kill loses at most one batch of work.
@@ -24,7 +25,6 @@ def text_hash(text: str) -> str:
 
 def embed_missing(store: EmbeddingStore, embedder, *, batch_size: int = 32, limit: int | None = None) -> int:
     """Embed every paper without a vector from this model; returns how many were embedded."""
-    from dailypapers.search.embedder import document_text
 
     todo = store.count_embedding_tasks(embedder.model_id)
     if limit is not None:
@@ -55,7 +55,6 @@ def export_embeddings(store: EmbeddingJobStore, model_id: str, path: Path) -> in
     vectors = np.concatenate(chunks) if chunks else np.zeros((0, 0), dtype="<f4")
     hashes = []
     papers = store.get_papers(ids)
-    from dailypapers.search.embedder import document_text
 
     for i in ids:
         p = papers[i]
@@ -69,7 +68,6 @@ def export_embeddings(store: EmbeddingJobStore, model_id: str, path: Path) -> in
 
 def import_embeddings(store: EmbeddingJobStore, path: Path, model_id: str) -> tuple[int, int]:
     """Load vectors whose model and text still match; returns (imported, skipped)."""
-    from dailypapers.search.embedder import document_text
 
     data = np.load(path, allow_pickle=False)
     if str(data["model_id"]) != model_id:

@@ -16,8 +16,11 @@ How a query runs (constants below and in ``fusion.py``):
 * hybrid: RRF of the two lists (``fusion.WEIGHTS``); papers not embedded yet come through the
   lexical list alone; a query that is exactly a paper's title puts that paper first
   (``TITLE_MATCH_DEPTH``);
-* sorts other than relevance re-order the best ``SORT_POOL`` relevant results (a query with only
-  filters, e.g. ``cat:cs.CL``, lists everything that passes, newest first).
+* relevance is decided before anything else (``relevance.py``): of each ranker's best
+  ``POOL_DEPTH``, only keyword matches holding the query's words and close semantic neighbours are
+  kept (at most ``relevance.RELEVANT_MAX``); the form's filters (dates, code, upvotes, category)
+  and the sorts then narrow and re-order that set, so ``total`` is what one can page through
+  (a query with only filters, e.g. ``cat:cs.CL``, lists everything that passes, newest first).
 """
 
 from __future__ import annotations
@@ -32,7 +35,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from dailypapers.models import StoredPaper
-from dailypapers.search import fusion
+from dailypapers.search import fusion, relevance
+from dailypapers.search.catchup import paper_key
 from dailypapers.search.lexical import LexicalIndex, analyze
 from dailypapers.search.query import ParsedQuery, SearchFilters, parse_query
 from dailypapers.search.request import (
@@ -54,8 +58,9 @@ except ImportError:  # pragma: no cover
 
 log = logging.getLogger(__name__)
 
-MAX_RESULTS = 1000  # deepest result reachable by paging
-SORT_POOL = 500  # relevant results re-ordered by the "newest" / "upvotes" sorts
+MAX_RESULTS = 1000  # deepest result reachable by paging (filter-only listings)
+POOL_DEPTH = 2 * relevance.RELEVANT_MAX  # candidates each ranker contributes before the relevance rule
+NEAREST = 3  # partial keyword matches offered when nothing is relevant
 # Filtered semantic search. When at most EXACT_FILTER_LIMIT papers pass the filters, their vectors
 # are fetched from the index and scored exactly (usearch's get costs ~6 us a key here, so 2,000
 # keys ~ 12 ms). Otherwise the ANN search over-fetches (proportionally to how selective the
@@ -91,7 +96,10 @@ class SearchHit:
 class SearchResults:
     query: str
     results: list[SearchHit] = field(default_factory=list)
-    total: int = 0  # exact for lexical; an estimate (at most MAX_RESULTS) when semantic is involved
+    total: int = 0  # results one can page through (after the relevance rule and the filters)
+    total_kind: str = "exact"  # "exact"; "about" (more may exist); "top" (the best RELEVANT_MAX kept)
+    relevant_total: int = 0  # relevant results before the form's filters
+    nearest: list[StoredPaper] = field(default_factory=list)  # partial matches, when nothing is relevant
     page: int = 1
     per_page: int = 20
     mode: str = "hybrid"  # what was asked for
@@ -199,6 +207,21 @@ def title_key(text: str) -> str:
 
 
 _TITLE_WORDS = re.compile(r"[^\W_]+")
+
+
+def content_words(parsed: ParsedQuery) -> list[frozenset[str]]:
+    """The query's free words that carry meaning, each as the stems the index's analyzer makes of
+    it (``state-of-the-art`` -> {state, art}); stopwords and ``relevance.FILLER_WORDS`` left out."""
+    out = []
+    for term in parsed.terms:
+        stems: set[str] = set()
+        for m in _WORD_RE.finditer(term):
+            word = m.group().lower()
+            if word not in _STOPWORDS and word not in relevance.FILLER_WORDS:
+                stems.update(_stems(word))
+        if stems:
+            out.append(frozenset(stems))
+    return out
 
 
 def _marked(text: str, spans: list[tuple[int, int, str]]) -> str:
@@ -309,6 +332,11 @@ class SearchEngine:
     def close(self) -> None:
         self.lexical.close()
 
+    def categories(self) -> list[str]:
+        """Categories worth offering as filters: those some indexed paper has (none for Hugging
+        Face's papers, which carry no arXiv categories)."""
+        return self.lexical.categories()
+
     # -- search ------------------------------------------------------------
     def search(self, request: SearchRequest | str | None, **parts) -> SearchResults:
         """Run one search: a SearchRequest (validated when it was made), or the query text with the
@@ -362,60 +390,90 @@ class SearchEngine:
         if mode != "lexical" and why is not None:  # there is a reason exactly when it is not available
             notes.append(why)
         res.mode_used = mode if use_semantic else "lexical"
-        semantic_failed = False
-        fetched: dict[str, StoredPaper] = {}  # papers already read for this query
-
-        want = offset + per_page if sort == "relevance" else SORT_POOL
-        want = min(want, MAX_RESULTS)
-        ranked: list[tuple[str, float, tuple[str, ...]]]
-        if res.mode_used == "lexical":
-            if sort == "relevance":
-                hits, total = self.lexical.search_with_count(parsed, filters, per_page, offset)
-                res.total = total
-                res.results = self._hits([(h.arxiv_id, h.score, ("lexical",)) for h in hits], parsed, offset)
-                res.message = _join(notes)
-                return res
-            hits, total = self.lexical.search_with_count(parsed, filters, want, 0)
-            ranked = [(h.arxiv_id, h.score, ("lexical",)) for h in hits]
-            total = min(total, want)
-        elif res.mode_used == "semantic":
-            sem = self._semantic(parsed, filters, want)
-            semantic_failed = sem is None
-            ranked = [(i, s, ("semantic",)) for i, s, _ in sem or []]
-            # Every paper is some distance away: when the page was filled, more can follow.
-            total = len(ranked) if len(ranked) < want else MAX_RESULTS
-        else:
-            depth = max(fusion.DEPTH, want)
-            # No exact count here (it would visit every match): the total is an estimate.
-            lex, _ = self.lexical.search_with_count(parsed, filters, depth, 0, count=False)
-            lex_total = MAX_RESULTS if len(lex) >= depth else len(lex)
-            sem = self._semantic(parsed, filters, depth)
-            semantic_failed = sem is None
-            lex_ids = [h.arxiv_id for h in lex]
-            sem_ids = [i for i, _, _ in sem or []]
-            fused = fusion.rrf({"lexical": lex_ids, "semantic": sem_ids})
-            lex_set, sem_set = set(lex_ids), set(sem_ids)
-            ranked = [
-                (i, s, tuple(n for n, ids in (("lexical", lex_set), ("semantic", sem_set)) if i in ids))
-                for i, s in fused
-            ]
-            total = max(lex_total, len(ranked))
-            if sort == "relevance":
-                ranked, fetched = self._exact_titles_first(ranked, parsed, lex_ids[:TITLE_MATCH_DEPTH])
-
-        if semantic_failed:
-            notes.append("Semantic search failed on this query; results are keyword matches only.")
-            if res.mode_used == "semantic":  # nothing to show from it: answer lexically
-                hits, total = self.lexical.search_with_count(parsed, filters, want, 0)
-                ranked = [(h.arxiv_id, h.score, ("lexical",)) for h in hits]
-            res.mode_used = "lexical"
+        ranked, fetched = self._relevant(parsed, res, notes)
+        if filters != SearchFilters():
+            ranked = self._filtered(ranked, filters)
         if sort != "relevance":
-            ranked = self._resort(ranked[:SORT_POOL], sort)
-            total = len(ranked)
-        res.total = min(total, MAX_RESULTS) if res.mode_used != "lexical" else total
+            ranked = self._resort(ranked, sort, fetched)
+        res.total = len(ranked)
         res.results = self._hits(ranked[offset : offset + per_page], parsed, offset, fetched)
         res.message = _join(notes)
         return res
+
+    def _relevant(self, parsed: ParsedQuery, res: SearchResults,
+                  notes: list[str]) -> tuple[list[tuple[str, float, tuple]], dict[str, StoredPaper]]:
+        """The query's relevant papers in relevance order (``relevance.relevant``), before the
+        form's filters and sorts; sets ``res.mode_used``, ``relevant_total``, ``total_kind`` and
+        ``nearest``. Returns the ranking and the papers it read."""
+        lex: list = []
+        if res.mode_used != "semantic":
+            lex = self.lexical.search(parsed, None, POOL_DEPTH)
+        sem = None
+        if res.mode_used != "lexical":
+            sem = self._semantic(parsed, SearchFilters(), POOL_DEPTH)
+            if sem is None:
+                notes.append("Semantic search failed on this query; results are keyword matches only.")
+                if res.mode_used == "semantic":  # nothing to show from it: answer lexically
+                    lex = self.lexical.search(parsed, None, POOL_DEPTH)
+                res.mode_used = "lexical"
+        lex_ids = [h.arxiv_id for h in lex]
+        sem_ids = [i for i, _, _ in sem or []]
+        if lex_ids and sem_ids:
+            # The head is fused exactly as fusion.py was tuned (each list's top DEPTH); the deeper
+            # candidates follow in their own fused order, for the relevance rule to sort out.
+            order = fusion.rrf({"lexical": lex_ids[:fusion.DEPTH], "semantic": sem_ids[:fusion.DEPTH]})
+            head = {i for i, _ in order}
+            order += [(i, s) for i, s in fusion.rrf({"lexical": lex_ids, "semantic": sem_ids}) if i not in head]
+        else:
+            order = [(h.arxiv_id, h.score) for h in lex] or [(i, s) for i, s, _ in sem or []]
+        lex_set, sem_set = set(lex_ids), set(sem_ids)
+        ranked = [
+            (i, s, tuple(n for n, ids in (("lexical", lex_set), ("semantic", sem_set)) if i in ids))
+            for i, s in order
+        ]
+        fetched = self.store.get_papers(lex_ids[:TITLE_MATCH_DEPTH]) if res.mode_used == "hybrid" else {}
+        if res.mode_used == "hybrid":
+            ranked = self._exact_titles_first(ranked, parsed, lex_ids[:TITLE_MATCH_DEPTH], fetched)
+        words = content_words(parsed)
+        by_key = self.lexical.words_matched(words, [h.key for h in lex]) if words else {}
+        matched = {h.arxiv_id: by_key.get(h.key, 0) for h in lex}
+        sims = {i: s for i, s, _ in sem or []}
+        cands = [relevance.Candidate(i, matched.get(i), sims.get(i)) for i, _, _ in ranked]
+        rel = relevance.relevant(cands, len(words))
+        keep = set(rel.ids)
+        out = [r for r in ranked if r[0] in keep]
+        res.relevant_total = len(out)
+        res.total_kind = "top" if rel.capped else self._count_kind(parsed, words, lex, matched)
+        if not out:
+            need = relevance.words_required(len(words))
+            near = [i for i in lex_ids if 0 < (matched.get(i) or 0) < need][:NEAREST]
+            papers = self.store.get_papers(near)
+            res.nearest = [papers[i] for i in near if i in papers]
+        return out, fetched
+
+    def _count_kind(self, parsed: ParsedQuery, words: list[frozenset[str]], lex: list,
+                    matched: dict[str, int]) -> str:
+        """"exact" when the relevant set is known to be complete, else "about". The semantic list
+        cannot hide more (similarity only falls, and a full list above the floor caps the set), but
+        a full keyword list may have papers with all the words below its depth: when the rule needs
+        every word, the index counts them to tell."""
+        if len(lex) < POOL_DEPTH:
+            return "exact"
+        if relevance.words_required(len(words)) < len(words):
+            return "about"
+        found = sum(1 for n in matched.values() if n >= len(words))
+        stems = sorted(set().union(*words)) if words else []
+        return "exact" if self.lexical.count_containing(parsed, stems) <= found else "about"
+
+    def _filtered(self, ranked: list[tuple[str, float, tuple]],
+                  filters: SearchFilters) -> list[tuple[str, float, tuple]]:
+        """The ranking restricted to papers passing the form's filters (checked in the index)."""
+        fq = self.lexical.filter_query(None, filters)
+        if fq is None or not ranked:
+            return ranked
+        keys = {i: paper_key(i) for i, _, _ in ranked}
+        ok = set(self.lexical.keys_matching(fq, len(keys), keys=list(keys.values())))
+        return [r for r in ranked if keys[r[0]] in ok]
 
     def _semantic(self, parsed: ParsedQuery, filters: SearchFilters, depth: int) -> list[tuple[str, float, int]] | None:
         """The semantic list, or None when the model or the index failed (logged)."""
@@ -444,23 +502,24 @@ class SearchEngine:
         return [c for c in cands if c[2] in ok][:depth]
 
     def _exact_titles_first(self, ranked: list[tuple[str, float, tuple]], parsed: ParsedQuery,
-                            candidates: list[str]) -> tuple[list[tuple[str, float, tuple]], dict[str, StoredPaper]]:
-        """The ranking with exact-title matches first, and the candidate papers it read."""
+                            candidates: list[str], papers: dict[str, StoredPaper]) -> list[tuple[str, float, tuple]]:
+        """The ranking with exact-title matches (among ``candidates``, read into ``papers``) first."""
         target = title_key(parsed.raw)
         if not target or not candidates:
-            return ranked, {}
-        papers = self.store.get_papers(candidates)
+            return ranked
         exact = [i for i in candidates if i in papers and title_key(papers[i].title) == target]
         if not exact:
-            return ranked, papers
+            return ranked
         by_id = {r[0]: r for r in ranked}
         top = ranked[0][1] if ranked else 0.0
         front = [(i, max(top, by_id[i][1]), by_id[i][2]) for i in exact if i in by_id]
         chosen = {r[0] for r in front}
-        return front + [r for r in ranked if r[0] not in chosen], papers
+        return front + [r for r in ranked if r[0] not in chosen]
 
-    def _resort(self, ranked: list[tuple[str, float, tuple]], sort: str) -> list[tuple[str, float, tuple]]:
-        papers = self.store.get_papers([i for i, _, _ in ranked])
+    def _resort(self, ranked: list[tuple[str, float, tuple]], sort: str,
+                fetched: dict[str, StoredPaper]) -> list[tuple[str, float, tuple]]:
+        papers = {i: fetched[i] for i, _, _ in ranked if i in fetched}
+        papers.update(self.store.get_papers([i for i, _, _ in ranked if i not in papers]))
         epoch = dt.datetime.min.replace(tzinfo=dt.timezone.utc)
 
         def key(item):

@@ -23,6 +23,9 @@ from pathlib import Path
 import numpy as np
 
 from dailypapers.models import Paper
+from dailypapers.search.embedder import document_text
+from dailypapers.search.engine import MAX_QUERY_CHARS, BadQuery, SearchEngine
+from dailypapers.storage import open_store
 
 DEFAULT_MODES = ("lexical", "semantic", "hybrid")
 CUTOFF_NDCG = 10
@@ -172,10 +175,6 @@ class BeirRun:
         workdir: str | Path | None = None,
         progress: Callable[[str], None] | None = None,
     ):
-        from dailypapers.search.embedder import document_text
-        from dailypapers.search.engine import SearchEngine
-        from dailypapers.storage.sqlite import SQLiteStore
-
         self.folder = Path(folder)
         say = progress or (lambda msg: None)
         self.corpus = load_corpus(self.folder)
@@ -187,7 +186,7 @@ class BeirRun:
             self._tmp = tempfile.TemporaryDirectory(prefix="dp-beir-")
             workdir = self._tmp.name
         work = Path(workdir)
-        self.store = SQLiteStore(work / "beir.db")
+        self.store = open_store(f"sqlite:///{work / 'beir.db'}")
         self.store.migrate()
         ids = list(self.corpus)
         say(f"ingesting {len(ids)} documents")
@@ -248,8 +247,6 @@ class BeirRun:
 
     @staticmethod
     def _q(text: str) -> str:
-        from dailypapers.search.engine import MAX_QUERY_CHARS
-
         return text[:MAX_QUERY_CHARS]
 
     def close(self) -> None:
@@ -261,7 +258,6 @@ class BeirRun:
 
     def rankings(self, mode: str, k: int = CUTOFF_RECALL) -> tuple[dict[str, list[str]], list[float]]:
         """Ranked doc ids per judged query, and per-query latency in seconds."""
-        from dailypapers.search.engine import BadQuery
 
         run: dict[str, list[str]] = {}
         times: list[float] = []

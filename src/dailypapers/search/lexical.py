@@ -146,6 +146,7 @@ class LexicalIndex:
         self._lock = threading.Lock()
         self._writer: tantivy.IndexWriter | None = None
         self._meta_stamp: tuple | None = None
+        self._categories: tuple[tuple | None, list[str]] | None = None
         self.schema = _schema()
         state = self._read_state()
         if state.get("schema") not in (None, SCHEMA_VERSION) and create:
@@ -210,6 +211,16 @@ class LexicalIndex:
         if parsed is None and filters is None:
             return self.searcher().num_docs
         return self.count_matching(self.build_query(parsed or ParsedQuery(), filters))
+
+    def categories(self) -> list[str]:
+        """The arXiv categories (``cs.CL``; not bare archives) some indexed paper carries, most used
+        first. Read from the term dictionary once per commit."""
+        stamp = self._stamp()
+        cached = self._categories
+        if cached is None or cached[0] != stamp:
+            terms = self.searcher().terms_with_prefix("categories", "")
+            cached = self._categories = (stamp, [t for t, n in terms if "." in t and n > 0])
+        return list(cached[1])
 
     # -- writing -----------------------------------------------------------
     def _get_writer(self):
@@ -450,6 +461,38 @@ class LexicalIndex:
             return []
         vals = searcher.fast_field_values("key", [a for _, a in res.hits])
         return [int(v) for v in vals if v is not None]
+
+    def _containing(self, stems) -> list[tuple]:
+        """Clauses requiring each of ``stems`` (analyzed tokens) in the title, abstract or authors."""
+        return [
+            (tantivy.Occur.Must, tantivy.Query.boolean_query(
+                [(tantivy.Occur.Should, self._term(field, st)) for field in ("title", "abstract", "authors")]))
+            for st in sorted(stems)
+        ]
+
+    def words_matched(self, words: list[frozenset[str]], keys: list[int]) -> dict[int, int]:
+        """For each document key in ``keys``: how many of ``words`` (each a set of stems, all
+        needed) it contains in its title, abstract or authors. One query per word."""
+        out = dict.fromkeys(keys, 0)
+        if not keys:
+            return out
+        among = (tantivy.Occur.Must, tantivy.Query.term_set_query(self.schema, "key", list(keys)))
+        for stems in words:
+            q = tantivy.Query.boolean_query([among, *self._containing(stems)])
+            for key in self.keys_matching(q, len(keys)):
+                out[key] = out.get(key, 0) + 1
+        return out
+
+    def count_containing(self, parsed: ParsedQuery, stems: list[str]) -> int:
+        """Documents passing the query's own restrictions (fields, phrases, exclusions) that contain
+        every one of ``stems`` (analyzed tokens) in their title, abstract or authors."""
+        clauses = self._containing(stems)
+        rest = self.filter_query(parsed, None, required_text=True)
+        if rest is not None:
+            clauses.append((tantivy.Occur.Must, rest))
+        if not clauses:
+            return self.searcher().num_docs
+        return self.count_matching(tantivy.Query.boolean_query(clauses))
 
     def count_matching(self, query: tantivy.Query) -> int:
         return self.searcher().search(query, 1, count=True).count or 0  # type: ignore[attr-defined]

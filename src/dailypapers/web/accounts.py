@@ -4,6 +4,7 @@ from emails only show a button that POSTs them (link scanners GET)."""
 
 from __future__ import annotations
 
+from itsdangerous import BadSignature, URLSafeTimedSerializer
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
@@ -11,6 +12,7 @@ from starlette.responses import Response
 from dailypapers.community.accounts import LOGIN_FAILED, SESSION_COOKIE
 from dailypapers.errors import Forbidden, Invalid
 from dailypapers.web.auth import clear_session_cookie, current_user, set_session_cookie
+from dailypapers.web.flash import Flash
 from dailypapers.web.requests import (
     form_data,
     login_redirect,
@@ -21,10 +23,16 @@ from dailypapers.web.requests import (
     safe_next,
     services,
 )
+from dailypapers.web.security import cookie_kwargs
 
 
 def render(request: Request, template: str, context: dict, *, status: int = 200) -> Response:
     return private_page(request, f"community/{template}", context, status=status)
+
+
+def fields_at_fault(error: Invalid) -> list[str]:
+    """The form fields to mark invalid for this error (none when it is not about one field)."""
+    return [error.field] if error.field else []
 
 
 def message(request: Request, title: str, text: str, *, heading: str | None = None, status: int = 200,
@@ -50,7 +58,7 @@ async def signup(request: Request) -> Response:
             services(request).accounts.signup, form.get("email", ""), form.get("name", ""), form.get("password", "")
         )
     except Invalid as e:
-        return render(request, "signup.html", {"title": "Sign up", "error": str(e),
+        return render(request, "signup.html", {"title": "Sign up", "error": str(e), "invalid": fields_at_fault(e),
                                                "form": {"email": form.get("email", ""), "name": form.get("name", "")}},
                       status=400)
     return message(request, "Check your email", result.message)
@@ -72,8 +80,10 @@ async def login(request: Request) -> Response:
         user, token = await run_in_threadpool(services(request).accounts.login, email, form.get("password", ""),
                                               old_token=old)
     except (Invalid, Forbidden) as e:
+        # A failed login never says which of the two was wrong, so both are marked.
+        invalid = ["email", "password"] if isinstance(e, Invalid) else []
         return render(request, "login.html", {"title": "Log in", "error": str(e) or LOGIN_FAILED, "next": next_url,
-                                              "email": form.get("email", "")}, status=400)
+                                              "email": form.get("email", ""), "invalid": invalid}, status=400)
     response = redirect(next_url)
     set_session_cookie(response, request, token)
     return response
@@ -104,7 +114,14 @@ async def verify(request: Request) -> Response:
         user = await run_in_threadpool(services(request).accounts.verify, form.get("token", ""))
     except Invalid as e:
         return message(request, "Verify your email", str(e), status=400)
-    return message(request, "Email verified", f"Thank you, {user.name}: you can now upvote and submit papers.")
+    done = f"Email verified. Thank you, {user.name}: you can now upvote, comment and submit papers."
+    me = await current_user(request)
+    if me is not None and me.id == user.id:
+        return message(request, "Email verified", done.removeprefix("Email verified. "),
+                       link=("/", "See today's papers"))
+    # Not logged in here (often a different browser than the sign-up's): the login form, email filled in.
+    return render(request, "login.html", {"title": "Log in", "next": "/", "email": user.email,
+                                          "notice": Flash(done + " Log in to start.")})
 
 
 async def verify_resend(request: Request) -> Response:
@@ -149,7 +166,7 @@ async def reset_confirm(request: Request) -> Response:
         await run_in_threadpool(services(request).accounts.reset_password, token, form.get("password", ""))
     except Invalid as e:
         return render(request, "reset_confirm.html", {"title": "Choose a new password", "token": token,
-                                                      "error": str(e)}, status=400)
+                                                      "error": str(e), "invalid": fields_at_fault(e)}, status=400)
     return message(request, "Password changed", "Your password was changed and every session was logged out. "
                    "Log in with the new password.", link=("/login", "Log in"))
 
@@ -161,7 +178,36 @@ async def settings_page(request: Request, *, extra: dict | None = None, status: 
         return login_redirect(request)
     tokens = await run_in_threadpool(services(request).accounts.list_api_tokens, user)
     ctx = {"title": "Settings", "user": user, "tokens": tokens, **(extra or {})}
-    return render(request, "settings.html", ctx, status=status)
+    created = _take_new_token(request, user)
+    if created:
+        ctx.update(new_token=created["raw"], new_token_name=created["name"])
+    response = render(request, "settings.html", ctx, status=status)
+    if NEW_TOKEN_COOKIE in request.cookies:
+        response.delete_cookie(NEW_TOKEN_COOKIE, **cookie_kwargs(services(request).settings, path="/settings"))
+    return response
+
+
+# A new API token is shown once, on the GET after the POST (so a reload neither shows it again nor
+# creates another): it waits in a short-lived signed cookie scoped to /settings, never in the URL.
+NEW_TOKEN_COOKIE = "dp_new_token"
+NEW_TOKEN_MAX_AGE = 120  # seconds
+
+
+def _token_serializer(request: Request) -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(services(request).settings.signing_key(), salt="dailypapers.new-api-token")
+
+
+def _take_new_token(request: Request, user) -> dict | None:
+    raw = request.cookies.get(NEW_TOKEN_COOKIE)
+    if not raw:
+        return None
+    try:
+        data = _token_serializer(request).loads(raw, max_age=NEW_TOKEN_MAX_AGE)
+    except BadSignature:
+        return None
+    if not isinstance(data, dict) or data.get("u") != user.id:
+        return None
+    return {"raw": str(data.get("t", "")), "name": str(data.get("n", ""))}
 
 
 async def settings_profile(request: Request) -> Response:
@@ -184,7 +230,9 @@ async def settings_password(request: Request) -> Response:
     try:
         await run_in_threadpool(accounts.change_password, user, form.get("current", ""), form.get("password", ""))
     except Invalid as e:
-        return await settings_page(request, extra={"password_error": str(e)}, status=400)
+        # Errors about the new password name it; anything else (a wrong current password) is the current one.
+        field = "new" if e.field == "password" else "cur"
+        return await settings_page(request, extra={"password_error": str(e), "password_field": field}, status=400)
     token = await run_in_threadpool(accounts.start_session, user)
     response = redirect("/settings?saved=password")
     set_session_cookie(response, request, token)
@@ -200,7 +248,11 @@ async def token_create(request: Request) -> Response:
         token, raw = await run_in_threadpool(services(request).accounts.create_api_token, user, form.get("name", ""))
     except Invalid as e:
         return await settings_page(request, extra={"token_error": str(e)}, status=400)
-    return await settings_page(request, extra={"new_token": raw, "new_token_name": token.name})
+    response = redirect("/settings#new-token")
+    response.set_cookie(NEW_TOKEN_COOKIE, _token_serializer(request).dumps({"u": user.id, "t": raw, "n": token.name}),
+                        max_age=NEW_TOKEN_MAX_AGE, **cookie_kwargs(services(request).settings, path="/settings",
+                                                                   samesite="strict"))
+    return response
 
 
 async def token_revoke(request: Request) -> Response:
@@ -215,9 +267,17 @@ async def token_revoke(request: Request) -> Response:
 # -- profile --------------------------------------------------------------------------------------------
 async def profile(request: Request) -> Response:
     viewer = await current_user(request)
-    view = await run_in_threadpool(services(request).profiles.profile, request.path_params["name"], viewer)
+    svc = services(request)
+
+    def work():
+        view = svc.profiles.profile(request.path_params["name"], viewer)
+        shown = [p.arxiv_id for p in view.upvotes or []] + [p.arxiv_id for _, p in view.submissions or []]
+        return view, svc.votes.voted(viewer, shown)
+
+    view, voted = await run_in_threadpool(work)
     return render(request, "profile.html", {"title": view.user.name, "user": view.user, "own": view.own,
-                                            "submissions": view.submissions, "upvotes": view.upvotes})
+                                            "submissions": view.submissions, "upvotes": view.upvotes,
+                                            "voted_ids": voted})
 
 
 __all__ = [

@@ -42,6 +42,7 @@ class CacheEntry:
     expires: float
     extra: dict | None = None  # headers to send with it (e.g. Link)
     gz_parts: list[bytes] | None = None  # personalized pages: deflated pieces around the token
+    vote_ids: tuple[str, ...] = ()  # papers with an upvote button on the page (web/personal.py)
 
 
 _GZIP_HEADER = b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\xff"

@@ -20,21 +20,47 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 
+from dailypapers.days import BadPeriod
 from dailypapers.errors import DomainError, Forbidden, Invalid, NotFound, RateLimited
 from dailypapers.web.requests import wants_json
 
 log = logging.getLogger("dailypapers.web")
 
-__all__ = ["SERVER_ERROR", "classify", "exception_handlers", "error_response", "handle"]
+__all__ = ["SERVER_ERROR", "NOT_FOUND", "PAGES", "classify", "exception_handlers", "error_response", "handle"]
 
-SERVER_ERROR = "Something went wrong on our side. It has been logged."
+SERVER_ERROR = "Sorry, something went wrong on our side. The error has been logged, and we will look into it."
+NOT_FOUND = "We could not find that page."
+
+# What each status means, in a reader's words: (page title, heading, first paragraph).
+PAGES = {
+    400: ("Something is wrong with that address", "We couldn't read that request",
+          "Something in the address or the form is not in a shape we understand."),
+    403: ("Not allowed", "You can't do that here",
+          "You may need to log in with an account that is allowed to do this, or the page you came from "
+          "has expired: go back, reload it and try again."),
+    404: ("Page not found", "We couldn't find that page",
+          "The link may be mistyped or out of date, or the paper is not listed here yet."),
+    405: ("Not allowed", "That doesn't work here",
+          "This address cannot be used that way. Go back and use the page's own links and buttons."),
+    429: ("Too many requests", "Please slow down a little",
+          "You made a lot of requests in a short time. Wait a moment, then try again."),
+    500: ("Something went wrong", "Sorry, something went wrong on our side",
+          "Please try again in a moment. If it keeps happening, the page may be broken for now."),
+}
+# A date, week or month in the address that does not exist (2026-02-30, 2026-W60...).
+BAD_PERIOD = ("There is no such date", "We couldn't read that date",
+              "There is no such date, week or month. Dates look like 2026-08-21, weeks like 2026-W34 "
+              "and months like 2026-08.")
+# Messages that only restate the status; the page's own words say it better.
+_GENERIC = {NOT_FOUND, "Method not allowed.", "Request failed.", "Too many requests.", "Forbidden.", "Not found.",
+            "Bad request.", SERVER_ERROR}
 
 
 def classify(exc: BaseException) -> tuple[int, str, dict[str, str]]:
     """(status, message safe to show, extra headers)."""
     if isinstance(exc, HTTPException):
         detail: str | None = exc.detail if isinstance(exc.detail, str) else None
-        defaults = {404: "We could not find that page.", 405: "Method not allowed."}
+        defaults = {404: NOT_FOUND, 405: "Method not allowed."}
         default = defaults.get(exc.status_code, "Request failed.")
         if detail in ("Not Found", "Method Not Allowed"):
             detail = None
@@ -50,7 +76,19 @@ def classify(exc: BaseException) -> tuple[int, str, dict[str, str]]:
     return 500, SERVER_ERROR, {}
 
 
-def error_response(request: Request, status: int, message: str, headers: dict[str, str] | None = None) -> Response:
+def _sentence(message: str) -> str:
+    """Domain messages are sometimes terse ("no paper 2101.99999 here"): show them as a sentence."""
+    message = message.strip()
+    if not message:
+        return message
+    message = message[0].upper() + message[1:]
+    return message if message[-1] in ".!?" else message + "."
+
+
+def error_response(request: Request, status: int, message: str, headers: dict[str, str] | None = None, *,
+                   page: tuple[str, str, str] | None = None) -> Response:
+    """The error as JSON for API clients, else as a page written for readers; `page` overrides the
+    status's (title, heading, first paragraph)."""
     headers = {"Cache-Control": "no-store", **(headers or {})}
     if wants_json(request):
         body = json.dumps({"error": message, "status": status}, ensure_ascii=False)
@@ -59,19 +97,17 @@ def error_response(request: Request, status: int, message: str, headers: dict[st
     if site is None:
         return Response(f"{status}: {message}", status_code=status, media_type="text/plain", headers=headers)
     template = {404: "404.html", 500: "500.html"}.get(status, "error.html")
+    title, heading, lead = page or PAGES.get(status, ("Something went wrong", "Something went wrong",
+                                                      "The request could not be completed."))
+    detail = None if message in _GENERIC else _sentence(message)
+    context = {"status": status, "message": message, "detail": detail, "title": title, "heading": heading,
+               "lead": lead, "noindex": True}
     try:
-        body = site.render(request, template, {"status": status, "message": message, "title": _title(status)})
+        body = site.render(request, template, context)
     except Exception:  # never fail while failing
         log.exception("rendering the %s page failed", status)
         return Response(f"{status}: {message}", status_code=status, media_type="text/plain", headers=headers)
     return Response(body, status_code=status, media_type="text/html; charset=utf-8", headers=headers)
-
-
-def _title(status: int) -> str:
-    return {
-        400: "Bad request", 403: "Forbidden", 404: "Page not found", 405: "Method not allowed",
-        429: "Too many requests", 500: "Server error",
-    }.get(status, "Error")
 
 
 async def handle(request: Request, exc: Exception) -> Response:
@@ -79,7 +115,7 @@ async def handle(request: Request, exc: Exception) -> Response:
     if status >= 500:
         log.error("unhandled error on %s %s", request.method, request.url.path,
                   exc_info=exc)
-    return error_response(request, status, message, headers)
+    return error_response(request, status, message, headers, page=BAD_PERIOD if isinstance(exc, BadPeriod) else None)
 
 
 def exception_handlers() -> dict:

@@ -20,7 +20,6 @@ from dailypapers.web.requests import int_param
 from dailypapers.web.site import day_url, fmt_date, site_of
 
 MAX_PAGE = 500
-PERIOD_LIMIT = 100  # week and month pages show the top 100 (the API pages through all)
 SORT_LABELS = {"upvotes": "Most upvoted", "newest": "Newest", "trending": "Trending"}
 _ORG_NAME = re.compile(r"^[\w.\-]{1,96}$")
 
@@ -35,6 +34,22 @@ def _sort_links(path: str, current: str) -> list[dict]:
          "current": s == current}
         for s in SORTS
     ]
+
+
+def _with_sort(url: str, sort: str, page: int = 1) -> str:
+    params = [f"sort={sort}"] if sort != "upvotes" else []
+    if page > 1:
+        params.append(f"page={page}")
+    return url + ("?" + "&".join(params) if params else "")
+
+
+def _switcher(kind: str, day, sort: str) -> list[dict]:
+    """Day / Week / Month links around one day (the day shown, or a period's latest day)."""
+    if day is None:
+        return []
+    urls = {"day": day_url(day), "week": f"/papers/week/{days_mod.week_label(day)}",
+            "month": f"/papers/month/{days_mod.month_label(day)}"}
+    return [{"label": k.title(), "url": _with_sort(u, sort), "current": k == kind} for k, u in urls.items()]
 
 
 def _day_context(view, path: str, *, home: bool) -> dict:
@@ -61,8 +76,9 @@ def _day_context(view, path: str, *, home: bool) -> dict:
             f"No papers were listed on {fmt_date(day)}." if day is not None and view.requested
             else "No papers yet."
         ),
-        "week": days_mod.week_label(day) if day else None,
-        "month": days_mod.month_label(day) if day else None,
+        "switcher": _switcher("day", day, view.sort),
+        "latest": ({"url": day_url(view.latest, view.sort), "label": fmt_date(view.latest)}
+                   if view.latest and day and view.latest != day else None),
         "feed": "/feeds/daily.xml",
     }
 
@@ -88,31 +104,46 @@ async def day_page(request: Request) -> Response:
         view = site.papers.day(day, sort)
         return "list.html", _day_context(view, f"/papers/date/{day.isoformat()}", home=False)
 
-    return await site.cached(request, ("day", day, sort), build)
+    # today: the "Latest" link points at the home page's day, which moves at the roll-over
+    return await site.cached(request, ("day", day, sort), build, extra_key=site.papers.today())
 
 
 def _period_context(view, path: str) -> dict:
     if view.kind == "week":
         heading = f"Week {view.label}"
         sub = f"{fmt_date(view.start)} – {fmt_date(view.end)}"
-        prev_url, next_url = f"/papers/week/{view.prev_label}", f"/papers/week/{view.next_label}"
     else:
         heading = view.start.strftime("%B %Y")
         sub = None
-        prev_url, next_url = f"/papers/month/{view.prev_label}", f"/papers/month/{view.next_label}"
-    suffix = "" if view.sort == "upvotes" else f"?sort={view.sort}"
+    base = f"/papers/{view.kind}/"
+
+    def period_link(label: str | None) -> dict | None:
+        return {"url": _with_sort(base + label, view.sort), "label": label} if label else None
+
+    pages = None
+    if view.pages > 1:
+        pages = {
+            "page": view.page, "count": view.pages,
+            "prev": _with_sort(path, view.sort, view.page - 1) if view.page > 1 else None,
+            "next": _with_sort(path, view.sort, view.page + 1) if view.has_next else None,
+        }
     return {
         "title": f"Daily Papers: {heading}",
         "heading": heading,
         "subheading": sub,
         "kind": view.kind,
         "view": view,
-        "entries": view.entries[:PERIOD_LIMIT],
-        "total": len(view.entries),
+        "entries": view.entries,
+        "total": view.total,
+        "first_rank": (view.page - 1) * view.per_page + 1,
+        "pages": pages,
+        "compact": True,  # a preview per paper, no full abstract: a week can hold hundreds
         "sort": view.sort,
         "sorts": _sort_links(path, view.sort),
-        "prev": {"url": prev_url + suffix, "label": view.prev_label},
-        "next": {"url": next_url + suffix, "label": view.next_label},
+        "prev": period_link(view.prev_label),
+        "next": period_link(view.next_label),
+        "latest": period_link(view.latest_label) if view.latest_label != view.label else None,
+        "switcher": _switcher(view.kind, view.last_day, view.sort),
         "nearest": view.nearest,
         "empty_message": f"No papers were listed in {heading}.",
         "feed": "/feeds/daily.xml",
@@ -133,13 +164,14 @@ async def _period_page(request: Request, period: str, parse: Callable[[str], Any
     label = request.path_params[period]
     parse(label)
     sort = _sort_param(request)
+    page = int_param(request, "page", 1, 1, MAX_PAGE)
     view_of = site.papers.week if period == "week" else site.papers.month
 
     def build():
-        view = view_of(label, sort)
+        view = view_of(label, sort, page)
         return "list.html", _period_context(view, f"/papers/{period}/{view.label}")
 
-    return await site.cached(request, (period, label, sort), build)
+    return await site.cached(request, (period, label, sort, page), build, extra_key=site.papers.today())
 
 
 async def trending_page(request: Request) -> Response:

@@ -130,12 +130,14 @@ def route_table() -> list[BaseRoute]:
         Route("/papers/{arxiv_id:path}/comments", comments.comment_add, methods=post),
         Route("/comments/{comment_id}", comments.comment_page, methods=get),
         Route("/comments/{comment_id}/edit", comments.comment_edit, methods=post),
+        Route("/comments/{comment_id}/delete", comments.comment_delete_page, methods=get),
         Route("/comments/{comment_id}/delete", comments.comment_delete, methods=post),
         Route("/comments/{comment_id}/hide", comments.comment_hide, methods=post),
         Route("/comments/{comment_id}/unhide", comments.comment_unhide, methods=post),
         # curators
         Route("/curate", curation.curate_page, methods=get),
         Route("/curate/log", curation.curate_log, methods=get),
+        Route("/curate/remove", curation.curate_remove_page, methods=get),
         Route("/curate/{action}", curation.curate_action, methods=post),
         # subscriptions
         Route("/subscribe", subscriptions.subscribe_page, methods=get, name="subscribe"),
@@ -166,7 +168,7 @@ def build_app(services, *, debug: bool = False) -> Starlette:
     settings = services.settings
     site = Site(services, services.papers)
     install_template_globals(site, services)
-    csrf = CSRF(settings.signing_key(), secure=is_https(settings.base_url), exempt=CSRF_EXEMPT)
+    csrf = CSRF(settings.signing_key(), secure=is_https(settings.public_url), exempt=CSRF_EXEMPT)
 
     def render_reject(scope, status: int, message: str) -> tuple[bytes, bytes]:
         request = Request(scope)
@@ -177,7 +179,7 @@ def build_app(services, *, debug: bool = False) -> Starlette:
     app = Starlette(
         debug=debug,
         routes=route_table(),
-        middleware=[Middleware(SecurityMiddleware, csrf=csrf, base_url=settings.base_url,
+        middleware=[Middleware(SecurityMiddleware, csrf=csrf, base_url=settings.public_url,
                                render_reject=render_reject)],
         exception_handlers=errors.exception_handlers(),
     )

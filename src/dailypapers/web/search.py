@@ -12,6 +12,7 @@ from dailypapers.errors import Invalid
 from dailypapers.ids import BadArxivId, parse_arxiv_id
 from dailypapers.papers import search_hits
 from dailypapers.search.request import MAX_QUERY_CHARS, SearchRequest, clean_text
+from dailypapers.web.auth import page_user
 from dailypapers.web.requests import rate_limit
 from dailypapers.web.site import paper_url, site_of
 
@@ -24,6 +25,8 @@ PAGE_PARAMS = ("q", "mode", "sort", "from", "to", "category", "has_code", "min_u
 async def search_page(request: Request) -> Response:
     site = site_of(request)
     rate_limit(request, "search")
+    await page_user(request)  # the uncached pages below name a member in the header too
+    categories = site.services.search.categories()
     try:
         form = SearchRequest.from_params(request.query_params, accept=PAGE_PARAMS,
                                          defaults=SearchRequest(per_page=SEARCH_PER_PAGE))
@@ -31,20 +34,23 @@ async def search_page(request: Request) -> Response:
         raw_q = clean_text(request.query_params.get("q", ""))[:MAX_QUERY_CHARS]
         return site.html(request, "search.html", {
             "title": "Search papers", "form": SearchRequest(q=raw_q), "error": str(e), "results": None,
-            "sorts": SEARCH_SORTS, "status": 400,
+            "sorts": SEARCH_SORTS, "categories": categories, "status": 400,
         }, status=400)
     if not form.q:
         return site.html(request, "search.html", {
             "title": "Search papers", "form": form, "results": None, "sorts": SEARCH_SORTS,
+            "categories": categories,
         }, cache_control="public, max-age=300")
 
-    redirect = _search_redirect(form.q)
-    if redirect:
-        return RedirectResponse(paper_url(redirect), status_code=302)
+    if _search_arxiv_id(form.q):
+        # A known paper opens directly; an unknown one gets a page with ways forward, not a 404.
+        results = site.services.search.search(form)
+        if results.results:
+            return RedirectResponse(paper_url(results.results[0].paper.arxiv_id), status_code=302)
 
     def build():
         results = site.services.search.search(form)
-        return "search.html", _search_context(form, results)
+        return "search.html", _search_context(form, results, categories)
 
     # Same query, filters and page -> same page: cached like the lists (keyed by the content version).
     # Most search pages are served once or twice, so they are gzipped fast (level 1: about a third
@@ -53,8 +59,8 @@ async def search_page(request: Request) -> Response:
                              cache_control="public, max-age=60", ttl=SEARCH_TTL, gzip_level=1)
 
 
-def _search_redirect(q: str) -> str | None:
-    """A query that is just an arXiv id or URL goes straight to the paper page."""
+def _search_arxiv_id(q: str) -> str | None:
+    """The arXiv id when the query is just an id or URL."""
     if len(q) > 100 or " " in q.strip():
         return None
     try:
@@ -63,24 +69,68 @@ def _search_redirect(q: str) -> str | None:
         return None
 
 
-def _search_context(form: SearchRequest, results) -> dict:
+def count_text(results, filtered: bool) -> str:
+    """What the page says about how many results there are, honest about estimates and caps."""
+    n = results.total
+    plural = "" if n == 1 else "s"
+    if results.total_kind == "top":
+        if filtered:
+            return f"{n} result{plural} among the top {results.relevant_total} matches"
+        return f"Top {n} matches (more papers match: add words to narrow the search)"
+    if results.total_kind == "about":
+        return f"About {n} result{plural}"
+    return f"{n} result{plural}"
+
+
+def _active_filters(form: SearchRequest) -> list[tuple[str, dict]]:
+    """(label, parameter changes that drop it) for each filter in use."""
+    f = form.filters
+    out = []
+    if f.date_from:
+        out.append((f"from {f.date_from.isoformat()}", {"from": None}))
+    if f.date_to:
+        out.append((f"to {f.date_to.isoformat()}", {"to": None}))
+    if f.category:
+        out.append((f"category {f.category}", {"category": None}))
+    if f.has_code:
+        out.append(("has code", {"has_code": None}))
+    if f.min_upvotes is not None:
+        out.append((f"at least {f.min_upvotes} upvotes", {"min_upvotes": None}))
+    return out
+
+
+def _search_context(form: SearchRequest, results, categories: list[str]) -> dict:
     pages = getattr(results, "pages", None) or max(1, math.ceil(results.total / SEARCH_PER_PAGE))
 
     def url(**changes) -> str:
         return "/papers/search?" + urlencode(form.params(**changes))
 
+    active = _active_filters(form)
+    missing_id = results.redirect_id if results.redirect_id and not results.results else None
+    everything: dict = {"page": None}
+    for _, change in active:
+        everything.update(change)
     return {
         "title": f"{form.q} – search" if form.q else "Search papers",
         "form": form,
         "results": results,
         "hits": search_hits(results),
         "sorts": SEARCH_SORTS,
+        "categories": categories,
+        "count_text": count_text(results, bool(active)),
+        "drop_filters": [(label, url(page=None, **change)) for label, change in active],
+        "drop_all_url": url(**everything) if len(active) > 1 else None,
+        "missing_id": missing_id,
+        "submit_url": "/papers/submit?" + urlencode({"id": missing_id}) if missing_id else None,
+        "arxiv_url": f"https://arxiv.org/abs/{missing_id}" if missing_id else None,
+        "status": 404 if missing_id else 200,
         "pages": pages,
+        "first_url": url(page=None),
         "prev_url": url(page=form.page - 1 if form.page > 2 else "") if form.page > 1 else None,
         "next_url": url(page=form.page + 1) if form.page < pages else None,
-        "feed": "/feeds/search.xml?" + urlencode({"q": form.q}) if form.q else None,
+        "feed": "/feeds/search.xml?" + urlencode({"q": form.q}) if form.q and not missing_id else None,
         "noindex": True,
     }
 
 
-__all__ = ["search_page", "SEARCH_SORTS"]
+__all__ = ["search_page", "SEARCH_SORTS", "count_text"]

@@ -69,7 +69,7 @@ def is_https(base_url: str) -> bool:
 
 def cookie_kwargs(settings, **overrides) -> dict:
     """Flags for every cookie we set: ``response.set_cookie(name, value, **cookie_kwargs(settings))``."""
-    flags = {"path": "/", "httponly": True, "samesite": "lax", "secure": is_https(settings.base_url)}
+    flags = {"path": "/", "httponly": True, "samesite": "lax", "secure": is_https(settings.public_url)}
     flags.update(overrides)
     return flags
 

@@ -20,6 +20,7 @@ from starlette.responses import Response
 from dailypapers import days as days_mod
 from dailypapers.papers import PaperService
 from dailypapers.web.cache import PAGE_TTL, CacheEntry, PageCache, entry_response, etag_matches, make_entry
+from dailypapers.web.personal import personal_response, viewer_of, vote_ids
 from dailypapers.web.security import csrf_field, csrf_token
 
 HERE = Path(__file__).parent
@@ -98,7 +99,7 @@ class Site:
         self.settings = services.settings
         self.papers = papers
         self.cache = PageCache()
-        self.base_url = self.settings.base_url.rstrip("/")
+        self.base_url = self.settings.public_url
         self.static_version = static_version()
         env = Environment(
             loader=FileSystemLoader(str(TEMPLATES)),
@@ -129,7 +130,9 @@ class Site:
         return self.base_url + path
 
     def render(self, request: Request, template: str, context: dict) -> str:
-        ctx = {"request": request, "canonical": self.absolute(request.url.path)}
+        # "me": the member when the handler looked them up (never on cached renders: web/personal.py)
+        ctx = {"request": request, "canonical": self.absolute(request.url.path),
+               "me": request.scope.get("community_user")}
         ctx.update(context)
         return self.env.get_template(template).render(ctx)
 
@@ -168,9 +171,14 @@ class Site:
         def work() -> CacheEntry:
             template, ctx = build()
             body = self.render(render_request, template, ctx).encode()
-            return make_entry(body, ctx.get("status", 200), ttl=ttl, level=gzip_level)
+            entry = make_entry(body, ctx.get("status", 200), ttl=ttl, level=gzip_level)
+            entry.vote_ids = vote_ids(body)
+            return entry
 
         entry = await self.entry(full_key, work)
+        viewer = await viewer_of(request, entry.vote_ids)
+        if viewer is not None:  # a member (or a message waiting): their own copy of the shared page
+            return personal_response(request, self.env, entry, viewer)
         return entry_response(request, entry, "text/html; charset=utf-8", cache_control)
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -38,9 +40,11 @@ async def _submit(request: Request, user: User | None, text: str):
 
 async def submit_page(request: Request) -> Response:
     user = await current_user(request)
+    # ?id= prefills the form (the search page links here for papers we do not have)
+    prefill = request.query_params.get("id", "")[:200]
     if user is None:
-        return login_redirect(request)
-    return await _form_page(request, user)
+        return login_redirect(request, request.url.path + ("?" + urlencode({"id": prefill}) if prefill else ""))
+    return await _form_page(request, user, value=prefill)
 
 
 async def submit(request: Request) -> Response:

@@ -195,10 +195,15 @@ async def for_you(request: Request) -> Response:
         return RedirectResponse("/login?" + urlencode({"next": "/for-you"}), status_code=303,
                                 headers={"Cache-Control": "no-store"})
     svc = services(request)
-    page = await run_in_threadpool(svc.foryou.for_member, user.id, svc.papers.today(), svc.papers.now())
+
+    def work():
+        page = svc.foryou.for_member(user.id, svc.papers.today(), svc.papers.now())
+        return page, svc.votes.voted(user, [pick.paper.arxiv_id for pick in page.picks])
+
+    page, voted = await run_in_threadpool(work)
     return _render(request, "for_you.html", {
         "title": "For you", "picks": page.picks, "personal": page.personal, "profile": page.profile,
-        "sub": page.subscription, "days": FOR_YOU_DAYS, "user": user,
+        "sub": page.subscription, "days": FOR_YOU_DAYS, "user": user, "voted_ids": voted,
     })
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlsplit
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -62,7 +63,21 @@ async def upvote(request: Request) -> Response:
     result = await _vote(request, want_vote(data.get("vote")))
     if wants_json(request):
         return JSONResponse(result.as_json(), headers=NO_STORE)
-    return redirect(safe_next(data.get("next"), f"/papers/{result.arxiv_id}"))
+    return redirect(back_to_paper(request, data.get("next"), result.arxiv_id))
+
+
+def back_to_paper(request: Request, next_field: Any, arxiv_id: str) -> str:
+    """Where a no-JS upvote returns: the page it came from, scrolled to the paper (#paper-ID).
+
+    The page's own address (with ?q=, ?sort=, ?page=) is the Referer; the form's `next` field is
+    only the path, because the form is part of a page cached for every query string."""
+    page = None
+    referer = urlsplit(request.headers.get("referer", ""))
+    if referer.netloc and referer.netloc == request.headers.get("host"):
+        page = safe_next(referer.path + (f"?{referer.query}" if referer.query else ""), "") or None
+    if page is None:
+        page = safe_next(str(next_field or "").split("#", 1)[0], f"/papers/{arxiv_id}")
+    return f"{page}#paper-{arxiv_id}"
 
 
 async def api_upvote(request: Request) -> Response:
@@ -98,4 +113,4 @@ async def api_upvote(request: Request) -> Response:
     return JSONResponse(result.as_json(), headers=NO_STORE)
 
 
-__all__ = ["upvote", "api_upvote", "want_vote"]
+__all__ = ["upvote", "api_upvote", "want_vote", "back_to_paper"]

@@ -31,7 +31,6 @@ class AccountQueries(SQLiteBase):
 
     def create_user(self, email: str, name: str, password_hash: str | None, role: str, at: dt.datetime,
                     verified_at: dt.datetime | None = None) -> User:
-
         with self.write() as conn:
             if conn.execute("SELECT 1 FROM users WHERE email = ?", (email,)).fetchone():
                 raise Conflict("email")

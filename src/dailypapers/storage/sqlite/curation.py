@@ -123,12 +123,14 @@ class CurationQueries(SQLiteBase):
 
     def curator_log(self, limit: int = 100, offset: int = 0) -> list[CuratorAction]:
         rows = self.read(
-            "SELECT a.id, u.name, a.action, a.arxiv_id, a.day, a.detail, a.created_at FROM curator_actions a "
-            "LEFT JOIN users u ON u.id = a.user_id ORDER BY a.id DESC LIMIT ? OFFSET ?",
+            "SELECT a.id, u.name, a.action, a.arxiv_id, a.day, a.detail, a.created_at, p.title FROM curator_actions a "
+            "LEFT JOIN users u ON u.id = a.user_id LEFT JOIN papers p ON p.arxiv_id = a.arxiv_id "
+            "ORDER BY a.id DESC LIMIT ? OFFSET ?",
             (limit, offset),
         )
         return [
             CuratorAction(id=r[0], actor=r[1], action=r[2], arxiv_id=r[3],
-                          day=dt.date.fromisoformat(r[4]) if r[4] else None, detail=r[5], created_at=parse_ts(r[6]))
+                          day=dt.date.fromisoformat(r[4]) if r[4] else None, detail=r[5], created_at=parse_ts(r[6]),
+                          title=r[7])
             for r in rows
         ]

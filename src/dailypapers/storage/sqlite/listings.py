@@ -67,8 +67,11 @@ class ListingQueries(SQLiteBase):
 
     def listings_in_range(self, start: dt.date, end: dt.date) -> list[tuple[Listing, StoredPaper]]:
         """Every listing from start to end inclusive (a paper may appear on several days)."""
+        return self._visible_between(start, end)
+
+    def _visible_between(self, start: dt.date, end: dt.date, extra: str = "") -> list[tuple[Listing, StoredPaper]]:
         rows = self.read(
-            f"{SELECT_LP} WHERE l.day BETWEEN ? AND ? AND l.hidden = 0 "
+            f"{SELECT_LP} WHERE l.day BETWEEN ? AND ? AND l.hidden = 0 {extra}"
             "ORDER BY l.day, l.rank IS NULL, l.rank, l.arxiv_id",
             (start.isoformat(), end.isoformat()),
         )
@@ -136,12 +139,7 @@ class ListingQueries(SQLiteBase):
 
     def digest_pool(self, start: dt.date, end: dt.date) -> list[tuple[Listing, StoredPaper]]:
         """Visible listings (not hidden by a curator) from start to end, earliest listing per paper first."""
-        rows = self.read(
-            f"{SELECT_LP} WHERE l.day BETWEEN ? AND ? AND COALESCE(l.hidden, 0) = 0 AND p.withdrawn = 0 "
-            "ORDER BY l.day, l.rank IS NULL, l.rank, l.arxiv_id",
-            (start.isoformat(), end.isoformat()),
-        )
-        return [row_lp(r) for r in rows]
+        return self._visible_between(start, end, "AND p.withdrawn = 0 ")
 
     # trending
     def refresh_trending(self, since: dt.date | None = None) -> int:

@@ -21,8 +21,9 @@ from dailypapers.storage.sqlite.rows import (
 
 
 class PaperQueries(SQLiteBase):
-    def _stored(self, conn: sqlite3.Connection, ids: Sequence[str]) -> dict[str, Paper]:
-        found: dict[str, Paper] = {}
+    def _stored(self, conn: sqlite3.Connection, ids: Sequence[str]) -> dict[str, StoredPaper]:
+        """The stored papers among `ids`, on the given connection (the writer's inside a batch)."""
+        found: dict[str, StoredPaper] = {}
         for chunk in chunks(list(ids)):
             marks = ",".join("?" * len(chunk))
             for r in conn.execute(f"{SELECT_PAPER} WHERE arxiv_id IN ({marks})", chunk):
@@ -43,7 +44,7 @@ class PaperQueries(SQLiteBase):
         with self.write() as conn:
             # Every changed paper gets its own seq, so readers can page through changes by seq.
             seq = conn.execute("SELECT COALESCE(MAX(seq), 0) FROM papers").fetchone()[0]
-            stored = self._stored(conn, [p.arxiv_id for p in papers])
+            stored: dict[str, Paper] = dict(self._stored(conn, [p.arxiv_id for p in papers]))
             inserts, updates, stale_embeddings = [], [], []
             for incoming in papers:
                 old = stored.get(incoming.arxiv_id)
@@ -131,12 +132,7 @@ class PaperQueries(SQLiteBase):
         return row_paper(rows[0]) if rows else None
 
     def get_papers(self, arxiv_ids: Sequence[str]) -> dict[str, StoredPaper]:
-        found: dict[str, StoredPaper] = {}
-        for chunk in chunks(list(arxiv_ids)):
-            marks = ",".join("?" * len(chunk))
-            for r in self.read(f"{SELECT_PAPER} WHERE arxiv_id IN ({marks})", chunk):
-                found[r[0]] = row_paper(r)
-        return found
+        return self._stored(self._reader(), arxiv_ids)
 
     def iter_papers(self, batch_size: int = 1000) -> Iterator[StoredPaper]:
         last = ""

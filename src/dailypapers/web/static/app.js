@@ -51,6 +51,8 @@
       }).then(function (data) {
         if (!data) return;
         count.textContent = data.upvotes;
+        // the same marks the server puts on a member's upvotes (web/personal.py)
+        button.setAttribute("aria-pressed", data.voted ? "true" : "false");
         if (box) {
           box.classList.toggle("voted", data.voted);
           box.title = data.upvotes + " = " + data.hfUpvotes + " from HF + " + data.votes + " here";
@@ -59,10 +61,47 @@
     });
   }
 
+  // A form whose answer takes a while (a submission waits for arXiv): say so, and stop a second
+  // click from sending it twice. Without this script the form still posts, just silently.
+  function setupBusy(form) {
+    form.addEventListener("submit", function () {
+      var button = form.querySelector("button[type=submit], button:not([type])");
+      if (!button || button.disabled) return;
+      button.disabled = true;
+      button.setAttribute("aria-disabled", "true");
+      var status = document.createElement("p");
+      status.className = "note busy";
+      status.setAttribute("role", "status");
+      status.textContent = form.getAttribute("data-busy");
+      button.insertAdjacentElement("afterend", status);
+      // Back/forward cache: a page restored after navigating away gets its button back.
+      window.addEventListener("pageshow", function () {
+        button.disabled = false;
+        button.removeAttribute("aria-disabled");
+        if (status.parentNode) status.parentNode.removeChild(status);
+      }, { once: true });
+    });
+  }
+
+  // The member menu is a <details> (works without this file): close it on Escape or a click elsewhere.
+  function setupMemberMenu(menu) {
+    menu.addEventListener("keydown", function (event) {
+      if (event.key === "Escape" && menu.open) {
+        menu.open = false;
+        menu.querySelector("summary").focus();
+      }
+    });
+    document.addEventListener("click", function (event) {
+      if (menu.open && !menu.contains(event.target)) menu.open = false;
+    });
+  }
+
   function ready() {
     document.querySelectorAll("button.upvote-button[formaction]").forEach(setupUpvote);
     document.querySelectorAll("[data-copy-target]").forEach(setupCopy);
+    document.querySelectorAll("details.member-menu").forEach(setupMemberMenu);
     document.querySelectorAll("details.abstract").forEach(setupDetails);
+    document.querySelectorAll("form[data-busy]").forEach(setupBusy);
   }
 
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", ready);
