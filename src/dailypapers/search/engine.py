@@ -12,8 +12,9 @@ How a query runs (constants below and in ``fusion.py``):
   are restricted through the lexical index, which holds the same metadata: when few papers pass
   the filters (<= ``EXACT_FILTER_LIMIT``) their vectors are scored exactly, otherwise the ANN
   search over-fetches and the candidates are filtered;
-* hybrid: RRF of the two lists (``fusion.WEIGHTS``); papers not embedded yet come through the
-  lexical list alone; a query that is exactly a paper's title puts that paper first
+* hybrid: the two lists fused by ``fusion.fuse`` (a convex combination of normalized scores,
+  each candidate scored by both rankers; see ``_fusion_lists``); papers not embedded yet come
+  through the lexical list alone; a query that is exactly a paper's title puts that paper first
   (``TITLE_MATCH_DEPTH``);
 * sorts other than relevance re-order the best ``SORT_POOL`` relevant results (a query with only
   filters, e.g. ``cat:cs.CL``, lists everything that passes, newest first).
@@ -410,7 +411,7 @@ class SearchEngine:
             semantic_failed = sem is None
             lex_ids = [h.arxiv_id for h in lex]
             sem_ids = [i for i, _, _ in sem or []]
-            fused = fusion.rrf({"lexical": lex_ids, "semantic": sem_ids})
+            fused = fusion.fuse(self._fusion_lists(parsed, filters, lex, sem or []))
             lex_set, sem_set = set(lex_ids), set(sem_ids)
             ranked = [
                 (i, s, tuple(n for n, ids in (("lexical", lex_set), ("semantic", sem_set)) if i in ids))
@@ -459,6 +460,31 @@ class SearchEngine:
         cands = self.vectors.search_keys(qvec, fetch)
         ok = set(self.lexical.keys_matching(fq, len(cands), keys=[c[2] for c in cands]))
         return [c for c in cands if c[2] in ok][:depth]
+
+    def _fusion_lists(self, parsed: ParsedQuery, filters: SearchFilters, lex: list,
+                      sem: list[tuple[str, float, int]]) -> dict[str, list[tuple[str, float]]]:
+        """The two scored lists to fuse, each completed with its own scores for the papers only
+        the other list found (exact cosine; BM25, 0 when the paper does not match), so that the
+        convex combination compares every candidate on both scores. A paper without a vector
+        stays missing from the semantic list (fusion gives it that list's lowest score)."""
+        lex_l = [(h.arxiv_id, h.score) for h in lex]
+        sem_l = [(i, s) for i, s, _ in sem]
+        if fusion.METHOD != "convex" or not sem:
+            return {"lexical": lex_l, "semantic": sem_l}
+        try:
+            in_lex = {h.arxiv_id for h in lex}
+            sem_only = {key: i for i, _, key in sem if i not in in_lex}
+            bm25 = self.lexical.scores_for(parsed, filters, list(sem_only))
+            lex_l += [(i, bm25.get(key, 0.0)) for key, i in sem_only.items()]
+            in_sem = {i for i, _, _ in sem}
+            lex_only = [h.key for h in lex if h.arxiv_id not in in_sem]
+            if lex_only:
+                qvec = self.embedder.embed_query(parsed.text)  # cached by the embedder
+                sem_l += [(i, s) for i, s, _ in self.vectors.search_keys(qvec, len(lex_only), candidates=lex_only)]
+        except Exception:  # noqa: BLE001 - fuse what the legs returned
+            log.exception("completing the hybrid scores failed")
+            return {"lexical": [(h.arxiv_id, h.score) for h in lex], "semantic": [(i, s) for i, s, _ in sem]}
+        return {"lexical": lex_l, "semantic": sem_l}
 
     def _exact_titles_first(self, ranked: list[tuple[str, float, tuple]], parsed: ParsedQuery,
                             candidates: list[str]) -> tuple[list[tuple[str, float, tuple]], dict[str, StoredPaper]]:
