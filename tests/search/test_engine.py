@@ -333,3 +333,31 @@ def test_a_failing_semantic_leg_degrades_to_lexical(hybrid_engine, monkeypatch):
     for mode in ("hybrid", "semantic"):
         res = engine.search("language models", mode=mode)
         assert res.mode_used == "lexical" and res.results and "keyword" in res.message
+
+
+def test_hybrid_scores_every_candidate_with_both_rankers(hybrid_engine):
+    """Convex fusion compares candidates on both scores: a paper only one leg returned gets the
+    other ranker's own score (exact cosine; BM25, 0 when it does not match), not a guess."""
+    import numpy as np
+
+    from dailypapers.search.query import parse_query
+
+    engine, rows, emb = hybrid_engine
+    parsed = parse_query("reinforcement learning for robot control")
+    lex, _ = engine.lexical.search_with_count(parsed, SearchFilters(), 20, 0, count=False)
+    sem = engine._semantic(parsed, SearchFilters(), 20)
+    lists = engine._fusion_lists(parsed, SearchFilters(), lex, sem, complete=True)
+    union = {h.arxiv_id for h in lex} | {i for i, _, _ in sem}
+    lex_scores, sem_scores = dict(lists["lexical"]), dict(lists["semantic"])
+    assert set(lex_scores) == union
+    assert set(sem_scores) == union  # every paper here has a vector
+    everything = {h.arxiv_id: h.score for h in engine.lexical.search(parsed, None, 10_000)}
+    qvec = emb.embed_query(parsed.text)
+    for i in union:
+        assert lex_scores[i] == pytest.approx(everything.get(i, 0.0), rel=1e-5)
+        v = engine.vectors.vector_for(i)
+        assert sem_scores[i] == pytest.approx(float(np.dot(v, qvec) / np.linalg.norm(v) / np.linalg.norm(qvec)), abs=1e-3)
+    # without completion the legs are what they returned
+    raw = engine._fusion_lists(parsed, SearchFilters(), lex, sem, complete=False)
+    assert [i for i, _ in raw["lexical"]] == [h.arxiv_id for h in lex]
+    assert [i for i, _ in raw["semantic"]] == [i for i, _, _ in sem]

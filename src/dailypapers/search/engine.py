@@ -33,7 +33,7 @@ from typing import Callable, Sequence
 
 from dailypapers.models import StoredPaper
 from dailypapers.search import fusion
-from dailypapers.search.lexical import LexicalIndex, analyze
+from dailypapers.search.lexical import LexicalIndex, analyze, is_short_query
 from dailypapers.search.query import ParsedQuery, SearchFilters, normalize_category, parse_query
 from dailypapers.search.vectors import VectorIndex
 
@@ -411,7 +411,7 @@ class SearchEngine:
             semantic_failed = sem is None
             lex_ids = [h.arxiv_id for h in lex]
             sem_ids = [i for i, _, _ in sem or []]
-            fused = fusion.fuse(self._fusion_lists(parsed, filters, lex, sem or []))
+            fused = fusion.fuse(self._fusion_lists(parsed, filters, lex, sem or []), short=is_short_query(parsed))
             lex_set, sem_set = set(lex_ids), set(sem_ids)
             ranked = [
                 (i, s, tuple(n for n, ids in (("lexical", lex_set), ("semantic", sem_set)) if i in ids))
@@ -462,14 +462,17 @@ class SearchEngine:
         return [c for c in cands if c[2] in ok][:depth]
 
     def _fusion_lists(self, parsed: ParsedQuery, filters: SearchFilters, lex: list,
-                      sem: list[tuple[str, float, int]]) -> dict[str, list[tuple[str, float]]]:
+                      sem: list[tuple[str, float, int]], complete: bool | None = None,
+                      ) -> dict[str, list[tuple[str, float]]]:
         """The two scored lists to fuse, each completed with its own scores for the papers only
         the other list found (exact cosine; BM25, 0 when the paper does not match), so that the
         convex combination compares every candidate on both scores. A paper without a vector
         stays missing from the semantic list (fusion gives it that list's lowest score)."""
         lex_l = [(h.arxiv_id, h.score) for h in lex]
         sem_l = [(i, s) for i, s, _ in sem]
-        if fusion.METHOD != "convex" or not sem:
+        if complete is None:
+            complete = fusion.METHOD == "convex"  # RRF uses ranks only
+        if not complete or not sem:
             return {"lexical": lex_l, "semantic": sem_l}
         try:
             in_lex = {h.arxiv_id for h in lex}

@@ -26,7 +26,10 @@ RRF_K = 60
 WEIGHTS: dict[str, float] = {"lexical": 1.0, "semantic": 1.0}  # RRF
 METHOD = "convex"  # what the engine uses: "rrf" or "convex"
 NORM = "minmax"  # "minmax" or "zscore"
-CONVEX_WEIGHTS: dict[str, float] = {"lexical": 0.55, "semantic": 0.45}
+CONVEX_WEIGHTS: dict[str, float] = {"lexical": 0.5, "semantic": 0.5}
+# Short queries (lexical.is_short_query: a topic of 1-4 words) lean on the lexical list: one or
+# two words embed poorly, and an exact term match is most of what such a query asks for.
+CONVEX_WEIGHTS_SHORT: dict[str, float] = {"lexical": 0.85, "semantic": 0.15}
 DEPTH = 100  # candidates each ranker contributes for one page of hybrid results
 
 Scored = Sequence[tuple[Hashable, float]]
@@ -112,12 +115,15 @@ def convex(
     return sorted(fused.items(), key=lambda item: (-item[1], order[item[0]]))
 
 
-def fuse(scored: Mapping[str, Scored], method: str = METHOD) -> list[tuple[Hashable, float]]:
-    """The engine's hybrid ranking: ``method`` ("rrf" or "convex") with the tuned constants."""
+def fuse(
+    scored: Mapping[str, Scored], method: str = METHOD, *, short: bool = False
+) -> list[tuple[Hashable, float]]:
+    """The engine's hybrid ranking: ``method`` ("rrf" or "convex") with the tuned constants
+    (``short``: the query is a short topic, see :data:`CONVEX_WEIGHTS_SHORT`)."""
     if method == "rrf":
         return rrf({name: [doc for doc, _ in items] for name, items in scored.items()})
     if method == "convex":
-        return convex(scored)
+        return convex(scored, CONVEX_WEIGHTS_SHORT if short else CONVEX_WEIGHTS)
     raise ValueError(f"unknown fusion {method!r}: use rrf or convex")
 
 
@@ -126,4 +132,7 @@ def _sorted(scores: dict[Hashable, float]) -> list[tuple[Hashable, float]]:
     return sorted(scores.items(), key=lambda item: (-item[1], order[item[0]]))
 
 
-__all__ = ["rrf", "convex", "normalize", "fuse", "RRF_K", "WEIGHTS", "METHOD", "NORM", "CONVEX_WEIGHTS", "DEPTH"]
+__all__ = [
+    "rrf", "convex", "normalize", "fuse", "RRF_K", "WEIGHTS", "METHOD", "NORM", "CONVEX_WEIGHTS",
+    "CONVEX_WEIGHTS_SHORT", "DEPTH",
+]

@@ -38,12 +38,16 @@ from dailypapers.models import StoredPaper
 from dailypapers.search.catchup import iter_changed, paper_key
 from dailypapers.search.query import ParsedQuery, SearchFilters, normalize_category
 
-# BM25 multipliers, summed over fields. tantivy fixes k1 = 1.2 and b = 0.75. On SciFact train
-# (lexical nDCG@10) one flat title+abstract field beats separate title/abstract fields (0.696
-# against 0.689 at the old best split, title 0.5, and 0.661 at the title 1.25 used before);
-# adding the title again at 0.25 helps a little more (~0.70 across 0.1-0.3, falling beyond) and
-# keeps an exact title first in known-item search. Authors cannot be tuned on SciFact (it has
-# none): 0.5 lets a name in the query count without outranking topical matches.
+# BM25 multipliers, summed over fields. On SciFact train (lexical nDCG@10) one flat
+# title+abstract field beats separate title/abstract fields (0.696 against 0.689 at the best
+# split, title 0.5, and 0.661 at the title 1.25 used before); the title again on top at 0.25
+# helps a little more (0.70 across 0.1-0.3, falling beyond; cross-validated in BENCHMARKS.md)
+# and keeps an exact title first in known-item search. On the topic queries a heavier title
+# hurts (0.49 / 0.44 / 0.37 at 0.25 / 0.5 / 1.0): HF's keywords come from abstracts too.
+# Authors cannot be tuned on SciFact (it has none): 0.5 lets a name count without outranking
+# topical matches. tantivy fixes k1 = 1.2 and b = 0.75; b emulated by padding every document
+# with a fixed number of filler tokens (b' = 0.75 A / (A + pad)) scored 0.705-0.707 for b' from
+# 0.3 to 0.75 on SciFact, so the defaults stay.
 FIELD_WEIGHTS = {"text": 1.0, "title": 0.25, "authors": 0.5}
 # A short query of free words (a topic such as "diffusion models" or "rlhf") also scores the
 # whole query as a phrase in the title, so that a paper about the topic ranks above one that
@@ -125,6 +129,18 @@ def analyze_positions(text: str) -> list[tuple[int, str]]:
 def analyze_name(text: str) -> list[str]:
     with _analyzer_lock:
         return _NAME.analyze(text)
+
+
+def _short_query_tokens(parsed: ParsedQuery) -> list[tuple[int, str]]:
+    if parsed.phrases or not parsed.terms:
+        return []
+    tokens = analyze_positions(" ".join(parsed.terms))
+    return tokens if 1 <= len(tokens) <= SHORT_QUERY_TOKENS else []
+
+
+def is_short_query(parsed: ParsedQuery) -> bool:
+    """A topic rather than a sentence: 1 to SHORT_QUERY_TOKENS indexable words, no quotes."""
+    return bool(_short_query_tokens(parsed))
 
 
 def _schema() -> tantivy.Schema:
@@ -337,7 +353,7 @@ class LexicalIndex:
             return []
         return [(tantivy.Occur.Should, tantivy.Query.boost_query(q, boost))]
 
-    def _word_parts(self, word: str) -> list[tuple]:
+    def _word_parts(self, word: str, seen: set[str] | None = None) -> list[tuple]:
         """(Should, boosted query) clauses for one free word of the query.
 
         Each token counts on its own: a hyphenated or dotted word ("0-dimensional", "x-ray")
@@ -346,6 +362,10 @@ class LexicalIndex:
         """
         parts = []
         for tok in analyze(word):
+            if seen is not None:
+                if tok in seen:  # "cells ... cell": one stem counts once (+0.003 on SciFact)
+                    continue
+                seen.add(tok)
             for field in ("text", "title"):
                 parts += self._boosted(field, self._term(field, tok), FIELD_WEIGHTS[field])
         parts += self._boosted("authors", self._tokens_query("authors", analyze_name(word)), FIELD_WEIGHTS["authors"])
@@ -367,10 +387,8 @@ class LexicalIndex:
 
     def _short_query_parts(self, parsed: ParsedQuery) -> list[tuple]:
         """The title bonus of a short free-text query (see ``TITLE_PHRASE_BOOST``)."""
-        if parsed.phrases or not parsed.terms:
-            return []
-        tokens = analyze_positions(" ".join(parsed.terms))
-        if not 1 <= len(tokens) <= SHORT_QUERY_TOKENS:
+        tokens = _short_query_tokens(parsed)
+        if not tokens:
             return []
         return self._boosted("title", self._tokens_query("title", tokens), TITLE_PHRASE_BOOST)
 
@@ -429,8 +447,9 @@ class LexicalIndex:
         if text:
             # Optional words go in flat, one clause per (word, field): the same BM25 sum as
             # nesting them per word, at about half the cost on common words (measured at 1M).
+            seen: set[str] = set()
             for t in parsed.terms:
-                clauses.extend(self._word_parts(t))
+                clauses.extend(self._word_parts(t, seen))
             clauses.extend(self._short_query_parts(parsed))
             for p in parsed.phrases:
                 q = self._text_unit(p)
@@ -565,4 +584,5 @@ class LexicalIndex:
 
 __all__ = [
     "LexicalIndex", "Hit", "IndexBusy", "FIELD_WEIGHTS", "analyze", "analyze_positions", "analyze_name", "strip_tex",
+    "is_short_query",
 ]
