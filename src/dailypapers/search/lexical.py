@@ -51,9 +51,11 @@ from dailypapers.search.query import ParsedQuery, SearchFilters, normalize_categ
 FIELD_WEIGHTS = {"text": 1.0, "title": 0.25, "authors": 0.5}
 # A short query of free words (a topic such as "diffusion models" or "rlhf") also scores the
 # whole query as a phrase in the title, so that a paper about the topic ranks above one that
-# mentions it in passing. Long queries (claims, sentences) are left alone.
+# mentions it in passing. Long queries (claims, sentences) are left alone. On the 1,000 topic
+# queries (lexical nDCG@10) a bonus of x0 / 0.5 / 1 / 2 / 4 scores 0.482 / 0.488 / 0.488 / 0.486 /
+# 0.485; cross-validated on the 974 short ones, 0.5 is picked in 22 of 25 folds.
 SHORT_QUERY_TOKENS = 4
-TITLE_PHRASE_BOOST = 1.0
+TITLE_PHRASE_BOOST = 0.5
 SCHEMA_VERSION = 2  # bump when the analyzer or the fields change: old indexes are rebuilt
 TEXT_TOKENIZER = "dp_en2"  # simple split, lowercase, ASCII folding, stop words, English stemmer
 NAME_TOKENIZER = "dp_name"  # split, lowercase, ASCII folding: author names are not stemmed
