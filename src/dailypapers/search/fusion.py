@@ -25,7 +25,8 @@ within noise (sd over folds 0.03); min-max with completed scores is used, semant
 Short queries (1-4 words, ``lexical.is_short_query``) are tuned apart on the topic queries
 (HF keywords over HF papers, relevance = the query is one of the paper's keywords), where the
 semantic leg is weak (nDCG@10 0.21 against 0.49 lexical): cross-validation picks a semantic
-weight of 0.15. SciFact has 20 such queries; its long queries alone pick 0.5.
+weight of 0.15 or 0.1 (11 and 9 of 25 folds; held-out 0.484); 0.15 keeps some of the semantic
+list for paraphrases. SciFact has 20 such queries; its long queries alone pick 0.5.
 """
 
 from __future__ import annotations
