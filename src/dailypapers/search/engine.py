@@ -1,4 +1,4 @@
-"""The search service: lexical (BM25), semantic (ANN) and hybrid (RRF) behind one call.
+"""The search service: lexical (BM25), semantic (ANN) and hybrid (fused) behind one call.
 
 ``SearchEngine(store, index_dir, embedder)`` is built once per process by the composition root.
 Every ranker returns the same shape, :class:`SearchResults`, whose hits carry the stored paper
