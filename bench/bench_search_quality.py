@@ -1,14 +1,22 @@
 #!/usr/bin/env python3
-"""Search quality for lexical, semantic and hybrid search, in the same run.
+"""Search quality for lexical, semantic and hybrid search, side by side in one run.
 
     python bench/bench_search_quality.py [--tune] [--known-items 2000] [--data ../shared/data]
 
 1. SciFact **train** (809 judged queries, 5,183 abstracts): nDCG@10, recall@100, MRR@10 through
    dailypapers.search.eval (the real engine over a temporary store and indexes). Document vectors
    come from bench/cache (made by bench/embed_corpus.py or bench_embed.py with the same model) or
-   are computed. ``--tune`` grid-searches the title weight of BM25 and the RRF weights on these
-   rankings and prints the grid (fusion.py's constants come from it).
-2. Known-item search over the ~64k real papers (arXiv cs listings + HF daily papers), in the
+   are computed once and cached. ``--tune`` cross-validates (5 folds x 5 shuffles over queries)
+   the fusions (RRF, weighted RRF, convex combinations of min-max or z-score normalized scores)
+   and the BM25 title weight, and prints the mean held-out nDCG@10 of each: fusion.py's and
+   lexical.py's constants come from it.
+2. Topic queries: the 1,000 lines of queries/topic_queries.txt (HF ``ai_keywords``) over the HF
+   papers that have keywords (6,325). Relevance rule: a paper is relevant to a query when one of
+   its ai_keywords equals the query, ignoring case and spacing (binary; unjudged = not relevant,
+   so the figures are lower bounds and favour literal matches). nDCG@10 over all queries and over
+   the short ones (one or two words). ``--tune`` cross-validates the title-phrase bonus of short
+   queries and their fusion weights on these queries.
+3. Known-item search over the ~64k real papers (arXiv cs listings + HF daily papers), in the
    store/indexes of bench/cache/scale-64k (built by bench_search_latency.py's builder):
    * exact title -> rank 1, on a seeded random sample of papers; a different paper with the very
      same title at rank 1 counts as found (reported separately);
@@ -22,8 +30,11 @@
 from __future__ import annotations
 
 import argparse
+import gzip
 import json
+import os
 import random
+import shutil
 import sys
 import time
 from pathlib import Path
@@ -33,70 +44,212 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _search_corpus import CACHE, REPO, bench_embedder, load_corpus  # noqa: E402
 
-TITLE_GRID = (0.5, 0.75, 1.0, 1.25, 1.5, 2.0)
-SEM_GRID = (0.5, 0.75, 1.0, 1.25, 1.5, 2.0, 3.0)
+MODES = ("lexical", "semantic", "hybrid")
+ALPHAS = tuple(round(0.05 * i, 2) for i in range(0, 17))  # semantic weight of the convex fusions
+RRF_GRID = tuple((k, w) for k in (10, 20, 40, 60, 100) for w in (0.5, 0.75, 1.0, 1.25, 1.5))
+TITLE_GRID = (0.0, 0.1, 0.25, 0.4, 0.6, 1.0)
+PHRASE_GRID = (0.0, 0.5, 1.0, 2.0, 4.0)
+SHORT_WORDS = 2  # "short" topic queries in the report: one or two words
 
 
 def say(msg: str) -> None:
     print(msg, flush=True)
 
 
-def scifact(args, emb, tune: bool) -> tuple[dict, list[str]]:
-    from dailypapers.search import fusion, lexical
-    from dailypapers.search.eval import BeirRun, score_run
-    from dailypapers.search.query import parse_query
-
-    folder = args.data / "scifact"
-    cache = None
-    for cand in (CACHE / "scifact.npz", CACHE / f"scifact-eval-{emb.model_id}.npz"):
+def _vectors_cache(emb, *names: str) -> Path:
+    for name in names:
+        cand = CACHE / name
         if cand.exists():
             z = np.load(cand, allow_pickle=False)
             if "model_id" not in z.files or str(z["model_id"]) == emb.model_id:
-                cache = cand
-                break
-    if cache is None:
-        cache = CACHE / f"scifact-search-{emb.model_id}.npz"
-        say(f"no cached SciFact vectors for {emb.model_id}: embedding 5,183 documents into {cache}")
-    run = BeirRun(folder, embedder=emb, vectors_cache=cache, progress=say)
+                return cand
+    say(f"no cached vectors for {emb.model_id}: embedding the corpus into {CACHE / names[-1]} (several minutes)")
+    return CACHE / names[-1]
+
+
+def topic_folder(data: Path, out: Path) -> Path:
+    """A BEIR folder for the topic queries over the HF papers (written once, then reused).
+
+    Corpus: every HF paper with ``ai_keywords`` (title, abstract). Queries: the lines of
+    queries/topic_queries.txt. A paper is relevant (grade 1) to a query when one of its
+    ai_keywords equals the query, ignoring case and spacing. Papers without keywords are left
+    out, since nothing could mark them relevant.
+    """
+    if (out / "qrels" / "test.tsv").exists():
+        return out
+    norm = lambda s: " ".join(s.casefold().split())  # noqa: E731
+    papers: dict[str, dict] = {}
+    with gzip.open(data / "hf-daily-papers" / "hf_daily_papers.jsonl.gz", "rt", encoding="utf-8") as f:
+        for line in f:
+            d = json.loads(line)
+            if d.get("arxiv_id") and d["arxiv_id"] not in papers and d.get("ai_keywords"):
+                papers[d["arxiv_id"]] = d
+    by_kw: dict[str, list[str]] = {}
+    for pid, d in papers.items():
+        for k in dict.fromkeys(norm(k) for k in d["ai_keywords"]):
+            by_kw.setdefault(k, []).append(pid)
+    lines = (data / "queries" / "topic_queries.txt").read_text(encoding="utf-8").splitlines()
+    queries = list(dict.fromkeys(q.strip() for q in lines if q.strip()))
+    tmp = out.with_name(out.name + ".tmp")
+    shutil.rmtree(tmp, ignore_errors=True)
+    (tmp / "qrels").mkdir(parents=True)
+    with open(tmp / "corpus.jsonl", "w", encoding="utf-8") as f:
+        for pid, d in papers.items():
+            row = {"_id": pid, "title": " ".join(d["title"].split()), "text": " ".join(d["summary"].split())}
+            f.write(json.dumps(row) + "\n")
+    with open(tmp / "queries.jsonl", "w", encoding="utf-8") as f:
+        for i, q in enumerate(queries):
+            f.write(json.dumps({"_id": f"t{i}", "text": q}) + "\n")
+    with open(tmp / "qrels" / "test.tsv", "w", encoding="utf-8") as f:
+        f.write("query-id\tcorpus-id\tscore\n")
+        for i, q in enumerate(queries):
+            for pid in by_kw.get(norm(q), []):
+                f.write(f"t{i}\t{pid}\t1\n")
+    shutil.rmtree(out, ignore_errors=True)
+    os.replace(tmp, out)
+    return out
+
+
+def per_query_ndcg(ranked: dict, qrels: dict) -> dict:
+    from dailypapers.search.eval import ndcg_at_k
+
+    return {q: ndcg_at_k([d for d, _ in ranked[q]], qrels[q], 10) for q in qrels}
+
+
+def fusion_grids(inputs: dict, qrels: dict) -> dict:
+    """{fusion name: {params: {query: nDCG@10}}} for every fusion and parameter tried."""
+    from dailypapers.search import fusion
+
+    qrels = {q: r for q, r in qrels.items() if any(v > 0 for v in r.values())}
+
+    def grid(fn, params):
+        return {p: per_query_ndcg({q: fn(inputs[q], p) for q in qrels}, qrels) for p in params}
+
+    ids = lambda items: [d for d, _ in items]  # noqa: E731
+    out = {
+        "RRF k=60, equal weights": grid(
+            lambda x, p: fusion.rrf({"lexical": ids(x["lexical"]), "semantic": ids(x["semantic"])}, {}, 60), [None]),
+        "weighted RRF (k, semantic weight)": grid(
+            lambda x, p: fusion.rrf(
+                {"lexical": ids(x["lexical"]), "semantic": ids(x["semantic"])}, {"lexical": 1.0, "semantic": p[1]}, p[0]
+            ), RRF_GRID),
+    }
+    for norm in ("minmax", "zscore"):
+        for completed, suffix in ((False, "missing = list minimum"), (True, "both scores for every candidate")):
+            lk, sk = ("lexical+", "semantic+") if completed else ("lexical", "semantic")
+            out[f"convex {norm}, {suffix} (semantic weight)"] = grid(
+                lambda x, a, lk=lk, sk=sk, norm=norm: fusion.convex(
+                    {"lexical": x[lk], "semantic": x[sk]}, {"lexical": 1 - a, "semantic": a}, norm
+                ), ALPHAS)
+    return out
+
+
+def cv_rows(grids: dict) -> list[list]:
+    from dailypapers.search.eval import cross_validate
+
+    rows = []
+    for name, g in grids.items():
+        r = cross_validate(g)
+        n = len(next(iter(g.values())))
+        best = max(g, key=lambda p: sum(g[p].values()))
+        picked = ", ".join(f"{p} x{c}" for p, c in r["picked"].most_common(3))
+        rows.append([name, r["mean"], r["sd"], picked, str(best), sum(g[best].values()) / n])
+    return rows
+
+
+CV_HEADERS = ["fusion / setting", "held-out nDCG@10 (mean)", "sd over folds", "picked on the training folds (of 25)",
+              "best on all of train", "its nDCG@10"]
+
+
+def lexical_grid(run, name: str, values, queries=None) -> dict:
+    """{value: {query: nDCG@10}} of lexical search with lexical.<name> (or FIELD_WEIGHTS[title]) set."""
+    from dailypapers.search import lexical
+    from dailypapers.search.eval import ndcg_at_k
+    from dailypapers.search.query import parse_query
+
+    qrels = {q: r for q, r in run.qrels.items() if (queries is None or q in queries) and any(v > 0 for v in r.values())}
+    saved = (dict(lexical.FIELD_WEIGHTS), lexical.TITLE_PHRASE_BOOST)
+    out = {}
+    try:
+        for v in values:
+            if name == "title":
+                lexical.FIELD_WEIGHTS["title"] = v
+            else:
+                setattr(lexical, name, v)
+            search = run.engine.lexical.search
+            out[v] = {
+                q: ndcg_at_k([h.arxiv_id for h in search(parse_query(run._q(run.queries[q])), None, 10)], qrels[q], 10)
+                for q in qrels
+            }
+    finally:
+        lexical.FIELD_WEIGHTS.clear()
+        lexical.FIELD_WEIGHTS.update(saved[0])
+        lexical.TITLE_PHRASE_BOOST = saved[1]
+    return out
+
+
+def scifact(args, emb, tune: bool) -> tuple[dict, list[str]]:
+    from _report import table
+
+    from dailypapers.search.eval import BeirRun
+
+    cache = _vectors_cache(emb, "scifact.npz", f"scifact-eval-{emb.model_id}.npz", f"scifact-search-{emb.model_id}.npz")
+    run = BeirRun(args.data / "scifact", embedder=emb, vectors_cache=cache, progress=say)
     notes = [f"SciFact vectors: {cache.name}; qrels {run.qrels_path.name} ({len(run.qrels)} queries)"]
     t = time.perf_counter()
     result = run.evaluate()
     say(f"SciFact evaluated in {time.perf_counter() - t:.0f} s: {json.dumps(result)}")
-    grid_lines = []
     if tune:
-        saved = dict(lexical.FIELD_WEIGHTS)
-        sem_run, _ = run.rankings("semantic", fusion.DEPTH)
-        rows = []
-        for tw in TITLE_GRID:
-            lexical.FIELD_WEIGHTS["title"] = tw
-            lex_run = {
-                q: [h.arxiv_id
-                    for h in run.engine.lexical.search(parse_query(run._q(run.queries[q])), None, fusion.DEPTH)]
-                for q in run.qrels
-            }
-            lex_m = score_run(lex_run, run.qrels)
-            row = [tw, lex_m["ndcg@10"]]
-            for sw in SEM_GRID:
-                fused = {
-                    q: [d for d, _ in fusion.rrf({"lexical": lex_run[q], "semantic": sem_run[q]},
-                                                 {"lexical": 1.0, "semantic": sw})]
-                    for q in run.qrels
-                }
-                row.append(score_run(fused, run.qrels)["ndcg@10"])
-            rows.append(row)
-        lexical.FIELD_WEIGHTS.clear()
-        lexical.FIELD_WEIGHTS.update(saved)
-        from _report import table
-
-        grid_lines = [
-            "Tuning grid, SciFact train nDCG@10 (rows: BM25 title weight, abstract 1.0; columns: RRF semantic "
-            "weight with lexical 1.0, k=60, top 100 from each):",
-            "",
-            table(["title w", "lexical"] + [f"hyb s={s}" for s in SEM_GRID], rows),
-        ]
-        say("\n".join(grid_lines))
+        rows = cv_rows(fusion_grids(run.fusion_inputs(), run.qrels))
+        notes += ["", "Fusion, SciFact train, 5-fold cross-validation over queries x 5 shuffles (top 100 from "
+                  "each ranker; convex weights are the semantic weight, lexical = 1 - it):", "",
+                  table(CV_HEADERS, rows)]
+        rows = cv_rows({"BM25 title weight (text 1.0)": lexical_grid(run, "title", TITLE_GRID)})
+        notes += ["", "Lexical, SciFact train, the same cross-validation:", "", table(CV_HEADERS, rows)]
+        say("\n".join(notes))
     run.close()
-    return result, notes + ([""] + grid_lines if grid_lines else [])
+    return result, notes
+
+
+def topics(args, emb, tune: bool) -> tuple[dict, list[str]]:
+    from _report import table
+
+    from dailypapers.search.eval import BeirRun, score_run
+    from dailypapers.search.lexical import is_short_query
+    from dailypapers.search.query import parse_query
+
+    folder = topic_folder(args.data, CACHE / "hf-topics")
+    cache = _vectors_cache(emb, f"hf-topics-{emb.model_id}.npz") if emb else None
+    run = BeirRun(folder, embedder=emb, vectors_cache=cache, progress=say)
+    short = {q for q in run.qrels if len(run.queries[q].split()) <= SHORT_WORDS}
+    out: dict = {}
+    for mode in MODES:
+        if mode != "lexical" and not run.semantic:
+            continue
+        ranked, _ = run.rankings(mode)
+        out[mode] = {
+            "all": score_run(ranked, run.qrels)["ndcg@10"],
+            "short": score_run(ranked, {q: run.qrels[q] for q in short})["ndcg@10"],
+            "recall@100": score_run(ranked, run.qrels)["recall@100"],
+        }
+        say(f"topics, {mode}: {out[mode]}")
+    notes = [f"Topic queries: {len(run.qrels)} judged ({len(short)} of one or two words) over {len(run.corpus)} "
+             f"HF papers with ai_keywords; relevant = the query is one of the paper's ai_keywords."]
+    if tune:
+        sq = {q for q in run.qrels if is_short_query(parse_query(run._q(run.queries[q])))}
+        grid = lexical_grid(run, "TITLE_PHRASE_BOOST", PHRASE_GRID, sq)
+        rows = cv_rows({"title-phrase bonus of short queries": grid})
+        notes += ["", f"Lexical, topic queries that are short (lexical.is_short_query: {len(sq)}), cross-validated:",
+                  "", table(CV_HEADERS, rows)]
+        if run.semantic:
+            inputs = run.fusion_inputs()
+            grids = fusion_grids(inputs, {q: run.qrels[q] for q in sq})
+            rows = cv_rows({k: v for k, v in grids.items() if "both scores" in k})
+            notes += ["", "Fusion weights of short queries (convex, min-max), on the same topic queries:", "",
+                      table(CV_HEADERS, rows)]
+        say("\n".join(notes))
+    run.close()
+    return out, notes
 
 
 def known_items(args, emb) -> tuple[dict, list[str]]:
@@ -161,6 +314,7 @@ def main() -> int:
     ap.add_argument("--known-items", type=int, default=2000)
     ap.add_argument("--paraphrases", type=int, default=1000)
     ap.add_argument("--skip-scifact", action="store_true")
+    ap.add_argument("--skip-topics", action="store_true")
     ap.add_argument("--skip-known", action="store_true")
     ap.add_argument("--no-report", action="store_true")
     args = ap.parse_args()
@@ -170,21 +324,29 @@ def main() -> int:
     from dailypapers.search import fusion, lexical
 
     body = [
-        f"Model: {emb.model_id if emb else 'none'} ({model_note}). Field weights {lexical.FIELD_WEIGHTS}; "
-        f"RRF k={fusion.RRF_K}, weights {fusion.WEIGHTS}, depth {fusion.DEPTH}.",
+        f"Model: {emb.model_id if emb else 'none'} ({model_note}). BM25 field weights {lexical.FIELD_WEIGHTS}, "
+        f"short queries (<= {lexical.SHORT_QUERY_TOKENS} words) add the title phrase x{lexical.TITLE_PHRASE_BOOST}; "
+        f"fusion {fusion.METHOD} ({fusion.NORM}), weights {fusion.CONVEX_WEIGHTS}, short queries "
+        f"{fusion.CONVEX_WEIGHTS_SHORT}, depth {fusion.DEPTH}.",
         "",
     ]
     from _report import append_section, table
 
-    if not args.skip_scifact:
+    if not args.skip_scifact and emb is not None:
         sf, notes = scifact(args, emb, args.tune)
         rows = [
             [m, *(sf[m].get(k, "-") for k in ("ndcg@10", "recall@100", "mrr@10", "p50_ms"))]
-            for m in ("lexical", "semantic", "hybrid")
+            for m in MODES
             if "skipped" not in sf[m]
         ]
         headers = ["mode", "nDCG@10", "recall@100", "MRR@10", "p50 ms (per_page=100)"]
         body += ["SciFact train:", "", table(headers, rows), ""]
+        body += notes + [""]
+    if not args.skip_topics:
+        tp, notes = topics(args, emb, args.tune)
+        rows = [[m, v["all"], v["short"], v["recall@100"]] for m, v in tp.items()]
+        body += ["Topic queries (HF ai_keywords):", "",
+                 table(["mode", "nDCG@10 (all)", "nDCG@10 (1-2 words)", "recall@100"], rows), ""]
         body += notes + [""]
     if not args.skip_known:
         ki, notes = known_items(args, emb)

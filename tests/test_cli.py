@@ -73,3 +73,22 @@ def test_backup_is_a_consistent_copy(cli, fixtures, tmp_path):
     conn.close()
     again = cli("backup", str(target))
     assert again.returncode == 1 and "already exists" in again.stderr
+
+
+def test_eval_beir_prints_every_mode_and_says_which_were_skipped(cli, tmp_path):
+    """Without a model the semantic modes are skipped: the table still has a line for each mode."""
+    folder = tmp_path / "tiny-beir"
+    (folder / "qrels").mkdir(parents=True)
+    docs = {"d1": ("Photosynthesis in plants", "Chlorophyll absorbs light."), "d2": ("Bird migration", "Birds fly.")}
+    (folder / "corpus.jsonl").write_text(
+        "".join(json.dumps({"_id": i, "title": t, "text": x}) + "\n" for i, (t, x) in docs.items()))
+    (folder / "queries.jsonl").write_text(json.dumps({"_id": "q1", "text": "photosynthesis"}) + "\n")
+    (folder / "qrels" / "test.tsv").write_text("query-id\tcorpus-id\tscore\nq1\td1\t1\n")
+    no_model = tmp_path / "no-model"
+    no_model.mkdir()
+    result = cli("eval", "beir", str(folder), env={"DAILYPAPERS_MODEL_DIR": str(no_model)})
+    assert result.returncode == 0, result.stderr
+    lines = {line.split()[0]: line for line in result.stdout.splitlines()[1:]}
+    assert set(lines) == {"lexical", "semantic", "hybrid"}
+    assert "1.0000" in lines["lexical"]
+    assert "skipped" in lines["semantic"] and "skipped" in lines["hybrid"]

@@ -1,22 +1,51 @@
 """A member's journey in real Chromium, by clicks and typing only: sign up through the form, open the
 verification link from a real SMTP sink (aiosmtpd), log in, upvote and see the upvote still marked
 after a reload (aria-pressed, from the server), comment and delete the comment with confirmation,
-create an API token and see it once. axe-core checks the member's pages on the way."""
+create an API token and see it once, submit a paper (metadata from a real HTTP server replaying a
+recorded arXiv API response) and find it on today's list, and subscribe to the digest. axe-core
+checks the member's pages on the way."""
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import re
+import sys
 import threading
 import time
 from email import message_from_bytes, policy
+from pathlib import Path
 
 import pytest
 from test_a11y import run_axe
-from webapp import ServerThread, build_data_dir, free_port, make_app
+from webapp import NOW, ServerThread, build_data_dir, free_port, make_settings
+
+from dailypapers import days
+from dailypapers.app import build_services
+from dailypapers.ingest.arxiv_api import ArxivClient
+from dailypapers.mail import SMTPMailer
+from dailypapers.web.routes import build_app
 
 EMAIL = "ada@example.org"
 PASSWORD = "quiet-harbour-lantern-47"
+# The paper the member submits: a recorded arXiv API answer for an id lookup (tests/fixtures/arxiv).
+SUBMIT_ID = "1605.08386"
+SUBMIT_TITLE = "Heat-bath random walks with Markov bases"
+SUBMIT_RECORDING = "id_1605.08386_s0_m100_199195aa31ad.json"
+TODAY = days.list_day(NOW)  # the day submissions go on: Sunday 2026-08-23
+
+
+def arxiv_fixtures():
+    """tests/ingest/conftest.py (the recorded-arXiv HTTP server), loaded by path under the name
+    tests/community/community_helpers.py uses: conftest modules are not importable by name."""
+    name = "_arxiv_fixture_server"
+    if name not in sys.modules:
+        spec = importlib.util.spec_from_file_location(
+            name, Path(__file__).resolve().parents[1] / "ingest" / "conftest.py")
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module
+        spec.loader.exec_module(module)
+    return sys.modules[name]
 
 
 class Inbox:
@@ -60,16 +89,34 @@ def smtp_sink():
 
 
 @pytest.fixture(scope="module")
-def mail_server(tmp_path_factory, smtp_sink):
-    """A server of its own that sends real mail to the sink (these tests add a member and votes)."""
+def arxiv_server():
+    """A real HTTP server replaying the recorded arXiv API answer for SUBMIT_ID."""
+    fixtures = arxiv_fixtures()
+    server = fixtures.FixtureServer()
+    params, reply = fixtures.recorded_atom(SUBMIT_RECORDING)
+    server.add("/api/query", {"id_list": params["id_list"]}, reply)
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def mail_server(tmp_path_factory, smtp_sink, arxiv_server):
+    """A server of its own (these tests add a member, votes, a submission and a subscription) that
+    sends real mail to the sink and looks submissions up on the recorded arXiv server."""
     data_dir = build_data_dir(tmp_path_factory.mktemp("browser-journey"))
     port = free_port()
     url = f"http://127.0.0.1:{port}"
-    app, services = make_app(data_dir, base_url=url, smtp_host="127.0.0.1", smtp_port=smtp_sink.port,
-                             smtp_security="none")
-    with ServerThread(app, port=port) as srv:
+    # The recorded paper is from 2016 and the clock stays at 2026-08-23 (the fixture lists'
+    # week), so the age limit is widened for it; every other submission rule is the default.
+    settings = make_settings(data_dir, base_url=url, submit_max_age_days=4000)
+    arxiv = ArxivClient(arxiv_server.url + "/api/query", delay=0, timeout=10, max_retries=0)
+    services = build_services(settings, embedder=False, clock=lambda: NOW, arxiv=arxiv,
+                              mailer=SMTPMailer("127.0.0.1", smtp_sink.port, security="none"))
+    with ServerThread(build_app(services), port=port) as srv:
         yield srv
     services.store.close()
+    arxiv.close()
 
 
 def check_axe(page, axe_path, artifacts, name: str) -> None:
@@ -80,7 +127,7 @@ def check_axe(page, axe_path, artifacts, name: str) -> None:
     assert serious == [], json.dumps(serious, indent=2)
 
 
-def test_member_journey(browser, mail_server, smtp_sink, axe_path, artifacts):
+def test_member_journey(browser, mail_server, smtp_sink, arxiv_server, axe_path, artifacts):
     url = mail_server.url
     # axe is injected as a script tag, which our CSP forbids: bypassed for this context only.
     context = browser.new_context(viewport={"width": 1280, "height": 900}, bypass_csp=True)
@@ -192,6 +239,81 @@ def test_member_journey(browser, mail_server, smtp_sink, axe_path, artifacts):
         page.reload()
         assert page.locator("#new-token-value").count() == 0 and token not in page.content()
         assert page.locator("table tbody tr").count() == 1
+
+        # Submit a paper from the member menu: arXiv (the recorded server) gives its details, the
+        # paper page names the member as its submitter on today's list, and the list shows it.
+        page.locator("details.member-menu summary").click()
+        page.locator("details.member-menu").get_by_role("link", name="Submit a paper").click()
+        page.wait_for_url("**/papers/submit")
+        assert page.locator("h1").inner_text() == "Submit a paper"
+        page.get_by_label("arXiv id or URL").fill(SUBMIT_ID)
+        page.screenshot(path=str(artifacts / "desktop-16-submit-form.png"))
+        check_axe(page, axe_path, artifacts, "submit")
+        page.get_by_role("button", name="Submit", exact=True).click()
+        page.wait_for_url(f"{url}/papers/{SUBMIT_ID}")  # no query parameter: the message is one-shot
+        assert page.locator("h1").inner_text() == SUBMIT_TITLE
+        added = f"Added to the list of {TODAY:%b} {TODAY.day}, {TODAY.year}."  # Aug 23, 2026
+        assert page.get_by_role("status").filter(has_text=added).is_visible()
+        listed = page.locator("ul.listed li")
+        assert listed.count() == 1
+        assert "submitted by ada" in listed.inner_text()
+        assert listed.get_by_role("link").get_attribute("href") == f"/papers/date/{TODAY.isoformat()}"
+        assert [r.params["id_list"] for r in arxiv_server.requests] == [SUBMIT_ID]  # asked once, over HTTP
+        listed.scroll_into_view_if_needed()
+        page.screenshot(path=str(artifacts / "desktop-17-submitted-paper.png"))
+        check_axe(page, axe_path, artifacts, "submitted-paper")
+        page.reload()
+        assert page.get_by_text(added).count() == 0  # shown once
+        listed = page.locator("ul.listed li")
+        listed.get_by_role("link").click()
+        page.wait_for_url(f"**/papers/date/{TODAY.isoformat()}")
+        card = page.locator(f'article.card[id="paper-{SUBMIT_ID}"]')
+        assert card.locator(".card-title").inner_text() == SUBMIT_TITLE
+        page.screenshot(path=str(artifacts / "desktop-18-todays-list.png"))
+        check_axe(page, axe_path, artifacts, "todays-list")
+        page.reload()
+        assert page.locator(f'article.card[id="paper-{SUBMIT_ID}"]').is_visible()
+
+        # Subscribe to the digest from the header's link. The member's own address is verified, so
+        # no confirmation mail: subscribed at once, with a link to change or unsubscribe (no email will
+        # bring one before the first digest), and the form shows it next time.
+        page.locator(".promo").get_by_role("link", name="Subscribe").click()
+        page.wait_for_url("**/subscribe")
+        assert page.get_by_label("Email", exact=True).input_value() == EMAIL
+        page.get_by_label("Weekly, on").check()
+        page.get_by_label("Weekday", exact=True).select_option(label="Friday")
+        page.get_by_label("Topics").fill("random walks\nsparse attention")
+        page.get_by_label("Add papers like the ones I upvoted").check()
+        page.screenshot(path=str(artifacts / "desktop-19-subscribe-form.png"))
+        check_axe(page, axe_path, artifacts, "subscribe")
+        mails = len(smtp_sink.messages)
+        page.get_by_role("button", name="Subscribe").click()
+        page.wait_for_load_state()
+        assert page.locator("h1").inner_text() == "You are subscribed"
+        assert page.get_by_role("status").first.inner_text() == f"Your digest goes to {EMAIL} weekly, on Fridays."
+        assert len(smtp_sink.messages) == mails  # the mail would have arrived before the page did
+        assert page.get_by_role("link", name="See papers for you").is_visible()
+        page.screenshot(path=str(artifacts / "desktop-20-subscribed.png"))
+        check_axe(page, axe_path, artifacts, "subscribed")
+        page.get_by_role("link", name="Change or unsubscribe").click()
+        page.wait_for_url("**/subscriptions/manage?token=*")
+        assert page.locator("h1").inner_text() == "Your subscription"
+        assert f"Digests go to {EMAIL} (weekly, on Fridays)." in page.locator("main").inner_text()
+        assert page.get_by_label("Weekday", exact=True).input_value() == "4"
+        assert page.get_by_role("button", name="Save").is_visible()
+        assert page.get_by_role("button", name="Unsubscribe").is_visible()
+        page.screenshot(path=str(artifacts / "desktop-21-manage-subscription.png"))
+        check_axe(page, axe_path, artifacts, "manage-subscription")
+        page.locator(".promo").get_by_role("link", name="Subscribe").click()
+        page.wait_for_url("**/subscribe")
+        assert "You are subscribed (weekly, on Fridays)" in page.get_by_role("status").first.inner_text()
+        assert page.get_by_label("Weekly, on").is_checked()
+        assert page.get_by_label("Weekday", exact=True).input_value() == "4"
+        assert page.get_by_label("Topics").input_value() == "random walks\nsparse attention"
+        assert page.get_by_label("Add papers like the ones I upvoted").is_checked()
+        page.get_by_role("link", name="Change or unsubscribe").click()
+        page.wait_for_url("**/subscriptions/manage?token=*")
+        assert page.locator("h1").inner_text() == "Your subscription"
 
         # On a phone the header still fits, menu open.
         page.set_viewport_size({"width": 390, "height": 844})

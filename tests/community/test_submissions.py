@@ -37,6 +37,26 @@ def test_a_verified_member_submits_and_the_paper_goes_on_todays_list(env):
     assert [s.params["id_list"] for s in env_requests(env)] == ["2104.12255"]
 
 
+def test_after_submitting_the_paper_page_says_where_it_went_once(env):
+    env.member("ada")
+    c = env.client()
+    token = env.login(c, "ada")
+    r = submit(c, token, "2104.12255")
+    # the day travels in a one-shot signed cookie, not in the URL (a reload or a bookmark would repeat it)
+    assert r.status_code == 303 and r.headers["location"] == "/papers/2104.12255"
+    assert "dp_flash=" in r.headers.get("set-cookie", "")
+    page = c.get(r.headers["location"])
+    said = f"Added to the list of {TODAY:%b} {TODAY.day}, {TODAY.year}."  # Apr 22, 2021
+    assert page.status_code == 200
+    assert f'<p class="flash" role="status">{said}</p>' in page.text
+    assert "dp_flash=" in page.headers.get("set-cookie", "")  # cleared
+    again = c.get("/papers/2104.12255")
+    assert again.status_code == 200 and said not in again.text
+    # a forged message is not shown
+    c.cookies.set("dp_flash", "eyJ0IjoiWW91IHdvbiJ9.forged.signature")
+    assert "You won" not in c.get("/papers/2104.12255").text
+
+
 def env_requests(env):
     return env.community.submissions.arxiv and env._arxiv_server.requests
 
@@ -96,6 +116,7 @@ def test_unverified_members_cannot_submit_and_api_tokens_can(env):
     r = env.client(ip="10.3.3.3").post("/api/papers/submit", json={"id": "2104.12255"},
                                        headers={"Authorization": f"Bearer {raw}"})
     assert r.status_code == 201 and r.json()["id"] == "2104.12255" and r.json()["day"] == TODAY.isoformat()
+    assert "dp_flash" not in r.headers.get("set-cookie", "")  # the API answers JSON, no page message
     r = env.client(ip="10.3.3.4").post("/api/papers/submit", json={"id": "2104.12255"},
                                        headers={"Authorization": f"Bearer {raw}"})
     assert r.status_code == 400 and "already on today" in r.json()["error"]

@@ -133,6 +133,8 @@ def test_rendered_email_has_both_parts_absolute_links_and_unsubscribe_headers(ds
     assert "Unsubscribe</a>" in html and "&action=unsubscribe" in html.replace("&amp;", "&")
     assert "Unsubscribe: https://papers.example.org/subscriptions/manage?token=" in text
     assert "matches: activation steering" in html and "Why: matches: activation steering" in text
+    said = "You receive this digest at a@example.org daily, for your topics: activation steering."
+    assert said in html and said in text
     assert "<style" not in html and 'style="' in html  # inline styles only
 
 

@@ -48,6 +48,12 @@ def _mailed_link(smtp, path):
     return m.group(1)
 
 
+def _links(html):
+    """The page's links by their text, site links as paths (the manage link is absolute, as in emails)."""
+    return {text: href.replace("&amp;", "&").removeprefix("https://papers.example.org")
+            for href, text in re.findall(r'<a href="([^"]+)">([^<]+)</a>', html)}
+
+
 def test_subscribe_confirm_manage_and_one_click(web, smtp, dstore):
     client, _ = web
     c = client()
@@ -61,10 +67,14 @@ def test_subscribe_confirm_manage_and_one_click(web, smtp, dstore):
     # the link itself changes nothing (mail scanners open links); the button confirms
     page = c.get(confirm)
     assert page.status_code == 200 and "Confirm my subscription" in page.text
+    assert ("Send the digest to <strong>reader@example.org</strong> weekly, on Fridays, with your topics: "
+            "activation steering; cat:cs.CL sparse attention?") in page.text
     assert not dstore.get_subscription_by_email("reader@example.org").active
     token = confirm.split("token=")[1]
     r = c.post("/subscribe/confirm", data={"csrf_token": c.csrf(page), "token": token})
     assert r.status_code == 200 and "You are subscribed" in r.text
+    assert "Your digest will go to reader@example.org weekly, on Fridays." in r.text
+    assert _links(r.text)["Change or unsubscribe"].startswith("/subscriptions/manage?token=")
     sub = dstore.get_subscription_by_email("reader@example.org")
     assert sub.active and (sub.frequency, sub.weekday) == ("weekly", 4)
     # replayed confirmation
@@ -156,3 +166,64 @@ def test_for_you_needs_a_member_and_explains_its_picks(web, dstore):
     text = r.text
     assert "matches: sparse attention" in text and "like papers you upvoted" in text
     assert text.index("Sparse attention kernels") >= 0 and "Unrelated robotics" not in text
+
+
+def test_a_member_subscribed_at_once_can_change_or_unsubscribe(web, smtp, dstore):
+    client, services = web
+    ada = services.accounts.create_user("ada@example.org", "ada", None, verified=True)
+    c = client()
+    c.http.cookies.set("dp_session", services.accounts.start_session(ada))
+    page = c.get("/subscribe")
+    assert "Change or unsubscribe" not in page.text  # nothing to manage yet
+    r = c.post("/subscribe", data={"csrf_token": c.csrf(page), "email": "ada@example.org", "frequency": "weekly",
+                                   "weekday": "4", "topics": "sparse attention"})
+    # the member's own verified address: subscribed at once, no email, so the way to manage it is here
+    assert r.status_code == 200 and "<h1 id=\"h\">You are subscribed</h1>" in r.text
+    assert '<p role="status">Your digest goes to ada@example.org weekly, on Fridays.</p>' in r.text
+    assert smtp.messages == []
+    links = _links(r.text)
+    manage = links["Change or unsubscribe"]
+    assert manage.startswith("/subscriptions/manage?token=") and links["See papers for you"] == "/for-you"
+    assert r.headers["referrer-policy"] == "same-origin" and "no-store" in r.headers["cache-control"]
+    # /subscribe, next time: subscribed, with the same way out
+    page = c.get("/subscribe")
+    assert "You are subscribed (weekly, on Fridays)." in page.text
+    assert _links(page.text)["Change or unsubscribe"] == manage
+    # the signed manage page, the one digests link to: change the schedule, then unsubscribe (POSTs with CSRF)
+    m = c.get(manage)
+    assert m.status_code == 200 and "<strong>ada@example.org</strong> (weekly, on Fridays)" in m.text
+    token = manage.split("token=")[1]
+    r = c.post("/subscriptions/manage", data={"csrf_token": c.csrf(m), "token": token, "action": "update",
+                                              "frequency": "daily", "skip_weekends": "1", "topics": "sparse attention"})
+    assert r.status_code == 303
+    sub = dstore.get_subscription_by_email("ada@example.org")
+    assert (sub.frequency, sub.skip_weekends) == ("daily", True)
+    assert "You are subscribed (daily, on weekdays only)." in c.get("/subscribe").text
+    r = c.post("/subscriptions/manage", data={"token": token, "action": "unsubscribe"})  # no CSRF token
+    assert r.status_code == 403 and dstore.get_subscription(sub.id).active
+    r = c.post("/subscriptions/manage", data={"csrf_token": c.csrf(m), "token": token, "action": "unsubscribe"})
+    assert r.status_code == 200 and "You are unsubscribed" in r.text
+    assert not dstore.get_subscription(sub.id).active
+    page = c.get("/subscribe")
+    assert "You are subscribed" not in page.text and "Change or unsubscribe" not in page.text
+    assert smtp.messages == []
+
+
+def test_the_manage_link_is_only_for_a_verified_member_at_their_own_address(web, smtp, dstore):
+    client, services = web
+    # A visitor's form has none.
+    assert "Change or unsubscribe" not in client().get("/subscribe").text
+    # An unverified member has not shown the address is theirs: its owner confirmed the subscription
+    # from the email, and only the owner's email links can change it.
+    bob = services.accounts.create_user("bob@example.org", "bob", None, verified=False)
+    c = client()
+    c.http.cookies.set("dp_session", services.accounts.start_session(bob))
+    page = c.get("/subscribe")
+    r = c.post("/subscribe", data={"csrf_token": c.csrf(page), "email": "bob@example.org", "frequency": "daily"})
+    assert r.status_code == 200 and "Check your inbox" in r.text
+    token = _mailed_link(smtp, "/subscribe/confirm").split("token=")[1]
+    owner = client()
+    r = owner.post("/subscribe/confirm", data={"csrf_token": owner.csrf(owner.get("/subscribe")), "token": token})
+    assert r.status_code == 200 and dstore.get_subscription_by_email("bob@example.org").active
+    page = c.get("/subscribe")
+    assert "You are subscribed (daily)." in page.text and "Change or unsubscribe" not in page.text

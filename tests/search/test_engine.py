@@ -381,3 +381,62 @@ def test_categories_are_those_of_indexed_papers(lexical_engine, module_store):
     engine, rows = lexical_engine
     want = {c for r in rows for c in r["categories"] if "." in c}
     assert want and set(engine.categories()) == want
+
+
+def test_hybrid_scores_every_candidate_with_both_rankers(hybrid_engine):
+    """Convex fusion compares candidates on both scores: a paper only one leg returned gets the
+    other ranker's own score (exact cosine; BM25, 0 when it does not match), not a guess."""
+    import numpy as np
+
+    from dailypapers.search.query import parse_query
+
+    engine, rows, emb = hybrid_engine
+    parsed = parse_query("reinforcement learning for robot control")
+    lex, _ = engine.lexical.search_with_count(parsed, SearchFilters(), 20, 0, count=False)
+    sem = engine._semantic(parsed, SearchFilters(), 20)
+    lists = engine._fusion_lists(parsed, SearchFilters(), lex, sem, complete=True)
+    union = {h.arxiv_id for h in lex} | {i for i, _, _ in sem}
+    lex_scores, sem_scores = dict(lists["lexical"]), dict(lists["semantic"])
+    assert set(lex_scores) == union
+    assert set(sem_scores) == union  # every paper here has a vector
+    everything = {h.arxiv_id: h.score for h in engine.lexical.search(parsed, None, 10_000)}
+    qvec = emb.embed_query(parsed.text)
+    for i in union:
+        assert lex_scores[i] == pytest.approx(everything.get(i, 0.0), rel=1e-5)
+        v = engine.vectors.vector_for(i)
+        assert sem_scores[i] == pytest.approx(float(np.dot(v, qvec) / np.linalg.norm(v) / np.linalg.norm(qvec)), abs=1e-3)
+    # without completion the legs are what they returned
+    raw = engine._fusion_lists(parsed, SearchFilters(), lex, sem, complete=False)
+    assert [i for i, _ in raw["lexical"]] == [h.arxiv_id for h in lex]
+    assert [i for i, _ in raw["semantic"]] == [i for i, _, _ in sem]
+
+
+def test_relevance_rule_sees_the_exact_cosine_of_keyword_only_hits(hybrid_engine, monkeypatch):
+    """Hybrid search has scored every fused candidate with both rankers: a keyword hit the
+    semantic list did not reach still comes to the relevance rule with its own cosine."""
+    import numpy as np
+
+    from dailypapers.search import engine as engine_module
+    from dailypapers.search import fusion, relevance
+    from dailypapers.search.query import parse_query
+
+    engine, _, emb = hybrid_engine
+    monkeypatch.setattr(engine_module, "POOL_DEPTH", 5)  # short lists, so that they differ
+    monkeypatch.setattr(fusion, "DEPTH", 5)
+    seen: list[relevance.Candidate] = []
+    real = relevance.relevant
+
+    def spy(ranked, n_words, **kw):
+        seen.extend(ranked)
+        return real(ranked, n_words, **kw)
+
+    monkeypatch.setattr(relevance, "relevant", spy)
+    q = "reinforcement learning for robot control"
+    engine.search(q, mode="hybrid")
+    keyword_only = [c for c in seen if c.words_matched is not None and c.id not in
+                    {i for i, _, _ in engine._semantic(parse_query(q), SearchFilters(), 5)}]
+    assert keyword_only  # the two lists differ here
+    qvec = emb.embed_query(parse_query(q).text)
+    for c in keyword_only:
+        v = engine.vectors.vector_for(c.id)
+        assert c.similarity == pytest.approx(float(np.dot(v, qvec) / np.linalg.norm(v) / np.linalg.norm(qvec)), abs=1e-3)

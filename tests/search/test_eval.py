@@ -95,3 +95,25 @@ def test_evaluate_all_modes_with_an_embedder_and_cache(beir, tmp_path):
 def test_unknown_mode(beir):
     with pytest.raises(ValueError):
         evaluate_beir(beir[0], modes=("bogus",))
+
+
+def test_cross_validate_picks_on_training_folds():
+    from dailypapers.search.eval import cross_validate
+
+    qids = [f"q{i}" for i in range(20)]
+    # "good" is better on every query: it is always picked, and the held-out mean is its mean
+    grid = {"good": {q: 0.8 for q in qids}, "bad": {q: 0.2 for q in qids}}
+    r = cross_validate(grid, folds=5, seeds=(0, 1))
+    assert r["picked"] == {"good": 10}
+    assert r["mean"] == pytest.approx(0.8) and r["sd"] == pytest.approx(0.0)
+    # "lucky" is best on all 20 queries only through q0: picked whenever q0 is in the training
+    # folds (4 of 5), and then it scores 0.48 on the held-out queries; on q0's fold "steady" wins
+    lucky = {"steady": {q: 0.5 for q in qids}, "lucky": {q: (1.0 if q == "q0" else 0.48) for q in qids}}
+    assert sum(lucky["lucky"].values()) > sum(lucky["steady"].values())
+    r = cross_validate(lucky, folds=5, seeds=(0,))
+    assert r["picked"] == {"lucky": 4, "steady": 1}
+    assert r["mean"] == pytest.approx((4 * 0.48 + 0.5) / 5)
+    with pytest.raises(ValueError):
+        cross_validate({})
+    with pytest.raises(ValueError):
+        cross_validate({"x": {"q": 1.0}}, folds=5)

@@ -46,3 +46,72 @@ def test_defaults_and_validation():
         rrf({"a": ["x"]}, k=-1)
     # unknown rankers weigh 1.0
     assert rrf({"other": ["x"]})[0][1] == pytest.approx(1 / 61)
+
+
+# -- normalization and the convex combination ------------------------------------------------
+from dailypapers.search.fusion import CONVEX_WEIGHTS, CONVEX_WEIGHTS_SHORT, convex, fuse, normalize  # noqa: E402
+
+
+def test_minmax_and_zscore_by_hand():
+    assert normalize([2.0, 4.0, 3.0], "minmax") == pytest.approx([0.0, 1.0, 0.5])
+    z = normalize([1.0, 2.0, 3.0], "zscore")
+    sd = (2 / 3) ** 0.5
+    assert z == pytest.approx([-1 / sd, 0.0, 1 / sd])
+    # flat lists carry no order
+    assert normalize([5.0, 5.0], "minmax") == [1.0, 1.0]
+    assert normalize([5.0], "zscore") == [0.0]
+    assert normalize([], "minmax") == []
+    with pytest.raises(ValueError):
+        normalize([1.0], "rank")
+
+
+def test_convex_hand_computed():
+    lex = [("a", 10.0), ("b", 6.0), ("c", 2.0)]  # min-max: a 1, b 0.5, c 0
+    sem = [("b", 0.9), ("c", 0.7), ("d", 0.5)]  # min-max: b 1, c 0.5, d 0
+    got = dict(convex({"lexical": lex, "semantic": sem}, {"lexical": 0.5, "semantic": 0.5}, "minmax"))
+    assert got["a"] == pytest.approx(0.5 * 1.0 + 0.5 * 0.0)  # missing from semantic: its minimum, 0
+    assert got["b"] == pytest.approx(0.5 * 0.5 + 0.5 * 1.0)
+    assert got["c"] == pytest.approx(0.5 * 0.0 + 0.5 * 0.5)
+    assert got["d"] == pytest.approx(0.5 * 0.0 + 0.5 * 0.0)
+    fused = convex({"lexical": lex, "semantic": sem}, {"lexical": 0.5, "semantic": 0.5}, "minmax")
+    assert [d for d, _ in fused] == ["b", "a", "c", "d"]
+
+
+def test_convex_weights_move_the_order():
+    lists = {"lexical": [("a", 3.0), ("b", 1.0)], "semantic": [("b", 0.8), ("a", 0.2)]}
+    assert convex(lists, {"lexical": 0.8, "semantic": 0.2}, "minmax")[0][0] == "a"
+    assert convex(lists, {"lexical": 0.2, "semantic": 0.8}, "minmax")[0][0] == "b"
+    # a zero weight ignores the ranker altogether, its papers included
+    only_lex = convex({"lexical": [("a", 1.0)], "semantic": [("z", 0.9)]}, {"lexical": 1.0, "semantic": 0.0})
+    assert [d for d, _ in only_lex] == ["a"]
+
+
+def test_convex_missing_gets_the_lists_minimum_under_zscore():
+    lex = [("a", 3.0), ("b", 2.0), ("c", 1.0)]
+    sem = [("a", 0.9), ("b", 0.1)]
+    got = dict(convex({"lexical": lex, "semantic": sem}, {"lexical": 0.0001, "semantic": 1.0}, "zscore"))
+    # c is missing from the semantic list: it scores like b, the list's lowest (z = -1)
+    assert got["c"] == pytest.approx(1.0 * -1.0 + 0.0001 * normalize([3.0, 2.0, 1.0], "zscore")[2])
+    assert got["c"] < got["b"] < got["a"]
+
+
+def test_convex_edge_cases():
+    assert convex({}) == []
+    assert convex({"lexical": [], "semantic": []}) == []
+    assert convex({"lexical": [("x", 1.0), ("x", 3.0), ("y", 2.0)]}, {"lexical": 1.0}, "minmax") == [("x", 1.0), ("y", 0.0)]
+    # ties keep the order of first appearance
+    tie = convex({"lexical": [("p", 1.0)], "semantic": [("q", 1.0)]}, {"lexical": 0.5, "semantic": 0.5}, "minmax")
+    assert [d for d, _ in tie] == ["p", "q"]
+
+
+def test_fuse_dispatches_with_the_tuned_constants():
+    lists = {"lexical": [("a", 3.0), ("b", 1.0)], "semantic": [("b", 0.8), ("a", 0.2), ("c", 0.1)]}
+    assert fuse(lists, "rrf") == rrf({"lexical": ["a", "b"], "semantic": ["b", "a", "c"]})
+    assert fuse(lists, "convex") == convex(lists, CONVEX_WEIGHTS)
+    assert fuse(lists, "convex", short=True) == convex(lists, CONVEX_WEIGHTS_SHORT)
+    with pytest.raises(ValueError):
+        fuse(lists, "combsum")
+    for w in (CONVEX_WEIGHTS, CONVEX_WEIGHTS_SHORT):
+        assert set(w) == {"lexical", "semantic"} and sum(w.values()) == pytest.approx(1.0)
+    # short queries lean on the lexical list
+    assert CONVEX_WEIGHTS_SHORT["lexical"] > CONVEX_WEIGHTS["lexical"]

@@ -9,7 +9,14 @@ from search_helpers import load_papers
 
 from dailypapers.models import Listing, Paper
 from dailypapers.search.catchup import iter_changed
-from dailypapers.search.lexical import LexicalIndex, analyze
+from dailypapers.search.lexical import (
+    SCHEMA_VERSION,
+    LexicalIndex,
+    analyze,
+    analyze_positions,
+    is_short_query,
+    strip_tex,
+)
 from dailypapers.search.query import SearchFilters, parse_query
 from dailypapers.storage.sqlite import SQLiteStore
 
@@ -34,6 +41,63 @@ def ids(hits):
 
 def test_analyzer_stems_and_folds():
     assert analyze("Running Transformers café") == ["run", "transform", "cafe"]
+    assert analyze("studies studying studied") == ["studi", "studi", "studi"]
+    assert analyze("Networks") == analyze("network") == ["network"]
+
+
+def test_analyzer_splits_hyphens_and_digits():
+    assert analyze("self-supervised") == ["self", "supervis"]
+    assert analyze("COVID-19 and IL-6") == ["covid", "19", "il", "6"]
+    assert analyze("GPT-4o, x86_64 3.5%") == ["gpt", "4o", "x86", "64", "3", "5"]
+
+
+def test_analyzer_drops_stop_words_but_keeps_their_positions():
+    assert analyze("the state of the art") == ["state", "art"]
+    assert analyze_positions("the state of the art") == [(1, "state"), (4, "art")]
+    assert analyze("to be or not to be") == []
+
+
+def test_analyzer_drops_tex_formatting():
+    assert analyze(r"$\mathcal{O}(n^2)$ attention") == ["o", "n", "2", "attent"]
+    assert analyze(r"\textbf{Fast} $\mathbb{R}^d$ \left( x \right)") == ["fast", "r", "d", "x"]
+    # symbol names are words: \alpha stays "alpha"; a backslash-free text is untouched
+    assert analyze(r"$\alpha$-synuclein") == ["alpha", "synuclein"]
+    assert strip_tex("no markup here") == "no markup here"
+
+
+def test_hyphenated_query_words_match_their_parts(store, tmp_path):
+    store.ingest_batch([
+        Paper("2501.00031", "Supervised learning of self maps", "We study maps.", ["A"]),
+        Paper("2501.00032", "Contrastive pretraining", "A self-supervised method.", ["B"]),
+        Paper("2501.00033", "Unrelated", "Nothing here.", ["C"]),
+    ])
+    index = LexicalIndex(tmp_path / "lex")
+    index.sync(store)
+    # both papers have both parts; the quoted form requires them adjacent
+    assert set(ids(index.search(parse_query("self-supervised")))) == {"2501.00031", "2501.00032"}
+    assert ids(index.search(parse_query('"self-supervised"'))) == ["2501.00032"]
+    assert ids(index.search(parse_query('"state of the art"'))) == []
+    store.ingest_batch([Paper("2501.00034", "State of the art parsing", "Abstract.", ["D"])])
+    index.sync(store)
+    assert ids(index.search(parse_query('"state of the art"'))) == ["2501.00034"]
+    assert ids(index.search(parse_query(r"$\mathcal{O}$ mathcal"))) == []
+
+
+def test_short_topic_query_prefers_the_title(store, tmp_path):
+    """A paper about the topic (in its title) ranks above one that mentions it several times
+    in passing; short queries score their words as a phrase in the title."""
+    store.ingest_batch([
+        Paper("2501.00041", "Diffusion models for video", "We generate video.", ["A"]),
+        Paper("2501.00042", "A survey of robot arms",
+              "Models of robots; diffusion of ideas; we compare diffusion models and other models "
+              "of diffusion in passing.", ["B"]),
+    ])
+    index = LexicalIndex(tmp_path / "lex")
+    index.sync(store)
+    assert ids(index.search(parse_query("diffusion models")))[0] == "2501.00041"
+    assert is_short_query(parse_query("diffusion models")) and is_short_query(parse_query("RLHF"))
+    assert not is_short_query(parse_query("a claim about how diffusion models generate long videos"))
+    assert not is_short_query(parse_query('"diffusion models"'))  # quoted: the user said how
 
 
 def test_sync_indexes_everything_once(loaded):
@@ -204,6 +268,25 @@ def test_schema_change_starts_over(store, tmp_path):
     index = LexicalIndex(path)
     assert index.count() == 0 and index.last_seq == 0
     assert index.sync(store) == 1
+
+
+def test_index_from_the_older_analyzer_is_rebuilt_by_sync(store, tmp_path):
+    """An index stamped with an earlier schema version (another analyzer, other fields) is
+    dropped on open and refilled by sync with the current analyzer."""
+    import json
+
+    assert SCHEMA_VERSION >= 2
+    path = tmp_path / "lex"
+    store.ingest_batch([Paper("2501.00051", r"Bounds in $\mathcal{O}(n)$ time", "Self-supervised proofs.", ["Y"])])
+    LexicalIndex(path).sync(store)
+    state = json.loads((path / "sync.json").read_text())
+    (path / "sync.json").write_text(json.dumps(dict(state, schema=SCHEMA_VERSION - 1)))
+    index = LexicalIndex(path)
+    assert index.count() == 0 and index.last_seq == 0
+    assert index.sync(store) == 1
+    assert json.loads((path / "sync.json").read_text())["schema"] == SCHEMA_VERSION
+    assert ids(index.search(parse_query("mathcal"))) == []
+    assert ids(index.search(parse_query("supervised bounds"))) == ["2501.00051"]
 
 
 def test_listing_upvotes_are_indexed(store, tmp_path):

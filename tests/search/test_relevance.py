@@ -6,6 +6,7 @@ import pytest
 
 from dailypapers.search.relevance import (
     ALL_WORDS_UP_TO,
+    CORROBORATE_MARGIN,
     RELEVANT_MAX,
     SIM_BAND,
     SIM_MIN,
@@ -74,3 +75,32 @@ def test_cap_keeps_the_best_and_says_so():
     exactly = relevant(ranked[:RELEVANT_MAX], 1)
     assert len(exactly.ids) == RELEVANT_MAX and not exactly.capped
     assert relevant(ranked, 1, limit=3).ids == ["0", "1", "2"]
+
+
+def test_long_queries_keep_papers_just_short_on_both_signals():
+    """A claim's keyword match one word short counts when its meaning is close too (just below
+    the similarity floor); either shortfall alone, or a deeper one, does not."""
+    n = 6
+    need = words_required(n)
+    best = SIM_MIN + SIM_BAND + 0.2
+    floor = similarity_floor(best)
+    ranked = [
+        Candidate("best", similarity=best),
+        Candidate("both-short", words_matched=need - 1, similarity=floor - CORROBORATE_MARGIN + 0.01),
+        Candidate("too-far", words_matched=need - 1, similarity=floor - CORROBORATE_MARGIN - 0.01),
+        Candidate("too-few-words", words_matched=need - 2, similarity=floor - 0.01),
+        Candidate("words-short-no-vector", words_matched=need - 1),
+        Candidate("meaning-short-no-words", similarity=floor - 0.01),
+    ]
+    assert relevant(ranked, n).ids == ["best", "both-short"]
+    # the floor never drops below SIM_MIN, so a near miss needs at least SIM_MIN - CORROBORATE_MARGIN
+    weak = [Candidate("w", words_matched=need - 1, similarity=SIM_MIN - CORROBORATE_MARGIN - 0.01)]
+    assert relevant(weak, n).ids == []
+
+
+def test_short_queries_get_no_near_misses():
+    """Up to ALL_WORDS_UP_TO words every word is needed, however close the meaning."""
+    best = SIM_MIN + SIM_BAND + 0.2
+    ranked = [Candidate("best", similarity=best),
+              Candidate("one-short", words_matched=ALL_WORDS_UP_TO - 1, similarity=similarity_floor(best) - 0.01)]
+    assert relevant(ranked, ALL_WORDS_UP_TO).ids == ["best"]

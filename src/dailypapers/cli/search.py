@@ -85,5 +85,9 @@ def eval_beir(ctx: Context, directory: Path, qrels: Path | None, modes: tuple[st
         return
     click.echo(f"{'mode':<10}{'nDCG@10':>10}{'R@100':>10}{'MRR@10':>10}")
     for mode, m in result.items():
-        if isinstance(m, dict):
+        if not isinstance(m, dict):
+            continue
+        if "skipped" in m:  # a semantic mode without a model or vectors: say why, keep the others
+            click.echo(f"{mode:<10}skipped: {m['skipped']}")
+        else:
             click.echo(f"{mode:<10}{m['ndcg@10']:>10.4f}{m['recall@100']:>10.4f}{m['mrr@10']:>10.4f}")

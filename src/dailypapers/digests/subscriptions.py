@@ -31,7 +31,7 @@ from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from dailypapers.clock import utcnow
 from dailypapers.errors import Invalid, NotFound
 from dailypapers.mail import TemplateMail
-from dailypapers.models import FREQUENCIES, WEEKDAYS, Subscription
+from dailypapers.models import FREQUENCIES, WEEKDAYS, Subscription, User
 from dailypapers.search.query import parse_query
 from dailypapers.storage import SubscriptionStore
 
@@ -354,6 +354,17 @@ class SubscriptionService:
 
     def for_member(self, user_id: int) -> Subscription | None:
         return self.store.get_subscription_for_user(user_id)
+
+    def member_manage_url(self, user: User) -> str | None:
+        """The signed manage link (the one digests carry) for the active subscription of a signed-in
+        member's own address, or None. Only a verified member has shown the address is theirs, as
+        for subscribing without a confirmation email (`request`)."""
+        if not user.verified or user.disabled:
+            return None
+        sub = self.store.get_subscription_by_email(user.email)
+        if sub is None or not sub.active:
+            return None
+        return self.manage_url(sub)
 
 
 def topics_text(topics: Iterable[str]) -> str:

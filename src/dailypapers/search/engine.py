@@ -1,4 +1,4 @@
-"""The search service: lexical (BM25), semantic (ANN) and hybrid (RRF) behind one call.
+"""The search service: lexical (BM25), semantic (ANN) and hybrid (fused) behind one call.
 
 ``SearchEngine(store, index_dir, embedder)`` is built once per process by the composition root.
 A search is one :class:`~dailypapers.search.request.SearchRequest`, validated when it is made (the
@@ -13,14 +13,16 @@ How a query runs (constants below and in ``fusion.py``):
   are restricted through the lexical index, which holds the same metadata: when few papers pass
   the filters (<= ``EXACT_FILTER_LIMIT``) their vectors are scored exactly, otherwise the ANN
   search over-fetches and the candidates are filtered;
-* hybrid: RRF of the two lists (``fusion.WEIGHTS``); papers not embedded yet come through the
-  lexical list alone; a query that is exactly a paper's title puts that paper first
+* hybrid: the two lists fused by ``fusion.fuse`` (a convex combination of normalized scores,
+  each candidate scored by both rankers; see ``_fusion_lists``); papers not embedded yet come
+  through the lexical list alone; a query that is exactly a paper's title puts that paper first
   (``TITLE_MATCH_DEPTH``);
 * relevance is decided before anything else (``relevance.py``): of each ranker's best
-  ``POOL_DEPTH``, only keyword matches holding the query's words and close semantic neighbours are
-  kept (at most ``relevance.RELEVANT_MAX``); the form's filters (dates, code, upvotes, category)
-  and the sorts then narrow and re-order that set, so ``total`` is what one can page through
-  (a query with only filters, e.g. ``cat:cs.CL``, lists everything that passes, newest first).
+  ``POOL_DEPTH``, only keyword matches holding the query's words and close semantic neighbours
+  (for long queries, also papers just short on both) are kept (at most ``relevance.RELEVANT_MAX``);
+  the form's filters (dates, code, upvotes, category) and the sorts then narrow and re-order that
+  set, so ``total`` is what one can page through (a query with only filters, e.g. ``cat:cs.CL``,
+  lists everything that passes, newest first).
 """
 
 from __future__ import annotations
@@ -34,10 +36,12 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from markupsafe import Markup  # Jinja2 will not escape a Markup string twice
+
 from dailypapers.models import StoredPaper
 from dailypapers.search import fusion, relevance
 from dailypapers.search.catchup import paper_key
-from dailypapers.search.lexical import LexicalIndex, analyze
+from dailypapers.search.lexical import LexicalIndex, analyze, is_short_query
 from dailypapers.search.query import ParsedQuery, SearchFilters, parse_query
 from dailypapers.search.request import (
     MAX_PER_PAGE,
@@ -50,11 +54,6 @@ from dailypapers.search.request import (
 )
 from dailypapers.search.vectors import VectorIndex
 from dailypapers.storage import SearchStore
-
-try:  # Jinja2 (a dependency of the web layer) will not escape a Markup string twice
-    from markupsafe import Markup
-except ImportError:  # pragma: no cover
-    Markup = str  # type: ignore[misc,assignment]
 
 log = logging.getLogger(__name__)
 
@@ -418,10 +417,14 @@ class SearchEngine:
                 res.mode_used = "lexical"
         lex_ids = [h.arxiv_id for h in lex]
         sem_ids = [i for i, _, _ in sem or []]
+        sims = {i: s for i, s, _ in sem or []}  # cosine similarity to the query, where known
         if lex_ids and sem_ids:
-            # The head is fused exactly as fusion.py was tuned (each list's top DEPTH); the deeper
-            # candidates follow in their own fused order, for the relevance rule to sort out.
-            order = fusion.rrf({"lexical": lex_ids[:fusion.DEPTH], "semantic": sem_ids[:fusion.DEPTH]})
+            # The head is fused exactly as fusion.py was tuned (each list's top DEPTH, every candidate
+            # scored by both rankers); the deeper candidates follow in their own rank-fused order,
+            # for the relevance rule to sort out.
+            lists = self._fusion_lists(parsed, SearchFilters(), lex[:fusion.DEPTH], (sem or [])[:fusion.DEPTH])
+            order = fusion.fuse(lists, short=is_short_query(parsed))
+            sims = dict(lists["semantic"]) | sims  # the head's keyword-only papers have an exact cosine now
             head = {i for i, _ in order}
             order += [(i, s) for i, s in fusion.rrf({"lexical": lex_ids, "semantic": sem_ids}) if i not in head]
         else:
@@ -437,7 +440,6 @@ class SearchEngine:
         words = content_words(parsed)
         by_key = self.lexical.words_matched(words, [h.key for h in lex]) if words else {}
         matched = {h.arxiv_id: by_key.get(h.key, 0) for h in lex}
-        sims = {i: s for i, s, _ in sem or []}
         cands = [relevance.Candidate(i, matched.get(i), sims.get(i)) for i, _, _ in ranked]
         rel = relevance.relevant(cands, len(words))
         keep = set(rel.ids)
@@ -500,6 +502,36 @@ class SearchEngine:
         cands = self.vectors.search_keys(qvec, fetch)
         ok = set(self.lexical.keys_matching(fq, len(cands), keys=[c[2] for c in cands]))
         return [c for c in cands if c[2] in ok][:depth]
+
+    def _fusion_lists(self, parsed: ParsedQuery, filters: SearchFilters, lex: list,
+                      sem: list[tuple[str, float, int]], complete: bool | None = None,
+                      ) -> dict[str, list[tuple[str, float]]]:
+        """The two scored lists to fuse, each completed with its own scores for the papers only
+        the other list found (exact cosine; BM25, 0 when the paper does not match), so that the
+        convex combination compares every candidate on both scores. A paper without a vector
+        stays missing from the semantic list (fusion gives it that list's lowest score)."""
+        lex_l = [(h.arxiv_id, h.score) for h in lex]
+        sem_l = [(i, s) for i, s, _ in sem]
+        if complete is None:
+            complete = fusion.METHOD == "convex"  # RRF uses ranks only
+        if not complete or not sem:
+            return {"lexical": lex_l, "semantic": sem_l}
+        try:
+            in_lex = {h.arxiv_id for h in lex}
+            sem_only = {key: i for i, _, key in sem if i not in in_lex}
+            bm25 = self.lexical.scores_for(parsed, filters, list(sem_only))
+            lex_l += [(i, bm25.get(key, 0.0)) for key, i in sem_only.items()]
+            in_sem = {i for i, _, _ in sem}
+            lex_only = [h.key for h in lex if h.arxiv_id not in in_sem]
+            if lex_only:
+                # sem is non-empty, so the semantic leg ran: the model and the index exist
+                assert self.embedder is not None and self.vectors is not None
+                qvec = self.embedder.embed_query(parsed.text)  # cached by the embedder
+                sem_l += [(i, s) for i, s, _ in self.vectors.search_keys(qvec, len(lex_only), candidates=lex_only)]
+        except Exception:  # noqa: BLE001 - fuse what the legs returned
+            log.exception("completing the hybrid scores failed")
+            return {"lexical": [(h.arxiv_id, h.score) for h in lex], "semantic": [(i, s) for i, s, _ in sem]}
+        return {"lexical": lex_l, "semantic": sem_l}
 
     def _exact_titles_first(self, ranked: list[tuple[str, float, tuple]], parsed: ParsedQuery,
                             candidates: list[str], papers: dict[str, StoredPaper]) -> list[tuple[str, float, tuple]]:

@@ -17,14 +17,16 @@ import math
 import statistics
 import tempfile
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
 
 from dailypapers.models import Paper
+from dailypapers.search import fusion
 from dailypapers.search.embedder import document_text
 from dailypapers.search.engine import MAX_QUERY_CHARS, BadQuery, SearchEngine
+from dailypapers.search.query import SearchFilters, parse_query
 from dailypapers.storage import open_store
 
 DEFAULT_MODES = ("lexical", "semantic", "hybrid")
@@ -76,6 +78,41 @@ def score_run(run: Mapping[str, Sequence[str]], qrels: Mapping[str, Mapping[str,
         "mrr@10": sum(mrr_at_k(run.get(q, []), qrels[q], CUTOFF_MRR) for q in judged) / n,
         "queries": n,
     }
+
+
+def cross_validate(
+    per_query: Mapping[Hashable, Mapping[str, float]],
+    folds: int = 5,
+    seeds: Sequence[int] = (0, 1, 2, 3, 4),
+) -> dict:
+    """k-fold cross-validation over queries of a parameter choice.
+
+    ``per_query`` maps each candidate parameter setting to {query id: metric}. For each seed the
+    queries are shuffled and cut into ``folds``; on each fold the setting with the best mean on
+    the other folds is picked and scored on the held-out fold. Returns the mean and standard
+    deviation of the held-out scores and how often each setting was picked.
+    """
+    import random
+    from collections import Counter
+
+    if not per_query:
+        raise ValueError("nothing to cross-validate")
+    qids = sorted(next(iter(per_query.values())))
+    if len(qids) < folds:
+        raise ValueError(f"{len(qids)} queries cannot make {folds} folds")
+    held: list[float] = []
+    picked: Counter = Counter()
+    for seed in seeds:
+        order = qids[:]
+        random.Random(seed).shuffle(order)
+        for f in range(folds):
+            test = order[f::folds]
+            test_set = set(test)
+            train = [q for q in order if q not in test_set]
+            best = max(per_query, key=lambda p: sum(per_query[p][q] for q in train))
+            picked[best] += 1
+            held.append(sum(per_query[best][q] for q in test) / len(test))
+    return {"mean": statistics.mean(held), "sd": statistics.pstdev(held), "picked": picked}
 
 
 # -- BEIR files -------------------------------------------------------------------------------
@@ -272,6 +309,22 @@ class BeirRun:
             times.append(time.perf_counter() - t)
         return run, times
 
+    def fusion_inputs(self, depth: int | None = None) -> dict[str, dict[str, list[tuple[str, float]]]]:
+        """Per judged query, what hybrid search fuses: the two legs' scored lists as returned
+        (``lexical``, ``semantic``) and as completed with each ranker's score for the other's
+        papers (``lexical+``, ``semantic+``), for tuning the fusion without re-running searches."""
+        depth = depth or fusion.DEPTH
+        engine, none = self.engine, SearchFilters()
+        out = {}
+        for qid in self.qrels:
+            parsed = parse_query(self._q(self.queries[qid]))
+            lex, _ = engine.lexical.search_with_count(parsed, none, depth, 0, count=False)
+            sem = engine._semantic(parsed, none, depth) or []
+            legs = engine._fusion_lists(parsed, none, lex, sem, complete=False)
+            full = engine._fusion_lists(parsed, none, lex, sem, complete=True)
+            out[qid] = {**legs, "lexical+": full["lexical"], "semantic+": full["semantic"]}
+        return out
+
     def evaluate(self, modes: Iterable[str] = DEFAULT_MODES) -> dict[str, dict]:
         out: dict[str, dict] = {}
         for mode in modes:
@@ -312,6 +365,6 @@ def evaluate_beir(
 
 
 __all__ = [
-    "evaluate_beir", "BeirRun", "ndcg_at_k", "recall_at_k", "mrr_at_k", "score_run",
+    "evaluate_beir", "BeirRun", "ndcg_at_k", "recall_at_k", "mrr_at_k", "score_run", "cross_validate",
     "load_corpus", "load_queries", "load_qrels", "default_qrels",
 ]

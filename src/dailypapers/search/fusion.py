@@ -1,28 +1,48 @@
-"""Reciprocal rank fusion of ranked lists: the one place where hybrid ranking is tuned.
+"""Fusion of the lexical and semantic lists: the one place where hybrid ranking is tuned.
 
-    score(d) = sum over rankers r of  WEIGHTS[r] / (RRF_K + rank_r(d))      (rank from 1)
+The pure fusions, chosen between by measurement (``bench/bench_search_quality.py --tune``):
 
-A paper missing from a ranker's list gets nothing from it, so a paper that is not embedded yet
-is still found through the lexical list alone.
+* ``rrf``: reciprocal rank fusion, ``sum_r WEIGHTS[r] / (RRF_K + rank_r(d))``, rank from 1
+  (Cormack et al. 2009); with unequal weights it is "weighted RRF".
+* ``convex``: a convex combination of each ranker's scores after normalizing them per query,
+  ``sum_r CONVEX_WEIGHTS[r] * norm_r(score_r(d))``, with ``norm`` min-max or z-score
+  (Bruch, Gai and Ingber 2023 found a tuned convex combination beats RRF).
 
-How the constants were chosen (``bench/bench_search_quality.py --tune``; the grid is in
-BENCHMARKS.md, "Search quality"): RRF_K = 60 is Cormack et al.'s (2009) value, kept. The weights
-were grid-searched on SciFact **train** (809 queries, nDCG@10, the packaged all-MiniLM-L6-v2 int8
-model), each ranker contributing its top ``DEPTH`` = 100, for semantic weights 0.5-3.0 against
-lexical 1.0 and BM25 title weights 0.5-2.0. The optimum is a plateau between semantic 0.5 and
-1.0 (0.712-0.717 at title weights 0.5-1.0) that falls beyond (about 0.70 at 2.0, 0.69 at 3.0);
-equal weights sit on it and favour neither ranker on data unlike SciFact. With the chosen BM25
-weights (title 1.25, see lexical.FIELD_WEIGHTS): lexical 0.649, semantic 0.659, hybrid 0.706;
-recall@100 0.910 / 0.926 / 0.943. Re-run the bench after changing anything here.
+A paper missing from a ranker's list has no score from it. RRF gives it nothing from that
+ranker. ``convex`` gives it that ranker's lowest normalized score in the list (min-max: 0), as
+if it came last. The engine avoids the guess where it can: before fusing it scores every
+candidate with both rankers (exact cosine for lexical-only papers; BM25, 0 when nothing
+matches, for semantic-only ones; ``SearchEngine._fusion_lists``), so only a paper that has no
+vector yet is left to the rule, and it is still found through the lexical list.
+
+How the constants were chosen (``bench/bench_search_quality.py --tune``; tables in
+BENCHMARKS.md, "Search quality"): on SciFact train, 809 queries, top 100 from each ranker, 5-fold
+cross-validation over queries repeated over 5 shuffles, mean held-out nDCG@10: RRF k=60 0.720;
+weighted RRF 0.730 (k=10, semantic 0.75); convex min-max 0.739 with the missing = minimum rule
+and 0.740 with both scores for every candidate (semantic weight 0.5, picked in 24 of 25 folds);
+convex z-score 0.737 either way. Every convex variant beats RRF, the spread between them is
+within noise (sd over folds 0.03); min-max with completed scores is used, semantic weight 0.5.
+Short queries (1-4 words, ``lexical.is_short_query``) are tuned apart on the topic queries
+(HF keywords over HF papers, relevance = the query is one of the paper's keywords), where the
+semantic leg is weak (nDCG@10 0.21 against 0.49 lexical): cross-validation picks a semantic
+weight of 0.15 or 0.1 (11 and 9 of 25 folds; held-out 0.484); 0.15 keeps some of the semantic
+list for paraphrases. SciFact has 20 such queries; its long queries alone pick 0.5.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Hashable, Mapping, Sequence
 from typing import TypeVar
 
 RRF_K = 60
-WEIGHTS: dict[str, float] = {"lexical": 1.0, "semantic": 1.0}
+WEIGHTS: dict[str, float] = {"lexical": 1.0, "semantic": 1.0}  # RRF
+METHOD = "convex"  # what the engine uses: "rrf" or "convex"
+NORM = "minmax"  # "minmax" or "zscore"
+CONVEX_WEIGHTS: dict[str, float] = {"lexical": 0.5, "semantic": 0.5}
+# Short queries (lexical.is_short_query: a topic of 1-4 words) lean on the lexical list: one or
+# two words embed poorly, and an exact term match is most of what such a query asks for.
+CONVEX_WEIGHTS_SHORT: dict[str, float] = {"lexical": 0.85, "semantic": 0.15}
 DEPTH = 100  # candidates each ranker contributes for one page of hybrid results
 
 K = TypeVar("K", bound=Hashable)
@@ -47,14 +67,85 @@ def rrf(
         weight = float(w.get(name, 1.0))
         if weight == 0:
             continue
-        seen = set()
+        seen: set[K] = set()
         for rank, doc in enumerate(ranked, start=1):
             if doc in seen:
                 continue
             seen.add(doc)
             scores[doc] = scores.get(doc, 0.0) + weight / (k + rank)
+    return _sorted(scores)
+
+
+def normalize(scores: Sequence[float], method: str = NORM) -> list[float]:
+    """Scores of one list rescaled: ``minmax`` to [0, 1], ``zscore`` to mean 0 and sd 1.
+
+    A list whose scores are all equal (or a single score) maps to 1.0 (min-max) or 0.0
+    (z-score): it says nothing about order.
+    """
+    if not scores:
+        return []
+    if method == "minmax":
+        lo, hi = min(scores), max(scores)
+        if hi - lo <= 1e-12:
+            return [1.0] * len(scores)
+        return [(s - lo) / (hi - lo) for s in scores]
+    if method == "zscore":
+        mean = sum(scores) / len(scores)
+        sd = math.sqrt(sum((s - mean) ** 2 for s in scores) / len(scores))
+        if sd <= 1e-12:
+            return [0.0] * len(scores)
+        return [(s - mean) / sd for s in scores]
+    raise ValueError(f"unknown normalization {method!r}: use minmax or zscore")
+
+
+def convex(
+    scored: Mapping[str, Sequence[tuple[K, float]]],
+    weights: Mapping[str, float] | None = None,
+    norm: str = NORM,
+) -> list[tuple[K, float]]:
+    """Fuse scored lists [(id, score)] (higher is better) into [(id, fused score)], best first.
+
+    Each list is normalized on its own (``normalize``), then the weighted sum is taken; a paper
+    missing from a list gets that list's lowest normalized score. ``weights`` default to
+    :data:`CONVEX_WEIGHTS` (a ranker without one counts 0). Duplicate ids within one list count
+    at their best score. Ties keep the order of first appearance.
+    """
+    w = CONVEX_WEIGHTS if weights is None else weights
+    legs: list[tuple[float, dict[K, float], float]] = []
+    order: dict[K, int] = {}
+    for name, items in scored.items():
+        weight = float(w.get(name, 0.0))
+        if not items or weight == 0:
+            continue
+        best: dict[K, float] = {}
+        for doc, s in items:
+            if doc not in best or s > best[doc]:
+                best[doc] = float(s)
+            order.setdefault(doc, len(order))
+        normed = dict(zip(best, normalize(list(best.values()), norm)))
+        legs.append((weight, normed, min(normed.values())))
+    fused = {doc: sum(weight * normed.get(doc, floor) for weight, normed, floor in legs) for doc in order}
+    return sorted(fused.items(), key=lambda item: (-item[1], order[item[0]]))
+
+
+def fuse(
+    scored: Mapping[str, Sequence[tuple[K, float]]], method: str = METHOD, *, short: bool = False
+) -> list[tuple[K, float]]:
+    """The engine's hybrid ranking: ``method`` ("rrf" or "convex") with the tuned constants
+    (``short``: the query is a short topic, see :data:`CONVEX_WEIGHTS_SHORT`)."""
+    if method == "rrf":
+        return rrf({name: [doc for doc, _ in items] for name, items in scored.items()})
+    if method == "convex":
+        return convex(scored, CONVEX_WEIGHTS_SHORT if short else CONVEX_WEIGHTS)
+    raise ValueError(f"unknown fusion {method!r}: use rrf or convex")
+
+
+def _sorted(scores: dict[K, float]) -> list[tuple[K, float]]:
     order = {doc: i for i, doc in enumerate(scores)}
     return sorted(scores.items(), key=lambda item: (-item[1], order[item[0]]))
 
 
-__all__ = ["rrf", "RRF_K", "WEIGHTS", "DEPTH"]
+__all__ = [
+    "rrf", "convex", "normalize", "fuse", "RRF_K", "WEIGHTS", "METHOD", "NORM", "CONVEX_WEIGHTS",
+    "CONVEX_WEIGHTS_SHORT", "DEPTH",
+]

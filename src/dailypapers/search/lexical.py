@@ -12,8 +12,12 @@
 * Queries are built from :class:`ParsedQuery` with Query objects (term / phrase / boolean /
   boost), never through tantivy's query parser, so no user input is ever interpreted by it.
 
-Field weights (BM25 per field, summed over fields, "most fields"): see ``FIELD_WEIGHTS``;
-tuned on SciFact train and the known-item benchmark by ``bench/bench_search_quality.py``.
+Fields and weights: ``text`` (title and abstract as one field, one length norm, as Pyserini and
+SQLite FTS5 score them) plus ``title`` again on top, and ``authors``; see ``FIELD_WEIGHTS``.
+The analyzer (:func:`analyze`) drops TeX formatting commands, splits on anything that is not a
+letter or digit (so ``self-supervised`` is two words, ``COVID-19`` is ``covid`` ``19``), folds
+case and accents, drops English stop words and stems. Tuned on SciFact train and the topic
+queries by ``bench/bench_search_quality.py --tune`` (BENCHMARKS.md, "Search quality").
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import re
 import shutil
 import threading
 from collections.abc import Callable
@@ -34,56 +39,94 @@ from dailypapers.models import StoredPaper
 from dailypapers.search.catchup import iter_changed, paper_key
 from dailypapers.search.query import ParsedQuery, SearchFilters, normalize_category
 
-# Title > abstract > authors, as multipliers of each field's BM25 (summed over fields).
-# Tuned by `bench/bench_search_quality.py --tune` (BENCHMARKS.md "Search quality"): on SciFact
-# train a heavier title only hurts (lexical nDCG@10 0.683 / 0.666 / 0.649 / 0.638 / 0.610 at
-# title 0.5 / 1.0 / 1.25 / 1.5 / 2.0; hybrid 0.717 / 0.713 / 0.706 / 0.698 / 0.683), because a
-# word in the title is usually in the abstract too and already counts twice; exact-title
-# known-item search over 64k real papers is at rank 1 for 100% of sampled titles from 1.0 up
-# (99.7% at 0.75). 1.25 is the smallest step above 1.0 in the grid: it keeps the title first, as
-# the product asks, for ~0.007 nDCG. Authors cannot be tuned on SciFact (it has none): 0.5 lets
-# a name in the query count without letting common names outrank topical matches.
-FIELD_WEIGHTS = {"title": 1.25, "abstract": 1.0, "authors": 0.5}
-SCHEMA_VERSION = 1
-TEXT_TOKENIZER = "dp_en"  # simple split, lowercase, ASCII folding, English stemmer
-NAME_TOKENIZER = "dp_name"  # the same without stemming, for author names
+# BM25 multipliers, summed over fields. On SciFact train (lexical nDCG@10) one flat
+# title+abstract field beats separate title/abstract fields (0.696 against 0.689 at the best
+# split, title 0.5, and 0.661 at the title 1.25 used before); the title again on top at 0.25
+# helps a little more (0.70 across 0.1-0.3, falling beyond; cross-validated in BENCHMARKS.md)
+# and keeps an exact title first in known-item search. On the topic queries a heavier title
+# hurts (0.49 / 0.44 / 0.37 at 0.25 / 0.5 / 1.0): HF's keywords come from abstracts too.
+# Authors cannot be tuned on SciFact (it has none): 0.5 lets a name count without outranking
+# topical matches. tantivy fixes k1 = 1.2 and b = 0.75; b emulated by padding every document
+# with a fixed number of filler tokens (b' = 0.75 A / (A + pad)) scored 0.705-0.707 for b' from
+# 0.3 to 0.75 on SciFact, so the defaults stay.
+FIELD_WEIGHTS = {"text": 1.0, "title": 0.25, "authors": 0.5}
+# A short query of free words (a topic such as "diffusion models" or "rlhf") also scores the
+# whole query as a phrase in the title, so that a paper about the topic ranks above one that
+# mentions it in passing. Long queries (claims, sentences) are left alone. On the 1,000 topic
+# queries (lexical nDCG@10) a bonus of x0 / 0.5 / 1 / 2 / 4 scores 0.482 / 0.488 / 0.488 / 0.486 /
+# 0.485; cross-validated on the 974 short ones, 0.5 is picked in 22 of 25 folds.
+SHORT_QUERY_TOKENS = 4
+TITLE_PHRASE_BOOST = 0.5
+SCHEMA_VERSION = 2  # bump when the analyzer or the fields change: old indexes are rebuilt
+TEXT_TOKENIZER = "dp_en2"  # simple split, lowercase, ASCII folding, stop words, English stemmer
+NAME_TOKENIZER = "dp_name"  # split, lowercase, ASCII folding: author names are not stemmed
 MAX_TOKEN_LEN = 40
 WRITER_HEAP = 64_000_000  # bytes; keeps a bulk ingest + sync within ~300 MB RSS (BENCHMARKS.md)
 COMMIT_EVERY = 50_000  # a long sync commits (and records its position) this often
+# Lucene's English stop set (the one Pyserini's BM25 uses).
+STOP_WORDS = tuple(
+    "a an and are as at be but by for if in into is it no not of on or such that the their then "
+    "there these they this to was will with".split()
+)
+# TeX commands that only format or relate symbols; they are dropped so that "$\mathcal{O}(n)$"
+# does not make "mathcal" a word of the paper. Other commands keep their name (\alpha -> alpha).
+_TEX_NOISE = re.compile(
+    r"\\(?:math[a-z]*|text[a-z]*|operatorname|emph|frac|[dt]frac|sqrt|left|right|[bB]igg?[lr]?"
+    r"|[cl]?dots[a-z]?|cdot|times|quad|qquad|hat|tilde|widetilde|widehat|bar|vec|overline|underline"
+    r"|boldsymbol|bm|rm|bf|it|sf|tt|cal|displaystyle|textstyle|scriptstyle|in|leq?|geq?|approx|sim"
+    r"|mid|to|rightarrow|leftarrow|infty|mathbb|label|cite|ref|url|href)(?![A-Za-z])"
+)
 
 Progress = Callable[[int, int], None]
 
 
-def _text_analyzer() -> tantivy.TextAnalyzer:
-    return (
+def strip_tex(text: str) -> str:
+    """``text`` without TeX formatting commands (the index and the queries both see this)."""
+    return _TEX_NOISE.sub(" ", text) if "\\" in text else text
+
+
+def _builder(stop: bool, stem: bool) -> tantivy.TextAnalyzer:
+    b = (
         tantivy.TextAnalyzerBuilder(tantivy.Tokenizer.simple())
         .filter(tantivy.Filter.remove_long(MAX_TOKEN_LEN))
         .filter(tantivy.Filter.lowercase())
         .filter(tantivy.Filter.ascii_fold())
-        .filter(tantivy.Filter.stemmer("english"))
-        .build()
     )
+    if stop:
+        b = b.filter(tantivy.Filter.custom_stopword(list(STOP_WORDS)))
+    if stem:
+        b = b.filter(tantivy.Filter.stemmer("english"))
+    return b.build()
+
+
+def _text_analyzer() -> tantivy.TextAnalyzer:
+    return _builder(stop=True, stem=True)
 
 
 def _name_analyzer() -> tantivy.TextAnalyzer:
-    return (
-        tantivy.TextAnalyzerBuilder(tantivy.Tokenizer.simple())
-        .filter(tantivy.Filter.remove_long(MAX_TOKEN_LEN))
-        .filter(tantivy.Filter.lowercase())
-        .filter(tantivy.Filter.ascii_fold())
-        .build()
-    )
+    return _builder(stop=False, stem=False)
 
 
 _TEXT = _text_analyzer()
 _NAME = _name_analyzer()
+_STEMS = _builder(stop=False, stem=True)  # to find the positions stop words leave empty
+_STOP = frozenset(STOP_WORDS)
 _analyzer_lock = threading.Lock()
 
 
 def analyze(text: str) -> list[str]:
-    """Tokens of ``text`` as the title/abstract fields index them (stemmed)."""
+    """Tokens of ``text`` as the title/text fields index them (stemmed, without stop words)."""
     with _analyzer_lock:
-        return _TEXT.analyze(text)
+        return _TEXT.analyze(strip_tex(text))
+
+
+def analyze_positions(text: str) -> list[tuple[int, str]]:
+    """(position, token) of :func:`analyze`'s tokens: stop words leave gaps, as in the index."""
+    text = strip_tex(text)
+    with _analyzer_lock:
+        plain = _NAME.analyze(text)
+        stems = _STEMS.analyze(text)
+    return [(i, st) for i, (w, st) in enumerate(zip(plain, stems)) if w not in _STOP]
 
 
 def analyze_name(text: str) -> list[str]:
@@ -91,12 +134,24 @@ def analyze_name(text: str) -> list[str]:
         return _NAME.analyze(text)
 
 
+def _short_query_tokens(parsed: ParsedQuery) -> list[tuple[int, str]]:
+    if parsed.phrases or not parsed.terms:
+        return []
+    tokens = analyze_positions(" ".join(parsed.terms))
+    return tokens if 1 <= len(tokens) <= SHORT_QUERY_TOKENS else []
+
+
+def is_short_query(parsed: ParsedQuery) -> bool:
+    """A topic rather than a sentence: 1 to SHORT_QUERY_TOKENS indexable words, no quotes."""
+    return bool(_short_query_tokens(parsed))
+
+
 def _schema() -> tantivy.Schema:
     sb = tantivy.SchemaBuilder()
     sb.add_text_field("id", stored=True, tokenizer_name="raw")
     sb.add_integer_field("key", stored=False, indexed=True, fast=True)
     sb.add_text_field("title", tokenizer_name=TEXT_TOKENIZER)
-    sb.add_text_field("abstract", tokenizer_name=TEXT_TOKENIZER)
+    sb.add_text_field("text", tokenizer_name=TEXT_TOKENIZER)  # title and abstract, two values
     sb.add_text_field("authors", tokenizer_name=NAME_TOKENIZER)
     sb.add_text_field("categories", tokenizer_name="raw", index_option="basic")
     sb.add_date_field("published", indexed=True, fast=True)
@@ -120,8 +175,10 @@ def paper_document(p: StoredPaper) -> tantivy.Document:
     doc = tantivy.Document()
     doc.add_text("id", p.arxiv_id)
     doc.add_integer("key", paper_key(p.arxiv_id))
-    doc.add_text("title", p.title or "")
-    doc.add_text("abstract", p.abstract or "")
+    title, abstract = strip_tex(p.title or ""), strip_tex(p.abstract or "")
+    doc.add_text("title", title)
+    doc.add_text("text", title)
+    doc.add_text("text", abstract)
     for name in p.authors or []:
         doc.add_text("authors", name)
     cats: list[str] = []
@@ -293,32 +350,62 @@ class LexicalIndex:
         return done
 
     # -- queries -----------------------------------------------------------
-    def _term(self, field: str, token: str) -> tantivy.Query:
-        return tantivy.Query.term_query(self.schema, field, token)
+    def _term(self, field: str, value: str | int) -> tantivy.Query:
+        return tantivy.Query.term_query(self.schema, field, value)
 
-    def _tokens_query(self, field: str, tokens: list[str]) -> tantivy.Query | None:
+    def _tokens_query(self, field: str, tokens: list) -> tantivy.Query | None:
+        """A term, or a phrase of tokens (plain, or (position, token) pairs)."""
         if not tokens:
             return None
         if len(tokens) == 1:
-            return self._term(field, tokens[0])
+            tok = tokens[0]
+            return self._term(field, tok[1] if isinstance(tok, tuple) else tok)
         words: list[str | tuple[int, str]] = list(tokens)
         return tantivy.Query.phrase_query(self.schema, field, words)
 
-    def _unit_parts(self, text: str) -> list[tuple]:
-        """(Should, boosted query) per field for one word or phrase."""
+    def _boosted(self, field: str, q: tantivy.Query | None, boost: float) -> list[tuple]:
+        if q is None or boost <= 0:
+            return []
+        return [(tantivy.Occur.Should, tantivy.Query.boost_query(q, boost))]
+
+    def _word_parts(self, word: str, seen: set[str] | None = None) -> list[tuple]:
+        """(Should, boosted query) clauses for one free word of the query.
+
+        Each token counts on its own: a hyphenated or dotted word ("0-dimensional", "x-ray")
+        is its tokens, not a phrase of them (a phrase lost 0.01 nDCG@10 on SciFact train).
+        Author names stay whole: "Jean-Pierre" is one name.
+        """
         parts = []
-        stemmed = analyze(text)
-        names = analyze_name(text)
-        for field, tokens in (("title", stemmed), ("abstract", stemmed), ("authors", names)):
-            q = self._tokens_query(field, tokens)
-            if q is not None:
-                parts.append((tantivy.Occur.Should, tantivy.Query.boost_query(q, FIELD_WEIGHTS[field])))
+        for tok in analyze(word):
+            if seen is not None:
+                if tok in seen:  # "cells ... cell": one stem counts once (+0.003 on SciFact)
+                    continue
+                seen.add(tok)
+            for field in ("text", "title"):
+                parts += self._boosted(field, self._term(field, tok), FIELD_WEIGHTS[field])
+        parts += self._boosted("authors", self._tokens_query("authors", analyze_name(word)), FIELD_WEIGHTS["authors"])
+        return parts
+
+    def _unit_parts(self, text: str) -> list[tuple]:
+        """(Should, boosted query) per field for one word or phrase, matched as a phrase."""
+        parts = []
+        stemmed = analyze_positions(text)
+        for field in ("text", "title"):
+            parts += self._boosted(field, self._tokens_query(field, stemmed), FIELD_WEIGHTS[field])
+        parts += self._boosted("authors", self._tokens_query("authors", analyze_name(text)), FIELD_WEIGHTS["authors"])
         return parts
 
     def _text_unit(self, text: str) -> tantivy.Query | None:
         """One word or phrase, matched in any field, each field's BM25 weighted."""
         parts = self._unit_parts(text)
         return tantivy.Query.boolean_query(parts) if parts else None
+
+    def _short_query_parts(self, parsed: ParsedQuery) -> list[tuple]:
+        """The title bonus of a short free-text query (see ``TITLE_PHRASE_BOOST``)."""
+        tokens = _short_query_tokens(parsed)
+        if not tokens:
+            return []
+        return self._boosted("title", self._tokens_query("title", tokens), TITLE_PHRASE_BOOST)
 
     def filter_clauses(self, parsed: ParsedQuery | None, filters: SearchFilters | None) -> list[tantivy.Query]:
         """Non-scoring restrictions from the query's fields and the form's filters."""
@@ -375,8 +462,10 @@ class LexicalIndex:
         if text:
             # Optional words go in flat, one clause per (word, field): the same BM25 sum as
             # nesting them per word, at about half the cost on common words (measured at 1M).
+            seen: set[str] = set()
             for t in parsed.terms:
-                clauses.extend(self._unit_parts(t))
+                clauses.extend(self._word_parts(t, seen))
+            clauses.extend(self._short_query_parts(parsed))
             for p in parsed.phrases:
                 q = self._text_unit(p)
                 if q is not None:
@@ -430,6 +519,27 @@ class LexicalIndex:
         # tantivy's type stubs leave out SearchResult.count, which it has.
         return self._hits(searcher, result.hits), (result.count or 0)  # type: ignore[attr-defined]
 
+    def scores_for(self, parsed: ParsedQuery, filters: SearchFilters | None, keys: list[int]) -> dict[int, float]:
+        """BM25 of the papers with these keys for the query ({key: score}; a paper that does
+        not match is absent: its score is 0). For fusing papers only the other list found."""
+        if not keys or not parsed.has_text:
+            return {}
+        # A union of single-key terms: 4x faster here than term_set_query, which walks the
+        # key dictionary (3 against 13 ms for 100 keys over 64k papers).
+        wanted = tantivy.Query.boolean_query([(tantivy.Occur.Should, self._term("key", int(k))) for k in keys])
+        q = tantivy.Query.boolean_query(
+            [
+                (tantivy.Occur.Must, tantivy.Query.const_score_query(wanted, 0.0)),
+                (tantivy.Occur.Must, self.build_query(parsed, filters)),
+            ]
+        )
+        searcher = self.searcher()
+        res = searcher.search(q, len(keys), count=False)
+        if not res.hits:
+            return {}
+        vals = searcher.fast_field_values("key", [a for _, a in res.hits])
+        return {int(k): float(score) for (score, _), k in zip(res.hits, vals) if k is not None}
+
     def _hits(self, searcher, pairs) -> list[Hit]:
         if not pairs:
             return []
@@ -463,10 +573,11 @@ class LexicalIndex:
         return [int(v) for v in vals if v is not None]
 
     def _containing(self, stems) -> list[tuple]:
-        """Clauses requiring each of ``stems`` (analyzed tokens) in the title, abstract or authors."""
+        """Clauses requiring each of ``stems`` (analyzed tokens) in the title, abstract (both in
+        ``text``) or authors."""
         return [
             (tantivy.Occur.Must, tantivy.Query.boolean_query(
-                [(tantivy.Occur.Should, self._term(field, st)) for field in ("title", "abstract", "authors")]))
+                [(tantivy.Occur.Should, self._term(field, st)) for field in ("text", "authors")]))
             for st in sorted(stems)
         ]
 
@@ -522,4 +633,7 @@ class LexicalIndex:
         return tantivy.Query.boolean_query([(tantivy.Occur.Must, tantivy.Query.all_query())] + clauses)
 
 
-__all__ = ["LexicalIndex", "Hit", "IndexBusy", "FIELD_WEIGHTS", "analyze", "analyze_name"]
+__all__ = [
+    "LexicalIndex", "Hit", "IndexBusy", "FIELD_WEIGHTS", "analyze", "analyze_positions", "analyze_name", "strip_tex",
+    "is_short_query",
+]

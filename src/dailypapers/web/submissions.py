@@ -13,15 +13,16 @@ from dailypapers.errors import Invalid
 from dailypapers.models import User
 from dailypapers.web.api import paper_json
 from dailypapers.web.auth import NO_TOKEN, Unauthorized, current_user, unauthorized
+from dailypapers.web.flash import Flash, flash_redirect
 from dailypapers.web.requests import (
     form_data,
     json_or_form,
     login_redirect,
     private_page,
     rate_limit,
-    redirect,
     services,
 )
+from dailypapers.web.site import fmt_date
 
 
 async def _form_page(request: Request, user: User, *, status: int = 200, **extra) -> Response:
@@ -56,7 +57,9 @@ async def submit(request: Request) -> Response:
         done = await _submit(request, user, form.get("id", ""))
     except Invalid as e:
         return await _form_page(request, user, status=400, error=str(e), value=form.get("id", ""))
-    return redirect(f"/papers/{done.paper.arxiv_id}?submitted={done.day.isoformat()}")
+    # Said once on the paper page (a one-shot message, not a query parameter a reload would repeat).
+    return flash_redirect(request, f"/papers/{done.paper.arxiv_id}",
+                          Flash(f"Added to the list of {fmt_date(done.day)}."))
 
 
 async def api_submit(request: Request) -> Response:

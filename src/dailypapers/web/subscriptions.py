@@ -35,6 +35,7 @@ from dailypapers.web.requests import form_data, private_page, rate_limit, servic
 MAX_FIELD = 4000  # characters kept from any form field (topics: 10 x 250 + line breaks)
 CHECK_INBOX = ("Check your inbox: we sent a link to {email}. Open it to confirm your subscription "
                "(or, if this address is already subscribed, to manage it). The link works for 48 hours.")
+CHANGE_OR_UNSUBSCRIBE = "Change or unsubscribe"
 
 
 async def _form(request: Request) -> dict[str, str]:
@@ -50,9 +51,11 @@ def _render(request: Request, template: str, context: dict, *, status: int = 200
                         headers={"Referrer-Policy": "same-origin"})
 
 
-def _message(request: Request, heading: str, message: str, *, status: int = 200, link=None) -> Response:
+def _message(request: Request, heading: str, message: str, *, status: int = 200, link=None,
+             links: tuple = ()) -> Response:
+    """`link` (or `links`, several): (href, text) pairs shown under the message."""
     return _render(request, "message.html", {"title": heading, "heading": heading, "message": message,
-                                             "link": link}, status=status)
+                                             "links": ([link] if link else []) + list(links)}, status=status)
 
 
 def _values(form: dict) -> dict:
@@ -77,12 +80,13 @@ def _values_of(sub) -> dict:
 async def subscribe_page(request: Request) -> Response:
     user = await page_user(request)
     values = _values({})
-    existing = None
+    existing = manage_url = None
     if user is not None:
-        existing = await run_in_threadpool(services(request).subscriptions.for_member, user.id)
+        svc = services(request).subscriptions
+        existing, manage_url = await run_in_threadpool(lambda u: (svc.for_member(u.id), svc.member_manage_url(u)), user)
         values = _values_of(existing) if existing is not None and existing.active else {**values, "email": user.email}
     return _render(request, "subscribe.html", {"title": "Subscribe", "values": values, "user": user,
-                                               "existing": existing})
+                                               "existing": existing, "manage_url": manage_url})
 
 
 async def subscribe_submit(request: Request) -> Response:
@@ -105,9 +109,13 @@ async def subscribe_submit(request: Request) -> Response:
                         "We could not send the confirmation email just now. Please try again in a few minutes.",
                         status=503)
     if result.status == "subscribed":
-        return _message(request, "You are subscribed",
-                        f"Your {result.subscription.schedule_label} digest goes to {result.subscription.email}.",
-                        link=("/for-you", "See papers for you"))
+        # A verified member's own address: subscribed at once, no email, so the manage link is here.
+        sub = result.subscription
+        assert user is not None  # only a member's own address is subscribed at once
+        manage_url = await run_in_threadpool(services(request).subscriptions.member_manage_url, user)
+        links = ([(manage_url, CHANGE_OR_UNSUBSCRIBE)] if manage_url else []) + [("/for-you", "See papers for you")]
+        return _message(request, "You are subscribed", f"Your digest goes to {sub.email} {sub.schedule_label}.",
+                        links=tuple(links))
     return _message(request, "Check your inbox", CHECK_INBOX.format(email=result.subscription.email))
 
 
@@ -130,8 +138,8 @@ async def confirm_submit(request: Request) -> Response:
                         link=("/subscribe", "Subscribe"))
     manage = services(request).subscriptions.manage_url(sub)
     return _message(request, "You are subscribed",
-                    f"Your {sub.schedule_label} digest will go to {sub.email}. Every digest has a link to change "
-                    "or cancel it.", link=(manage, "Manage your subscription"))
+                    f"Your digest will go to {sub.email} {sub.schedule_label}. Every digest has a link to change "
+                    "or cancel it.", link=(manage, CHANGE_OR_UNSUBSCRIBE))
 
 
 # -- manage ---------------------------------------------------------------------------------------
