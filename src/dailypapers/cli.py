@@ -329,6 +329,28 @@ def eval_beir(ctx: Context, directory: Path, qrels: Path | None, modes: tuple[st
             click.echo(f"{mode:<10}{m['ndcg@10']:>10.4f}{m['recall@100']:>10.4f}{m['mrr@10']:>10.4f}")
 
 
+@eval_group.command("picks")
+@click.option("--arrivals", "arrivals_path", required=True, type=click.Path(path_type=Path, exists=True),
+              help="arXiv arrivals: bulk JSONL (arxiv-daily-cs or Kaggle format).")
+@click.option("--lists", "lists_path", required=True, type=click.Path(path_type=Path, exists=True),
+              help="Hugging Face daily lists: a folder of /api/daily_papers responses (YYYY-MM-DD.json[.gz]).")
+@click.option("--embeddings", "embeddings_path", type=click.Path(path_type=Path, exists=True),
+              help="Paper embeddings written by `dailypapers embed --export` (.npz).")
+@click.option("--test-from", required=True, help="First test day, YYYY-MM-DD.")
+@click.option("--test-until", help="Last test day [default: the last one the lists fully cover].")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def eval_picks(arrivals_path, lists_path, embeddings_path, test_from, test_until, as_json) -> None:
+    """Replay each test day: would the ranker have put the community's picks on top? Against baselines."""
+    from dailypapers.arrivals.evaluate import evaluate_files, format_table
+
+    try:
+        result = evaluate_files(arrivals_path, lists_path, _parse_date(test_from, "--test-from"),
+                                _parse_date(test_until, "--test-until"), embeddings_path=embeddings_path)
+    except ValueError as e:
+        _fail(str(e))
+    click.echo(json.dumps(result) if as_json else format_table(result))
+
+
 # -- operations ---------------------------------------------------------------
 @main.command()
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")

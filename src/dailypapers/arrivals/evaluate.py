@@ -25,14 +25,14 @@ import datetime as dt
 import math
 import time
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Mapping, Sequence
 
 import numpy as np
 from scipy import sparse
-from sklearn.feature_extraction.text import CountVectorizer
 
 from dailypapers.arrivals import ranker
-from dailypapers.arrivals.history import LABEL_WINDOW_DAYS, Arrival, Pick, labels, window_closed
+from dailypapers.arrivals.history import LABEL_WINDOW_DAYS, Arrival, Pick, labels, read_arrivals, read_picks
 
 NDCG_AT = 20
 RECALL_AT = 20
@@ -73,10 +73,6 @@ def day_metrics(scores: Sequence[float], upvotes: Sequence[int | None]) -> dict[
     }
 
 
-def _author_docs(rows: Sequence[Arrival]) -> list[str]:
-    return ["|".join(ranker.author_key(a) for a in r.paper.authors) for r in rows]
-
-
 @dataclass
 class Replay:
     """Everything fitted once for a replay; `scores(day, method)` ranks one day."""
@@ -84,7 +80,6 @@ class Replay:
     rows: list[Arrival]
     picks: list[Pick]
     features: ranker.Features
-    authors: sparse.csr_matrix
     truth: dict[str, object]
     by_day: dict[dt.date, np.ndarray]
     days: np.ndarray
@@ -98,14 +93,11 @@ class Replay:
         before = [a for a in rows if a.day < test_from]
         texts = [ranker.paper_text(a.paper) for a in before] + [ranker.paper_text(p.paper) for p in picks if p.day < test_from]
         vectorizer = ranker.new_vectorizer().fit(texts)
-        features = ranker.featurize(rows, picks, vectorizer, ranker.category_vocabulary(before), embeddings)
-        author_vec = CountVectorizer(tokenizer=lambda s: [t for t in s.split("|") if t], lowercase=False,
-                                     token_pattern=None, binary=True, min_df=2).fit(_author_docs(before))
-        authors = author_vec.transform(_author_docs(rows)).tocsr().astype(np.float32)
+        features = ranker.featurize(rows, picks, vectorizer, ranker.tag_vocabulary(before), embeddings)
         by_day: dict[dt.date, list[int]] = {}
         for i, a in enumerate(rows):
             by_day.setdefault(a.day, []).append(i)
-        return cls(rows, picks, features, authors, labels(rows, picks), {d: np.array(v) for d, v in by_day.items()},
+        return cls(rows, picks, features, labels(rows, picks), {d: np.array(v) for d, v in by_day.items()},
                    np.array([a.day.toordinal() for a in rows]), seed)
 
     def training(self, day: dt.date) -> tuple[np.ndarray, np.ndarray]:
@@ -123,7 +115,7 @@ class Replay:
         if method == "ranker":
             return ranker.fit(f, train, y).scores(f, test)
         if method == "tfidf_lr":
-            x = sparse.hstack([f.text, f.categories, self.authors], format="csr")
+            x = sparse.hstack([f.text, f.tags], format="csr")
             model = ranker.logistic_regression().set_params(alpha=BASELINE_ALPHA).fit(x[train], y)
             return model.decision_function(x[test])
         raise ValueError(f"unknown method {method!r}")
@@ -187,3 +179,28 @@ def evaluate(
         "setup_seconds": round(built, 1),
         "methods": result,
     }
+
+
+def load_embeddings(path: Path) -> dict[str, np.ndarray]:
+    """Vectors from an .npz written by `dailypapers embed --export`, by arXiv id."""
+    data = np.load(path, allow_pickle=False)
+    return {str(i): v for i, v in zip(data["ids"], data["vectors"].astype(np.float32))}
+
+
+def evaluate_files(arrivals_path: Path, lists_path: Path, test_from: dt.date, test_until: dt.date | None = None,
+                   *, embeddings_path: Path | None = None) -> dict:
+    arrivals = list(read_arrivals(arrivals_path))
+    picks = list(read_picks(lists_path))
+    if not arrivals or not picks:
+        raise ValueError(f"nothing to replay: {len(arrivals)} arrivals, {len(picks)} picks")
+    embeddings = load_embeddings(embeddings_path) if embeddings_path else None
+    return evaluate(arrivals, picks, test_from, test_until, embeddings=embeddings)
+
+
+def format_table(result: dict) -> str:
+    lines = [f"test days {result['test_from']}..{result['test_until']} "
+             f"({result['days_without_picks']} without picks skipped), {result['seconds']} s",
+             f"{'method':<10}{'nDCG@20':>10}{'recall@20':>11}{'P@10':>8}{'days':>6}"]
+    for name, m in result["methods"].items():
+        lines.append(f"{name:<10}{m['ndcg@20']:>10.4f}{m['recall@20']:>11.4f}{m['p@10']:>8.4f}{m['days']:>6}")
+    return "\n".join(lines)

@@ -2,7 +2,7 @@
 
 One logistic regression, retrained from the instance's own history, over:
 
-* the words of title and abstract (TF-IDF) and the arXiv categories;
+* the words of title and abstract (TF-IDF), the arXiv categories and the authors' names;
 * the authors' track record on earlier lists: how often they were picked, how
   recently (exponential decay), with how many upvotes, their pick rate per
   paper posted, and the record of the organizations their picked papers named;
@@ -51,6 +51,8 @@ MIN_POSITIVES = 20  # fewer picked arrivals than this: fall back on the bundled 
 TFIDF = dict(max_features=60_000, min_df=2, max_df=0.5, sublinear_tf=True, ngram_range=(1, 2),
              stop_words="english", dtype=np.float32)
 REASONS_SHOWN = 3
+MIN_CATEGORY_PAPERS = 5
+MIN_AUTHOR_PAPERS = 2
 
 SEED_PICKS = Path(__file__).parent / "seed_picks.jsonl.gz"
 _CODE_LINK = re.compile(r"github\.com|huggingface\.co|project page|code (?:is|and \w+ (?:are|is)) (?:publicly )?available|\bhttps?://", re.I)
@@ -105,20 +107,25 @@ class Features:
 
     rows: list[Arrival]
     text: sparse.csr_matrix  # TF-IDF of title + abstract, rows L2-normalised
-    categories: sparse.csr_matrix
+    tags: sparse.csr_matrix  # categories and authors (see tags())
     dense: np.ndarray  # (n, len(DENSE)), raw (unscaled)
     vocabulary: np.ndarray  # words of the text columns
-    category_names: np.ndarray
+    tag_names: np.ndarray
     best_author: list[tuple[str, int]]  # the author with most picks and that count
     nearest_pick: list[str | None]  # title of the closest recent pick
     org_name: list[str | None]
 
 
-def _category_matrix(rows: Sequence[Arrival], names: Sequence[str]) -> sparse.csr_matrix:
+def tags(paper: Paper) -> set[str]:
+    """A paper's categories and authors, as columns of the word model."""
+    return {f"category:{c}" for c in paper.categories} | {f"author:{author_key(a)}" for a in paper.authors}
+
+
+def _tag_matrix(rows: Sequence[Arrival], names: Sequence[str]) -> sparse.csr_matrix:
     index = {c: i for i, c in enumerate(names)}
     data, cols, ptr = [], [], [0]
     for a in rows:
-        seen = {index[c] for c in a.paper.categories if c in index}
+        seen = {index[t] for t in tags(a.paper) if t in index}
         cols.extend(sorted(seen))
         data.extend([1.0] * len(seen))
         ptr.append(len(cols))
@@ -229,7 +236,7 @@ def featurize(
     rows: Sequence[Arrival],
     picks: Sequence[Pick],
     vectorizer: TfidfVectorizer,
-    categories: Sequence[str],
+    tag_columns: Sequence[str],
     embeddings: Mapping[str, np.ndarray] | None = None,
     community: Community | None = None,
 ) -> Features:
@@ -266,10 +273,10 @@ def featurize(
     return Features(
         rows=rows,
         text=text,
-        categories=_category_matrix(rows, categories),
+        tags=_tag_matrix(rows, tag_columns),
         dense=dense,
         vocabulary=vectorizer.get_feature_names_out(),
-        category_names=np.array(list(categories)),
+        tag_names=np.array(list(tag_columns)),
         best_author=[d[0] for d in details],
         nearest_pick=[d[1] for d in details],
         org_name=[d[2] for d in details],
@@ -278,7 +285,7 @@ def featurize(
 
 @dataclass
 class Model:
-    """Two stages: a word model (title, abstract, categories) whose score joins the
+    """Two stages: a word model (title, abstract, categories, authors) whose score joins the
     standardized track-record and closeness features in a small logistic regression."""
 
     words: SGDClassifier
@@ -290,12 +297,12 @@ class Model:
     def blend_inputs(self, word_scores: np.ndarray, dense: np.ndarray) -> np.ndarray:
         return np.column_stack([word_scores, (dense - self.mean) / self.scale])
 
-    def scores_rows(self, text, categories, dense) -> np.ndarray:
-        words = self.words.decision_function(sparse.hstack([text, categories], format="csr"))
+    def scores_rows(self, text, tag_matrix, dense) -> np.ndarray:
+        words = self.words.decision_function(sparse.hstack([text, tag_matrix], format="csr"))
         return self.blend.decision_function(self.blend_inputs(words, dense))
 
     def scores(self, f: Features, idx) -> np.ndarray:
-        return self.scores_rows(f.text[idx], f.categories[idx], f.dense[idx])
+        return self.scores_rows(f.text[idx], f.tags[idx], f.dense[idx])
 
 
 def logistic_regression() -> SGDClassifier:
@@ -310,7 +317,7 @@ def fit(f: Features, train: np.ndarray, y: np.ndarray) -> Model:
     The blend learns from out-of-fold word scores (each half of the rows scored by a word
     model fitted on the other half), so it does not trust the words more than they deserve.
     """
-    words_x = sparse.hstack([f.text[train], f.categories[train]], format="csr")
+    words_x = sparse.hstack([f.text[train], f.tags[train]], format="csr")
     out_of_fold = np.zeros(len(train))
     half = np.arange(len(train)) % 2 == 0
     for part in (half, ~half):
@@ -368,9 +375,11 @@ def explain(model: Model, f: Features, i: int, limit: int = REASONS_SHOWN) -> li
     good = [(v, w) for v, w in words if v > 0][:3]
     if good:
         contributions.append((coef[0] * sum(v for v, _ in good), "words the community favours: " + ", ".join(w for _, w in good)))
-    for c in f.categories[i].indices:
-        if word_coef[model.n_text + c] > 0:
-            contributions.append((coef[0] * float(word_coef[model.n_text + c]), f"category {f.category_names[c]}"))
+    for c in f.tags[i].indices:
+        weight = float(word_coef[model.n_text + c])
+        kind, name = f.tag_names[c].split(":", 1)
+        if weight > 0:
+            contributions.append((coef[0] * weight, f"category {name}" if kind == "category" else f"an author the community follows ({name})"))
     contributions.sort(reverse=True)
     return [r for _, r in contributions[:limit]] or ["nothing stands out: ranked by its words"]
 
@@ -387,12 +396,14 @@ def new_vectorizer() -> TfidfVectorizer:
     return TfidfVectorizer(**TFIDF)
 
 
-def category_vocabulary(rows: Sequence[Arrival], min_count: int = 5) -> list[str]:
+def tag_vocabulary(rows: Sequence[Arrival]) -> list[str]:
+    """Categories seen on MIN_CATEGORY_PAPERS papers, authors on MIN_AUTHOR_PAPERS."""
     counts: dict[str, int] = {}
     for a in rows:
-        for c in set(a.paper.categories):
-            counts[c] = counts.get(c, 0) + 1
-    return sorted(c for c, k in counts.items() if k >= min_count)
+        for t in tags(a.paper):
+            counts[t] = counts.get(t, 0) + 1
+    least = {"category": MIN_CATEGORY_PAPERS, "author": MIN_AUTHOR_PAPERS}
+    return sorted(t for t, k in counts.items() if k >= least[t.split(":", 1)[0]])
 
 
 def training_rows(rows: Sequence[Arrival], picks: Sequence[Pick], today: dt.date) -> tuple[np.ndarray, np.ndarray, dict[str, Label]]:
@@ -409,9 +420,10 @@ class Trained:
 
     today: dt.date
     vectorizer: TfidfVectorizer
-    categories: list[str]
+    tag_columns: list[str]
     model: Model
     community: Community  # advanced to the morning of `today`
+    vocabulary: np.ndarray
 
     def rank(self, arrivals: Sequence[Paper]) -> list[Scored]:
         if not arrivals:
@@ -421,8 +433,8 @@ class Trained:
         dense = np.zeros((len(rows), len(DENSE)), np.float32)
         details: list = []
         self.community.describe(arrivals, text, dense, details)
-        f = Features(rows, text, _category_matrix(rows, self.categories), dense,
-                     self.vectorizer.get_feature_names_out(), np.array(self.categories),
+        f = Features(rows, text, _tag_matrix(rows, self.tag_columns), dense,
+                     self.vocabulary, np.array(self.tag_columns),
                      [d[0] for d in details], [d[1] for d in details], [d[2] for d in details])
         scores = self.model.scores(f, np.arange(len(rows)))
         order = np.argsort(-scores, kind="stable")
@@ -437,12 +449,12 @@ def train(history: History, today: dt.date, *, embeddings: Mapping[str, np.ndarr
     if int(y.sum()) < MIN_POSITIVES or int(y.sum()) == len(y):
         return None
     vectorizer = new_vectorizer().fit([paper_text(a.paper) for a in rows])
-    categories = category_vocabulary(rows)
+    tag_columns = tag_vocabulary(rows)
     community = Community(history.picks, vectorizer, embeddings)
-    f = featurize(rows, history.picks, vectorizer, categories, embeddings, community)
+    f = featurize(rows, history.picks, vectorizer, tag_columns, embeddings, community)
     model = fit(f, idx, y)
     community.advance(today, [a.paper for a in rows if a.day == rows[-1].day])
-    return Trained(today, vectorizer, categories, model, community)
+    return Trained(today, vectorizer, tag_columns, model, community, f.vocabulary)
 
 
 def rank(
