@@ -34,6 +34,7 @@ from typing import Callable, Mapping, Sequence
 import numpy as np
 from scipy import sparse
 from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.linear_model import LogisticRegression, SGDClassifier
 
 from dailypapers.arrivals.history import Arrival, History, Label, Pick, labels, window_closed
@@ -42,7 +43,11 @@ from dailypapers.models import Paper
 # Chosen on the 2025-11-01..2026-01-31 split (see bench/bench_picks.py); never on later data.
 ALPHA = 2e-5  # L2 strength of the logistic regression
 EPOCHS = 15
-BLEND_C = 1.0  # inverse L2 strength of the blend
+BLEND = "logistic"  # or "boosting"
+BLEND_C = 0.05  # inverse L2 strength of a logistic blend
+BOOST_ROUNDS = 150
+TRAIN_HALF_LIFE_DAYS = 1e9  # training rows this many days old count half
+GAIN_WEIGHTS = False  # weight each pick by its gain log2(2 + upvotes)
 AUTHOR_HALF_LIFE_DAYS = 90.0  # a pick counts half as much this many days later
 RECENT_PICKS_DAYS = 28  # "recently picked" papers for the closeness features
 TOP_K_SIMILAR = 5
@@ -285,11 +290,11 @@ def featurize(
 
 @dataclass
 class Model:
-    """Two stages: a word model (title, abstract, categories, authors) whose score joins the
-    standardized track-record and closeness features in a small logistic regression."""
+    """Two stages: word models (title, abstract, categories, authors) whose score joins the
+    standardized track-record and closeness features in a small second model, the blend."""
 
-    words: SGDClassifier
-    blend: LogisticRegression
+    words: list[SGDClassifier]
+    blend: LogisticRegression | HistGradientBoostingClassifier
     mean: np.ndarray
     scale: np.ndarray
     n_text: int
@@ -297,38 +302,62 @@ class Model:
     def blend_inputs(self, word_scores: np.ndarray, dense: np.ndarray) -> np.ndarray:
         return np.column_stack([word_scores, (dense - self.mean) / self.scale])
 
+    def word_scores(self, x: sparse.csr_matrix) -> np.ndarray:
+        return np.mean([m.decision_function(x) for m in self.words], axis=0)
+
+    def word_coef(self) -> np.ndarray:
+        return np.mean([m.coef_[0] for m in self.words], axis=0)
+
     def scores_rows(self, text, tag_matrix, dense) -> np.ndarray:
-        words = self.words.decision_function(sparse.hstack([text, tag_matrix], format="csr"))
-        return self.blend.decision_function(self.blend_inputs(words, dense))
+        words = self.word_scores(sparse.hstack([text, tag_matrix], format="csr"))
+        inputs = self.blend_inputs(words, dense)
+        if isinstance(self.blend, LogisticRegression):
+            return self.blend.decision_function(inputs)
+        return self.blend.predict_proba(inputs)[:, 1]
 
     def scores(self, f: Features, idx) -> np.ndarray:
         return self.scores_rows(f.text[idx], f.tags[idx], f.dense[idx])
 
 
 def logistic_regression() -> SGDClassifier:
-    """L2 logistic regression fitted by SGD: a few passes fit 40,000 rows of words in well
+    """L2 logistic regression fitted by SGD: a few passes fit 20,000 rows of words in well
     under a second, where an exact solver takes ten times as long."""
     return SGDClassifier(loss="log_loss", alpha=ALPHA, max_iter=EPOCHS, tol=None, random_state=0)
 
 
-def fit(f: Features, train: np.ndarray, y: np.ndarray) -> Model:
-    """Fit on the rows `train` of `f` with labels `y` (1 = picked).
+def sample_weights(f: Features, train: np.ndarray, y: np.ndarray, upvotes: np.ndarray | None) -> np.ndarray:
+    """Recent rows count more (interests drift), and picks by their nDCG gain when upvotes are known."""
+    days = np.array([f.rows[i].day.toordinal() for i in train], dtype=np.float64)
+    w = 0.5 ** ((days.max() - days) / TRAIN_HALF_LIFE_DAYS)
+    if upvotes is not None and GAIN_WEIGHTS:
+        w = w * np.where(y == 1, np.log2(2 + upvotes), 1.0)
+    return w / w.mean()
+
+
+def fit(f: Features, train: np.ndarray, y: np.ndarray, upvotes: np.ndarray | None = None) -> Model:
+    """Fit on the rows `train` of `f` with labels `y` (1 = picked) and, when given, the picks' upvotes.
 
     The blend learns from out-of-fold word scores (each half of the rows scored by a word
-    model fitted on the other half), so it does not trust the words more than they deserve.
+    model fitted on the other half), so it trusts the words no more than they deserve;
+    today's rows are scored by a word model fitted on all of them.
     """
     words_x = sparse.hstack([f.text[train], f.tags[train]], format="csr")
+    w = sample_weights(f, train, y, upvotes)
     out_of_fold = np.zeros(len(train))
     half = np.arange(len(train)) % 2 == 0
     for part in (half, ~half):
-        if y[~part].min() != y[~part].max():
-            out_of_fold[part] = logistic_regression().fit(words_x[~part], y[~part]).decision_function(words_x[part])
+        model = logistic_regression().fit(words_x[~part], y[~part], sample_weight=w[~part])
+        out_of_fold[part] = model.decision_function(words_x[part])
     mean = f.dense[train].mean(axis=0)
     scale = f.dense[train].std(axis=0)
     scale[scale < 1e-6] = 1.0
-    model = Model(logistic_regression().fit(words_x, y), LogisticRegression(C=BLEND_C, max_iter=500), mean, scale,
-                  f.text.shape[1])
-    model.blend.fit(model.blend_inputs(out_of_fold, f.dense[train]), y)
+    if BLEND == "boosting":
+        blend = HistGradientBoostingClassifier(max_iter=BOOST_ROUNDS, learning_rate=0.05, max_leaf_nodes=15,
+                                               min_samples_leaf=40, l2_regularization=1.0, random_state=0)
+    else:
+        blend = LogisticRegression(C=BLEND_C, max_iter=500)
+    model = Model([logistic_regression().fit(words_x, y, sample_weight=w)], blend, mean, scale, f.text.shape[1])
+    model.blend.fit(model.blend_inputs(out_of_fold, f.dense[train]), y, sample_weight=w)
     return model
 
 
@@ -369,7 +398,7 @@ def explain(model: Model, f: Features, i: int, limit: int = REASONS_SHOWN) -> li
         if reason and reason not in seen:
             seen.add(reason)
             contributions.append((value, reason))
-    word_coef = model.words.coef_[0]
+    word_coef = model.word_coef()
     row = f.text[i]
     words = sorted(((float(word_coef[c] * v), f.vocabulary[c]) for c, v in zip(row.indices, row.data)), reverse=True)
     good = [(v, w) for v, w in words if v > 0][:3]
@@ -445,14 +474,14 @@ def train(history: History, today: dt.date, *, embeddings: Mapping[str, np.ndarr
     """Fit on what was known on the morning of `today`; None when there are too few picks to learn from."""
     history = history.before(today)
     rows = sorted(history.arrivals, key=lambda a: a.day)
-    idx, y, _ = training_rows(rows, history.picks, today)
+    idx, y, known = training_rows(rows, history.picks, today)
     if int(y.sum()) < MIN_POSITIVES or int(y.sum()) == len(y):
         return None
     vectorizer = new_vectorizer().fit([paper_text(a.paper) for a in rows])
     tag_columns = tag_vocabulary(rows)
     community = Community(history.picks, vectorizer, embeddings)
     f = featurize(rows, history.picks, vectorizer, tag_columns, embeddings, community)
-    model = fit(f, idx, y)
+    model = fit(f, idx, y, np.array([known[rows[i].paper.arxiv_id].upvotes for i in idx]))
     community.advance(today, [a.paper for a in rows if a.day == rows[-1].day])
     return Trained(today, vectorizer, tag_columns, model, community, f.vocabulary)
 
