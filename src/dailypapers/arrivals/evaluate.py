@@ -113,8 +113,7 @@ class Replay:
         train, y = training if training is not None else self.training(day)
         f = self.features
         if method == "ranker":
-            upvotes = np.array([self.truth[self.rows[i].paper.arxiv_id].upvotes for i in train])
-            return ranker.fit(f, train, y, upvotes).scores(f, test)
+            return ranker.fit(f, train, y).scores(f, test)
         if method == "tfidf_lr":
             x = sparse.hstack([f.text, f.tags], format="csr")
             model = ranker.logistic_regression().set_params(alpha=BASELINE_ALPHA).fit(x[train], y)
