@@ -15,7 +15,7 @@ from dailypapers.ingest.arxiv_api import parse_atom
 from dailypapers.ingest.arxiv_oai import parse_oai
 
 ET = ZoneInfo("America/New_York")
-UTC = dt.timezone.utc
+UTC = dt.UTC
 
 
 def et(y, m, d, hh, mm=0, ss=0):
@@ -134,7 +134,8 @@ def _recorded_papers(fixtures):
         if body.get("status_code") == 200:
             papers += parse_atom(body["body"].encode())[0]
     for path in sorted((fixtures / "arxiv" / "oai" / "listrecords_pages").glob("arXivRaw*.xml.gz")):
-        papers += parse_oai(gzip.open(path).read()).papers
+        with gzip.open(path) as fh:
+            papers += parse_oai(fh.read()).papers
     return [p for p in papers if p.published is not None]
 
 

@@ -88,3 +88,30 @@ def test_the_test_ends_where_the_lists_stop_covering_the_window(slice_history):
     result = evaluate.evaluate(slice_history.arrivals, slice_history.picks, dt.date(2025, 10, 30), methods=("random",))
     last_list = max(p.day for p in slice_history.picks)
     assert result["test_until"] == min(dt.date(2025, 10, 31), last_list - dt.timedelta(days=LABEL_WINDOW_DAYS)).isoformat()
+
+
+def test_embeddings_for_only_some_papers_are_refused(slice_history, fixtures):
+    """The project's demo vectors cover Hugging Face's papers only: in a replay, having a
+    vector would mean "was picked"."""
+    demo = evaluate.load_embeddings(fixtures.parent.parent / "demo" / "embeddings.npz")
+    ids = {a.paper.arxiv_id for a in slice_history.arrivals}
+    partial = {i: v for i, v in demo.items() if i in ids}
+    assert partial
+    with pytest.raises(ValueError, match="cover"):
+        evaluate.evaluate(slice_history.arrivals, slice_history.picks, TEST_DAY, methods=("random",), embeddings=partial)
+
+
+def test_embeddings_feed_the_closeness_features(slice_history):
+    """With a vector for every paper (here each paper's TF-IDF row folded to 64 dimensions),
+    the embedding features are filled and the replay runs."""
+    from dailypapers.arrivals import ranker
+
+    papers = {a.paper.arxiv_id: a.paper for a in slice_history.arrivals} | {p.paper.arxiv_id: p.paper for p in slice_history.picks}
+    vectorizer = ranker.new_vectorizer().fit([ranker.paper_text(p) for p in papers.values()])
+    matrix = vectorizer.transform([ranker.paper_text(p) for p in papers.values()]).toarray()
+    folded = matrix[:, : (matrix.shape[1] // 64) * 64].reshape(len(papers), -1, 64).sum(axis=1)
+    vectors = dict(zip(papers, folded))
+    replay = evaluate.Replay.build(slice_history.arrivals, slice_history.picks, TEST_DAY, embeddings=vectors)
+    column = ranker.DENSE.index("embedding_max")
+    assert replay.features.dense[:, column].max() > 0
+    assert len(replay.scores(TEST_DAY, "ranker")) == len(replay.by_day[TEST_DAY])

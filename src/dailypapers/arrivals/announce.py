@@ -17,7 +17,7 @@ with no list: its batch rolls to the next listing day.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Collection
+from collections.abc import Collection
 from zoneinfo import ZoneInfo
 
 EASTERN = ZoneInfo("America/New_York")

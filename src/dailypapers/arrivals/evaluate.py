@@ -24,15 +24,22 @@ from __future__ import annotations
 import datetime as dt
 import math
 import time
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Mapping, Sequence
 
 import numpy as np
 from scipy import sparse
 
 from dailypapers.arrivals import ranker
-from dailypapers.arrivals.history import LABEL_WINDOW_DAYS, Arrival, Pick, labels, read_arrivals, read_picks
+from dailypapers.arrivals.history import (
+    LABEL_WINDOW_DAYS,
+    Arrival,
+    Pick,
+    labels,
+    read_arrivals,
+    read_picks,
+)
 
 NDCG_AT = 20
 RECALL_AT = 20
@@ -146,6 +153,11 @@ def evaluate(
     """
     started = time.perf_counter()
     picks = list(picks)
+    if embeddings:
+        coverage = ranker.embedding_coverage(embeddings, [a.paper for a in arrivals])
+        if coverage < ranker.MIN_EMBEDDING_COVERAGE:
+            raise ValueError(f"the embeddings cover {coverage:.0%} of the arrivals (at least "
+                             f"{ranker.MIN_EMBEDDING_COVERAGE:.0%} needed): papers without a vector would stand out")
     last_list = max(p.day for p in picks)
     covered_until = last_list - dt.timedelta(days=LABEL_WINDOW_DAYS)
     test_until = min(test_until or covered_until, covered_until)
@@ -198,8 +210,8 @@ def evaluate_files(arrivals_path: Path, lists_path: Path, test_from: dt.date, te
 
 
 def format_table(result: dict) -> str:
-    lines = [f"test days {result['test_from']}..{result['test_until']} "
-             f"({result['days_without_picks']} without picks skipped), {result['seconds']} s",
+    lines = [(f"test days {result['test_from']}..{result['test_until']} "
+              f"({result['days_without_picks']} without picks skipped), {result['seconds']} s"),
              f"{'method':<10}{'nDCG@20':>10}{'recall@20':>11}{'P@10':>8}{'days':>6}"]
     for name, m in result["methods"].items():
         lines.append(f"{name:<10}{m['ndcg@20']:>10.4f}{m['recall@20']:>11.4f}{m['p@10']:>8.4f}{m['days']:>6}")

@@ -9,9 +9,9 @@ arrived, so its label is only final once that window has closed.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable, Iterator
 
 from dailypapers.arrivals.announce import announcement_day
 from dailypapers.models import Paper

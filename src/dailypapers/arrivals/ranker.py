@@ -29,16 +29,23 @@ import json
 import math
 import re
 import unicodedata
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Mapping, Sequence
 
 import numpy as np
 from scipy import sparse
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression, SGDClassifier
 
-from dailypapers.arrivals.history import Arrival, History, Label, Pick, labels, window_closed
+from dailypapers.arrivals.history import (
+    Arrival,
+    History,
+    Label,
+    Pick,
+    labels,
+    window_closed,
+)
 from dailypapers.models import Paper
 
 # Chosen on the 2025-11-01..2026-01-31 and 2026-02-01..2026-04-30 splits (bench/bench_picks.py);
@@ -50,6 +57,7 @@ AUTHOR_HALF_LIFE_DAYS = 90.0  # a pick counts half as much this many days later
 RECENT_PICKS_DAYS = 28  # "recently picked" papers for the closeness features
 TOP_K_SIMILAR = 5
 RATE_PRIOR = 3.0  # papers-posted pseudo-count in an author's pick rate
+MIN_EMBEDDING_COVERAGE = 0.95  # share of papers with a vector below which embeddings are left out
 MIN_POSITIVES = 20  # fewer picked arrivals than this: fall back on the bundled picks
 TFIDF = dict(max_features=40_000, min_df=2, max_df=0.5, sublinear_tf=True, ngram_range=(1, 1),
              stop_words="english", dtype=np.float32)
@@ -82,6 +90,14 @@ def has_code_link(paper: Paper) -> bool:
     return any(mark in text for mark in CODE_LINK_MARKS)
 
 
+def embedding_coverage(embeddings: Mapping[str, np.ndarray] | None, papers: Sequence[Paper]) -> float:
+    """Share of `papers` with a vector. Vectors for only some papers are worse than none: if
+    the picks have them and the rest do not, "has a vector" alone gives the label away."""
+    if not embeddings or not papers:
+        return 0.0
+    return sum(p.arxiv_id in embeddings for p in papers) / len(papers)
+
+
 def paper_text(paper: Paper) -> str:
     return f"{paper.title}. {paper.abstract}"
 
@@ -93,7 +109,7 @@ def _decayed(value: float, since: dt.date, now: dt.date) -> float:
 class _Record:
     """One author's or organization's picks so far, with a decayed count."""
 
-    __slots__ = ("picks", "upvotes", "recent", "recent_day", "papers")
+    __slots__ = ("papers", "picks", "recent", "recent_day", "upvotes")
 
     def __init__(self) -> None:
         self.picks = 0
@@ -350,7 +366,6 @@ def _plural(n: int, word: str) -> str:
 
 
 def _dense_reason(name: str, f: Features, i: int) -> str | None:
-    raw = f.dense[i, DENSE.index(name)]
     author, times = f.best_author[i]
     if name in ("author_picks_max", "author_picks_sum", "author_recent_max", "authors_picked", "author_rate_max",
                 "author_upvotes_max", "last_author_picks"):
@@ -467,6 +482,8 @@ def train(history: History, today: dt.date, *, embeddings: Mapping[str, np.ndarr
     idx, y, _ = training_rows(rows, history.picks, today)
     if int(y.sum()) < MIN_POSITIVES or int(y.sum()) == len(y):
         return None
+    if embedding_coverage(embeddings, [a.paper for a in rows]) < MIN_EMBEDDING_COVERAGE:
+        embeddings = None
     vectorizer = new_vectorizer().fit([paper_text(a.paper) for a in rows])
     tag_columns = tag_vocabulary(rows)
     community = Community(history.picks, vectorizer, embeddings)
