@@ -65,6 +65,8 @@ REASONS_SHOWN = 3
 MIN_CATEGORY_PAPERS = 5
 MIN_AUTHOR_PAPERS = 2
 
+# The 300 most-upvoted papers on Hugging Face's lists before 2025-03-18: older than any replayed
+# arrival, so a replay never meets them as today's papers.
 SEED_PICKS = Path(__file__).parent / "seed_picks.jsonl.gz"
 # Substrings rather than one case-insensitive regex: the regex was a fifth of ranking time.
 CODE_LINK_MARKS = ("github.com", "huggingface.co", "project page", "http://", "https://", "code is available",
