@@ -6,7 +6,8 @@ import pytest
 
 COMMANDS = [
     [], ["migrate"], ["ingest"], ["ingest", "hf-daily"], ["ingest", "jsonl"], ["ingest", "arxiv-oai"],
-    ["ingest", "arxiv-ids"], ["stats"], ["serve"], ["search"], ["embed"], ["reindex"], ["eval", "beir"],
+    ["ingest", "arxiv-ids"], ["stats"], ["serve"], ["search"], ["embed"], ["reindex"],
+    ["eval"], ["eval", "beir"], ["eval", "picks"],
     ["backup"], ["users"], ["users", "create"], ["users", "promote"], ["users", "disable"], ["trending"],
     ["digest"], ["digest", "send"], ["digest", "preview"], ["schedule"],
 ]

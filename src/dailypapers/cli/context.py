@@ -5,12 +5,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import sys
 from typing import Any, NoReturn
 
 import click
 
 from dailypapers.config import Settings, load_settings
+from dailypapers.days import parse_day
 from dailypapers.search.embedder import load_embedder
 from dailypapers.storage import Store, open_store
 
@@ -63,3 +65,13 @@ pass_ctx = click.make_pass_decorator(Context)
 def fail(message: str) -> NoReturn:
     click.echo(f"error: {message}", err=True)
     sys.exit(EXIT_ERROR)
+
+
+def parse_date_option(value: str | None, name: str) -> dt.date | None:
+    """A YYYY-MM-DD option as a date (None stays None); a bad one is a usage error naming the option."""
+    if value is None:
+        return None
+    try:
+        return parse_day(value)
+    except ValueError as e:
+        raise click.BadParameter(str(e), param_hint=name) from None

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import sys
 from pathlib import Path
 
 import click
 
-from dailypapers.cli.context import EXIT_REJECTED, Context, pass_ctx
-from dailypapers.days import parse_day
+from dailypapers.cli.context import EXIT_REJECTED, Context, parse_date_option, pass_ctx
 from dailypapers.ingest import jobs
 from dailypapers.ingest.pipeline import IngestSummary, RejectionReporter
 from dailypapers.search.embedding_jobs import embed_missing
@@ -63,15 +61,6 @@ def ingest_jsonl(ctx: Context, path: Path, restart: bool) -> None:
     _finish_ingest(ctx, summary)
 
 
-def _parse_date(value: str | None, name: str) -> dt.date | None:
-    if value is None:
-        return None
-    try:
-        return parse_day(value)
-    except ValueError as e:
-        raise click.BadParameter(str(e), param_hint=name) from None
-
-
 @ingest.command("arxiv-oai")
 @click.option("--set", "set_spec", help="OAI set, e.g. cs or physics:hep-th.")
 @click.option("--from", "from_date", help="Harvest records changed on or after YYYY-MM-DD [default: the last harvest].")
@@ -89,8 +78,8 @@ def ingest_arxiv_oai(ctx: Context, set_spec: str | None, from_date: str | None, 
         ctx.settings,
         metadata_prefix=metadata_prefix,
         set_spec=set_spec,
-        from_date=_parse_date(from_date, "--from"),
-        until_date=_parse_date(until_date, "--until"),
+        from_date=parse_date_option(from_date, "--from"),
+        until_date=parse_date_option(until_date, "--until"),
         on_reject=RejectionReporter(),
         say=lambda msg: click.echo(msg, err=True),
     )

@@ -1,4 +1,4 @@
-"""`dailypapers search | embed | reindex | eval beir`."""
+"""`dailypapers search | embed | reindex`."""
 
 from __future__ import annotations
 
@@ -9,7 +9,6 @@ import click
 
 from dailypapers.cli.context import Context, fail, pass_ctx
 from dailypapers.search.embedding_jobs import embed_missing, export_embeddings, import_embeddings
-from dailypapers.search.eval import evaluate_beir
 from dailypapers.search.query import SearchFilters
 
 
@@ -62,32 +61,3 @@ def search(ctx: Context, query: str, limit: int, mode: str, as_json: bool) -> No
         click.echo(results.message, err=True)
     for h in hits:
         click.echo(f"{h['id']}\t{h['score']:.4f}\t{h['title']}")
-
-
-@click.group(name="eval")
-def eval_group() -> None:
-    """Measure search quality."""
-
-
-@eval_group.command("beir")
-@click.argument("directory", type=click.Path(path_type=Path, exists=True, file_okay=False))
-@click.option("--qrels", type=click.Path(path_type=Path, exists=True), help="Relevance file [default: qrels/*.tsv].")
-@click.option("--mode", "modes", multiple=True, type=click.Choice(["lexical", "semantic", "hybrid"]),
-              help="Modes to run [default: all three].")
-@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
-@pass_ctx
-def eval_beir(ctx: Context, directory: Path, qrels: Path | None, modes: tuple[str, ...], as_json: bool) -> None:
-    """Evaluate on a BEIR folder: nDCG@10, recall@100 and MRR@10 per mode."""
-    result = evaluate_beir(directory, qrels=qrels, modes=modes or ("lexical", "semantic", "hybrid"),
-                           embedder=ctx.embedder())
-    if as_json:
-        click.echo(json.dumps(result))
-        return
-    click.echo(f"{'mode':<10}{'nDCG@10':>10}{'R@100':>10}{'MRR@10':>10}")
-    for mode, m in result.items():
-        if not isinstance(m, dict):
-            continue
-        if "skipped" in m:  # a semantic mode without a model or vectors: say why, keep the others
-            click.echo(f"{mode:<10}skipped: {m['skipped']}")
-        else:
-            click.echo(f"{mode:<10}{m['ndcg@10']:>10.4f}{m['recall@100']:>10.4f}{m['mrr@10']:>10.4f}")
