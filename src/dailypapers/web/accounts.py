@@ -4,7 +4,7 @@ from emails only show a button that POSTs them (link scanners GET)."""
 
 from __future__ import annotations
 
-from itsdangerous import BadSignature, URLSafeTimedSerializer
+from itsdangerous import URLSafeTimedSerializer
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
@@ -12,7 +12,7 @@ from starlette.responses import Response
 from dailypapers.community.accounts import LOGIN_FAILED, SESSION_COOKIE
 from dailypapers.errors import Forbidden, Invalid
 from dailypapers.web.auth import clear_session_cookie, current_user, set_session_cookie
-from dailypapers.web.flash import Flash
+from dailypapers.web.flash import Flash, read_signed_cookie
 from dailypapers.web.requests import (
     form_data,
     login_redirect,
@@ -198,14 +198,8 @@ def _token_serializer(request: Request) -> URLSafeTimedSerializer:
 
 
 def _take_new_token(request: Request, user) -> dict | None:
-    raw = request.cookies.get(NEW_TOKEN_COOKIE)
-    if not raw:
-        return None
-    try:
-        data = _token_serializer(request).loads(raw, max_age=NEW_TOKEN_MAX_AGE)
-    except BadSignature:
-        return None
-    if not isinstance(data, dict) or data.get("u") != user.id:
+    data = read_signed_cookie(request, NEW_TOKEN_COOKIE, _token_serializer(request), NEW_TOKEN_MAX_AGE)
+    if data is None or data.get("u") != user.id:
         return None
     return {"raw": str(data.get("t", "")), "name": str(data.get("n", ""))}
 

@@ -109,9 +109,9 @@ async def curate_remove_page(request: Request) -> Response:
 
 
 def invalidate_pages(request: Request) -> None:
-    """Curators see their change at once: drop the rendered-page cache and the version token."""
+    """Curators see their change at once. The curator's write already moves this process's content
+    version (PaperService.version); dropping the rendered pages also frees their memory."""
     request.app.state.site.cache.clear()
-    services(request).papers._version = None
 
 
 async def curate_log(request: Request) -> Response:

@@ -42,16 +42,23 @@ def flash_redirect(request: Request, url: str, flash: Flash) -> Response:
     return response
 
 
-def take_flash(request: Request) -> Flash | None:
-    """The message waiting for this page, if any (call clear_flash on the response)."""
-    raw = request.cookies.get(FLASH_COOKIE)
+def read_signed_cookie(request: Request, name: str, serializer: URLSafeTimedSerializer,
+                       max_age: int) -> dict | None:
+    """The payload of a short-lived signed cookie, or None when it is missing, expired or forged."""
+    raw = request.cookies.get(name)
     if not raw:
         return None
     try:
-        data = _serializer(request).loads(raw, max_age=MAX_AGE)
+        data = serializer.loads(raw, max_age=max_age)
     except BadSignature:
         return None
-    if not isinstance(data, dict) or not isinstance(data.get("t"), str):
+    return data if isinstance(data, dict) else None
+
+
+def take_flash(request: Request) -> Flash | None:
+    """The message waiting for this page, if any (call clear_flash on the response)."""
+    data = read_signed_cookie(request, FLASH_COOKIE, _serializer(request), MAX_AGE)
+    if data is None or not isinstance(data.get("t"), str):
         return None
     kind = "error" if data.get("k") == "error" else "status"
     field, value = data.get("f"), data.get("v")
@@ -64,4 +71,4 @@ def clear_flash(request: Request, response: Response) -> Response:
     return response
 
 
-__all__ = ["Flash", "FLASH_COOKIE", "flash_redirect", "take_flash", "clear_flash"]
+__all__ = ["Flash", "FLASH_COOKIE", "flash_redirect", "take_flash", "clear_flash", "read_signed_cookie"]
