@@ -17,6 +17,7 @@ HERE = Path(__file__).resolve().parent
 REPO = HERE.parent.parent
 sys.path.insert(0, str(HERE.parent / "web"))
 
+from test_a11y import VIEWPORTS  # noqa: E402
 from webapp import ServerThread, build_data_dir, make_app  # noqa: E402
 
 CHROMIUM = Path(os.environ.get("DAILYPAPERS_CHROMIUM", "/usr/bin/chromium"))
@@ -85,5 +86,18 @@ def phone(browser):
     context = browser.new_context(viewport={"width": 390, "height": 844}, device_scale_factor=2, is_mobile=True,
                                   has_touch=True)
     page = context.new_page()
+    yield page
+    context.close()
+
+
+@pytest.fixture(params=list(VIEWPORTS))
+def device_page(request, browser):
+    """A page on a desktop and on a phone (390 px, touch), with ``page.device`` naming which.
+    axe is injected as a script, which our CSP forbids: bypassed for this context only."""
+    phone = request.param == "phone"
+    context = browser.new_context(viewport=VIEWPORTS[request.param], bypass_csp=True, is_mobile=phone,
+                                  has_touch=phone, device_scale_factor=2 if phone else 1)
+    page = context.new_page()
+    page.device = request.param
     yield page
     context.close()

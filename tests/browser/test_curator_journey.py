@@ -39,16 +39,9 @@ def curator_server(tmp_path_factory):
     services.store.close()
 
 
-@pytest.fixture(params=list(VIEWPORTS))
-def curator_page(request, browser):
-    phone = request.param == "phone"
-    # axe is injected as a script, which our CSP forbids: bypass it for this context only.
-    context = browser.new_context(viewport=VIEWPORTS[request.param], bypass_csp=True, is_mobile=phone,
-                                  has_touch=phone, device_scale_factor=2 if phone else 1)
-    page = context.new_page()
-    page.device = request.param
-    yield page
-    context.close()
+@pytest.fixture
+def curator_page(device_page):
+    return device_page
 
 
 BROKEN_WORDS = """(selector) => {

@@ -9,16 +9,9 @@ import pytest
 from test_a11y import VIEWPORTS, run_axe
 
 
-@pytest.fixture(params=list(VIEWPORTS))
-def reader(request, browser):
-    phone = request.param == "phone"
-    # axe is injected as a script, which our CSP forbids: bypass it for this context only.
-    context = browser.new_context(viewport=VIEWPORTS[request.param], bypass_csp=True, is_mobile=phone,
-                                  has_touch=phone, device_scale_factor=2 if phone else 1)
-    page = context.new_page()
-    page.device = request.param
-    yield page
-    context.close()
+@pytest.fixture
+def reader(device_page):
+    return device_page
 
 
 def reads_well(page, axe_path, artifacts, name: str) -> None:

@@ -9,19 +9,12 @@ import json
 import re
 
 import pytest
-from test_a11y import VIEWPORTS, run_axe
+from test_a11y import run_axe
 
 
-@pytest.fixture(params=list(VIEWPORTS))
-def visitor(request, browser):
-    # axe is injected as a script, which our CSP forbids: bypass it for this context only.
-    phone = request.param == "phone"
-    context = browser.new_context(viewport=VIEWPORTS[request.param], bypass_csp=True, is_mobile=phone,
-                                  has_touch=phone, device_scale_factor=2 if phone else 1)
-    page = context.new_page()
-    page.device = request.param
-    yield page
-    context.close()
+@pytest.fixture
+def visitor(device_page):
+    return device_page
 
 
 def step(page, artifacts, axe_path, name: str) -> None:
