@@ -58,7 +58,7 @@ from dailypapers.storage import SearchStore
 log = logging.getLogger(__name__)
 
 MAX_RESULTS = 1000  # deepest result reachable by paging (filter-only listings)
-POOL_DEPTH = 2 * relevance.RELEVANT_MAX  # candidates each ranker contributes before the relevance rule
+POOL_DEPTH = relevance.RELEVANT_MAX  # candidates from each ranker before the relevance rule (their union can fill it)
 NEAREST = 3  # partial keyword matches offered when nothing is relevant
 # Filtered semantic search. When at most EXACT_FILTER_LIMIT papers pass the filters, their vectors
 # are fetched from the index and scored exactly (usearch's get costs ~6 us a key here, so 2,000
@@ -430,10 +430,9 @@ class SearchEngine:
         else:
             order = [(h.arxiv_id, h.score) for h in lex] or [(i, s) for i, s, _ in sem or []]
         lex_set, sem_set = set(lex_ids), set(sem_ids)
-        ranked = [
-            (i, s, tuple(n for n, ids in (("lexical", lex_set), ("semantic", sem_set)) if i in ids))
-            for i, s in order
-        ]
+        legs = {(True, True): ("lexical", "semantic"), (True, False): ("lexical",), (False, True): ("semantic",),
+                (False, False): ()}
+        ranked = [(i, s, legs[i in lex_set, i in sem_set]) for i, s in order]
         fetched = self.store.get_papers(lex_ids[:TITLE_MATCH_DEPTH]) if res.mode_used == "hybrid" else {}
         if res.mode_used == "hybrid":
             ranked = self._exact_titles_first(ranked, parsed, lex_ids[:TITLE_MATCH_DEPTH], fetched)

@@ -524,12 +524,9 @@ class LexicalIndex:
         not match is absent: its score is 0). For fusing papers only the other list found."""
         if not keys or not parsed.has_text:
             return {}
-        # A union of single-key terms: 4x faster here than term_set_query, which walks the
-        # key dictionary (3 against 13 ms for 100 keys over 64k papers).
-        wanted = tantivy.Query.boolean_query([(tantivy.Occur.Should, self._term("key", int(k))) for k in keys])
         q = tantivy.Query.boolean_query(
             [
-                (tantivy.Occur.Must, tantivy.Query.const_score_query(wanted, 0.0)),
+                (tantivy.Occur.Must, self._among(keys)),
                 (tantivy.Occur.Must, self.build_query(parsed, filters)),
             ]
         )
@@ -551,6 +548,13 @@ class LexicalIndex:
             out.append(Hit(doc.get_first("id"), float(score or 0.0), int(key or 0)))
         return out
 
+    def _among(self, keys: list[int]) -> tantivy.Query:
+        """Matches exactly the documents with these keys, scoring 0. A union of single-key terms:
+        4x faster here than term_set_query, which walks the key dictionary (3 against 13 ms for
+        100 keys over 64k papers)."""
+        union = tantivy.Query.boolean_query([(tantivy.Occur.Should, self._term("key", int(k))) for k in keys])
+        return tantivy.Query.const_score_query(union, 0.0)
+
     def keys_matching(
         self, filter_query: tantivy.Query, limit: int, keys: list[int] | None = None
     ) -> list[int]:
@@ -562,7 +566,7 @@ class LexicalIndex:
                 return []
             q = tantivy.Query.boolean_query(
                 [
-                    (tantivy.Occur.Must, tantivy.Query.term_set_query(self.schema, "key", list(keys))),
+                    (tantivy.Occur.Must, self._among(keys)),
                     (tantivy.Occur.Must, filter_query),
                 ]
             )
@@ -587,7 +591,7 @@ class LexicalIndex:
         out = dict.fromkeys(keys, 0)
         if not keys:
             return out
-        among = (tantivy.Occur.Must, tantivy.Query.term_set_query(self.schema, "key", list(keys)))
+        among = (tantivy.Occur.Must, self._among(keys))
         for stems in words:
             q = tantivy.Query.boolean_query([among, *self._containing(stems)])
             for key in self.keys_matching(q, len(keys)):

@@ -37,6 +37,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import NamedTuple
 
 RELEVANT_MAX = 200  # relevant results kept for one query (the deepest one can page or sort)
 ALL_WORDS_UP_TO = 3  # queries this short need every content word; longer ones at least this many
@@ -59,8 +60,7 @@ FILLER_WORDS = frozenset(
 )
 
 
-@dataclass(frozen=True)
-class Candidate:
+class Candidate(NamedTuple):  # a tuple: a search makes hundreds of them
     id: str
     words_matched: int | None = None  # content words of the query it contains (None: not a keyword hit)
     similarity: float | None = None  # cosine similarity to the query (None: not a semantic hit)
