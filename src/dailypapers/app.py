@@ -23,8 +23,7 @@ from dailypapers.digests.subscriptions import SubscriptionService
 from dailypapers.ingest.arxiv_api import ArxivClient
 from dailypapers.mail import Mailer, mailer_from_settings
 from dailypapers.papers import PaperService
-from dailypapers.search.embedder import Embedder
-from dailypapers.search.embedder import load_embedder as _load_embedder
+from dailypapers.search.embedder import Embedder, load_embedder
 from dailypapers.search.engine import SearchEngine
 from dailypapers.storage import Store, open_store
 from dailypapers.web.routes import build_app
@@ -53,11 +52,6 @@ class Services:
     limits: Limits
 
 
-def load_embedder(settings: Settings, *, threads: int | None = None):
-    """The query embedder, or None when the model folder is missing (lexical search only)."""
-    return _load_embedder(settings.model_dir, threads=threads)
-
-
 class Collaborators(TypedDict, total=False):
     """What a caller may pass in instead of what settings would build; tests pass all of them."""
 
@@ -82,7 +76,7 @@ def build_services(settings: Settings, *, check_schema: bool = True, **given: Un
     if embedder is None:
         # Services embed queries: a few tokens each, where a second thread only adds hand-off and
         # spin-waiting that steals the core from the next request. Bulk `embed` uses every core.
-        embedder = load_embedder(settings, threads=1)
+        embedder = load_embedder(settings.model_dir, threads=1)  # None without a model folder
     query_embedder = embedder or None
     if mailer is None:
         mailer = mailer_from_settings(settings)

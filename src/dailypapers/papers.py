@@ -33,16 +33,6 @@ PERIOD_PAGE_SIZE = 50  # papers per page of a week or month
 VERSION_TTL = 0.25  # seconds a store version (one indexed row) is trusted before asking again
 
 
-def search_hits(results) -> list:
-    """The hits of a search result (SearchResults.results), or the list itself."""
-    if isinstance(results, (list, tuple)):
-        return list(results)
-    hits = getattr(results, "results", None)
-    if hits is None:
-        hits = getattr(results, "hits", None)
-    return list(hits or [])
-
-
 # -- view records --------------------------------------------------------------
 @dataclass
 class Entry:
@@ -355,7 +345,7 @@ class PaperService:
         if similar and self.search is not None:
             try:
                 found = self.search.similar(arxiv_id, limit=similar)
-                hits = list(search_hits(found))
+                hits = list(found.results)
             except Exception:  # similar papers are a nicety; the page still works without them
                 log.exception("similar papers for %s failed", arxiv_id)
                 hits = []

@@ -23,7 +23,6 @@ from starlette.responses import Response
 from dailypapers import days as days_mod
 from dailypapers.errors import Invalid, NotFound
 from dailypapers.models import Listing, Organization, StoredPaper
-from dailypapers.papers import search_hits
 from dailypapers.search.request import SearchRequest, clean_text
 from dailypapers.web.cache import PAGE_TTL, entry_response, make_entry
 from dailypapers.web.requests import int_param, rate_limit
@@ -192,7 +191,7 @@ async def search(request: Request) -> Response:
             result = site.papers.api_daily(page=0, limit=search.per_page)
             return [item_json(e.paper, e.listing, base) for e in result.items], {}
         results = site.services.search.search(search)
-        hits = [h.paper for h in search_hits(results)]
+        hits = [h.paper for h in results.results]
         if results.redirect_id and not hits:
             try:
                 hits = [site.papers.api_paper(results.redirect_id)[0]]

@@ -22,7 +22,6 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from dailypapers.errors import Invalid
-from dailypapers.papers import search_hits
 from dailypapers.search.request import SearchRequest
 from dailypapers.web.cache import entry_response, make_entry
 from dailypapers.web.site import fmt_date, site_of
@@ -186,7 +185,7 @@ async def search(request: Request) -> Response:
 
     def build():
         results = site.services.search.search(search)
-        items = [FeedItem(h.paper, h.paper.published, base) for h in search_hits(results)]
+        items = [FeedItem(h.paper, h.paper.published, base) for h in results.results]
         qs = urlencode({"q": q})
         return (f"Daily Papers search: {q}", f"{base}/papers/search?{qs}",
                 f"{base}/feeds/search.{'atom' if fmt == 'atom' else 'xml'}?{qs}",

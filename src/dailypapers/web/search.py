@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from urllib.parse import urlencode
 
 from starlette.requests import Request
@@ -10,7 +9,6 @@ from starlette.responses import RedirectResponse, Response
 
 from dailypapers.errors import Invalid
 from dailypapers.ids import BadArxivId, parse_arxiv_id
-from dailypapers.papers import search_hits
 from dailypapers.search.request import MAX_QUERY_CHARS, SearchRequest, clean_text
 from dailypapers.web.auth import page_user
 from dailypapers.web.requests import rate_limit
@@ -100,7 +98,7 @@ def _active_filters(form: SearchRequest) -> list[tuple[str, dict]]:
 
 
 def _search_context(form: SearchRequest, results, categories: list[str]) -> dict:
-    pages = getattr(results, "pages", None) or max(1, math.ceil(results.total / SEARCH_PER_PAGE))
+    pages = results.pages
 
     def url(**changes) -> str:
         return "/papers/search?" + urlencode(form.params(**changes))
@@ -114,7 +112,7 @@ def _search_context(form: SearchRequest, results, categories: list[str]) -> dict
         "title": f"{form.q} – search" if form.q else "Search papers",
         "form": form,
         "results": results,
-        "hits": search_hits(results),
+        "hits": results.results,
         "sorts": SEARCH_SORTS,
         "categories": categories,
         "count_text": count_text(results, bool(active)),

@@ -44,8 +44,6 @@ CSRF_PLACEHOLDER = "__DP_CSRF_TOKEN_PLACEHOLDER__"
 
 _NONCE_RE = re.compile(r"^[A-Za-z0-9_\-]{32}$")
 
-# Path exemptions are listed with the routes (web.routes.CSRF_EXEMPT) and passed to CSRF(exempt=...).
-DEFAULT_CSRF_EXEMPT: tuple[str, ...] = ()
 
 CSP = "; ".join(
     [
@@ -78,7 +76,7 @@ class CSRF:
     def __init__(self, key: str | bytes, *, secure: bool = False, exempt: Iterable[str] = ()):
         self.key = key.encode() if isinstance(key, str) else key
         self.secure = secure
-        self.exempt = [re.compile(p) for p in (*DEFAULT_CSRF_EXEMPT, *exempt)]
+        self.exempt = [re.compile(p) for p in exempt]  # listed with the routes (web.routes.CSRF_EXEMPT)
 
     def sign(self, nonce: str) -> str:
         return hmac.new(self.key, b"csrf:" + nonce.encode(), hashlib.sha256).hexdigest()
@@ -302,5 +300,5 @@ def _replay(body: bytes, then: Receive | None = None) -> Receive:
 
 __all__ = [
     "CSRF", "SecurityMiddleware", "csrf_token", "csrf_field", "cookie_kwargs", "is_https",
-    "CSRF_COOKIE", "CSRF_FIELD", "CSP", "CSRF_PLACEHOLDER", "DEFAULT_CSRF_EXEMPT",
+    "CSRF_COOKIE", "CSRF_FIELD", "CSP", "CSRF_PLACEHOLDER",
 ]
