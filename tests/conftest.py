@@ -1,4 +1,5 @@
-"""Shared fixtures: a real, migrated SQLite database in a temporary folder."""
+"""Shared fixtures: a real, migrated SQLite database in a temporary folder, and a real PostgreSQL
+server (one throwaway cluster per session, a fresh database per test that asks for one)."""
 
 from __future__ import annotations
 
@@ -8,8 +9,10 @@ import sys
 from pathlib import Path
 
 import pytest
+from pgcluster import Cluster, find_bin_dir
 
 from dailypapers.config import Settings
+from dailypapers.storage.postgres import PostgresStore
 from dailypapers.storage.sqlite import SQLiteStore
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -29,6 +32,41 @@ def settings(tmp_path) -> Settings:
 def store(settings):
     s = SQLiteStore(settings.data_dir / "dailypapers.db")
     s.migrate()
+    yield s
+    s.close()
+
+
+@pytest.fixture(scope="session")
+def pg_cluster():
+    """A PostgreSQL server of our own for the session. Where PostgreSQL is not installed the tests
+    that need it are skipped, except in CI (CI=true), where that is a failure: `make test` installs it."""
+    bin_dir = find_bin_dir()
+    if bin_dir is None:
+        message = "PostgreSQL is not installed (initdb/pg_ctl not found; Debian: apt-get install postgresql)"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    cluster = Cluster(bin_dir)
+    try:
+        cluster.init()
+        cluster.start()
+        cluster.make_template()
+    except BaseException:
+        cluster.destroy()
+        raise
+    yield cluster
+    cluster.destroy()
+
+
+@pytest.fixture
+def pg_url(pg_cluster) -> str:
+    """The URL of a fresh, migrated database on the session's server."""
+    return pg_cluster.new_database()
+
+
+@pytest.fixture
+def pg_store(pg_url):
+    s = PostgresStore(pg_url)
     yield s
     s.close()
 

@@ -1,7 +1,8 @@
 """Domain exceptions shared by services, the CLI and the web layer.
 
 Services raise these; ``dailypapers.web.errors`` maps them to HTTP in one place
-(Invalid -> 400, Forbidden -> 403, NotFound -> 404, RateLimited -> 429 with Retry-After).
+(Invalid -> 400, Forbidden -> 403, NotFound -> 404, RateLimited -> 429 with Retry-After,
+Unavailable -> 503 with Retry-After).
 """
 
 from __future__ import annotations
@@ -38,4 +39,14 @@ class RateLimited(DomainError):
         self.retry_after = max(1, int(retry_after))
 
 
-__all__ = ["DomainError", "Invalid", "NotFound", "Forbidden", "RateLimited"]
+class Unavailable(DomainError):
+    """A service the site depends on (the database) cannot be reached just now (HTTP 503).
+
+    Nothing was changed; the same request may succeed after ``retry_after`` seconds."""
+
+    def __init__(self, message: str = "the database is unavailable", retry_after: int = 5):
+        super().__init__(message)
+        self.retry_after = max(1, int(retry_after))
+
+
+__all__ = ["DomainError", "Invalid", "NotFound", "Forbidden", "RateLimited", "Unavailable"]

@@ -1,11 +1,10 @@
-"""The SQLite store implements every narrow protocol, with the protocol's signatures."""
+"""Both stores (SQLite and PostgreSQL) implement every narrow protocol, with the protocol's signatures."""
 
 import inspect
 
 import pytest
 
 from dailypapers.storage import protocols
-from dailypapers.storage.sqlite import SQLiteStore
 
 PROTOCOLS = [
     obj for obj in vars(protocols).values()
@@ -28,13 +27,13 @@ def test_store_is_every_protocol_together():
 
 
 @pytest.mark.parametrize("proto", PROTOCOLS, ids=lambda p: p.__name__)
-def test_sqlite_store_has_the_same_signatures(proto, store):
+def test_the_store_has_the_same_signatures(proto, store):
     for name in members(proto):
         assert hasattr(store, name), name
         want = getattr(proto, name, None)
         if not callable(want):
             continue  # a data member (content_writes)
-        got = inspect.signature(getattr(SQLiteStore, name))
+        got = inspect.signature(getattr(type(store), name))
         assert list(got.parameters) == list(inspect.signature(want).parameters), name
         defaults = {k: p.default for k, p in got.parameters.items()}
         assert defaults == {k: p.default for k, p in inspect.signature(want).parameters.items()}, name

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import gc
+import time
 from typing import TYPE_CHECKING
 
 import click
 
 from dailypapers.cli.context import Context, pass_ctx
 from dailypapers.config import Settings, base_url_mismatch, export_environ, load_settings
+from dailypapers.storage import DatabaseUnavailable
 
 if TYPE_CHECKING:
     from starlette.applications import Starlette
@@ -26,7 +28,7 @@ def serve(ctx: Context, host: str | None, port: int | None, workers: int | None)
 
     overrides = {k: v for k, v in {"host": host, "port": port, "workers": workers}.items() if v is not None}
     settings = ctx.settings.replace(**overrides)
-    ctx.store()  # refuse to start on an out-of-date schema, with the fix in the message
+    wait_for_database(ctx)  # and refuse to start on an out-of-date schema, with the fix in the message
     click.echo(f"serving on http://{settings.host}:{settings.port}", err=True)
     warning = base_url_mismatch(settings)
     if warning:
@@ -43,13 +45,31 @@ def serve(ctx: Context, host: str | None, port: int | None, workers: int | None)
         uvicorn.run(serving_app(settings), host=settings.host, port=settings.port, log_level="warning")
 
 
+def wait_for_database(ctx: Context, *, first_wait: float = 1.0, max_wait: float = 30.0) -> None:
+    """Open the store, waiting while the database server is down (it may still be starting, or
+    restarting): one line per try, doubling waits. A wrong URL or password fails at once."""
+    wait = first_wait
+    while True:
+        try:
+            ctx.store()
+            return
+        except DatabaseUnavailable as e:
+            click.echo(f"{e}; retrying in {wait:g} s", err=True)
+            time.sleep(wait)
+            wait = min(wait * 2, max_wait)
+
+
 def serving_app(settings: Settings) -> Starlette:
     """The app, with everything built at start-up moved out of the garbage collector's sight:
     full collections then walk only what requests allocate, and do not pause for long."""
     # Imported here: the app loads the web stack and tantivy, which the other commands never need.
     from dailypapers.app import create_app
+    from dailypapers.search.follow import IndexFollower
 
     app = create_app(settings)
+    # Keeps this node's search indexes caught up with the database (new papers, votes, edits
+    # written through any node or by a job).
+    IndexFollower(app.state.services.search).start()
     gc.collect()
     gc.freeze()
     return app

@@ -14,9 +14,11 @@ Two backends, same semantics:
   deployment, one server process on SQLite. With several processes each one counts on its own,
   so the effective limit is N x processes.
 * ``StoreBackend``: the store keeps the events (SQLite: in a small unsynced file beside the
-  database, ``<db>.ratelimits``, so a check never waits behind an ingest batch), and every process
-  that shares the database shares the limits. One small write transaction per check.
-  ``limiter_for(settings, store)`` picks it when ``settings.workers > 1``.
+  database, ``<db>.ratelimits``, so a check never waits behind an ingest batch; PostgreSQL: an
+  unlogged table), and every process that shares the database shares the limits. One small write
+  transaction per check. ``limiter_for(settings, store)`` picks it when ``settings.workers > 1``
+  or the database is PostgreSQL (several nodes: per-node counting would multiply a client's
+  limit by the number of nodes).
 """
 
 from __future__ import annotations
@@ -133,7 +135,7 @@ def _human(seconds: int) -> str:
 
 def limiter_for(settings, store) -> Limits:
     """In-process limits for one server process; store-backed ones when several share the DB."""
-    if settings.workers > 1:
+    if settings.workers > 1 or not settings.db_url.startswith("sqlite:"):
         return Limits(settings, StoreBackend(store))
     return Limits(settings, MemoryBackend())
 

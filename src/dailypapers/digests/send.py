@@ -4,7 +4,9 @@ The send log (``digest_sends``) has one row per (subscriber, period key), e.g.
 (42, "daily:2026-08-21"). A run:
 
 1. takes an exclusive lock (``flock`` on ``<data_dir>/digest-send.lock``; the kernel releases it
-   when the process dies, even on SIGKILL), so two runs never interleave;
+   when the process dies, even on SIGKILL), and the store's run lock ``digest-send``, which every
+   machine sharing the database sees (PostgreSQL: an advisory lock that dies with its connection),
+   so two runs never interleave, on one machine or on several;
 2. recovers rows a killed run left in ``sending`` (see "The guarantee");
 3. sends rows still ``pending`` from earlier runs (a 4xx, or a kill after planning);
 4. then, batch by batch (``digest_batch`` subscribers): composes the digests of subscribers who
@@ -171,7 +173,9 @@ class DigestSender:
         if dry_run:
             self._dry_run(period, report, limit)
             return report
-        with send_lock(self.lock_path):
+        with send_lock(self.lock_path), self.store.exclusive("digest-send") as mine:
+            if not mine:
+                raise SendLocked("another `digest send` is running on a machine that shares this database")
             report.recovered = self.store.recover_digest_sends(period.key, resend=in_doubt == "resend")
             if report.recovered:
                 self.say(f"{report.recovered} digests were in flight when a run stopped: "

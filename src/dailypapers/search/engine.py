@@ -60,6 +60,7 @@ log = logging.getLogger(__name__)
 MAX_RESULTS = 1000  # deepest result reachable by paging (filter-only listings)
 POOL_DEPTH = relevance.RELEVANT_MAX  # candidates from each ranker before the relevance rule (their union can fill it)
 NEAREST = 3  # partial keyword matches offered when nothing is relevant
+from dailypapers.storage.locks import file_lock
 # Filtered semantic search. When at most EXACT_FILTER_LIMIT papers pass the filters, their vectors
 # are fetched from the index and scored exactly (usearch's get costs ~6 us a key here, so 2,000
 # keys ~ 12 ms). Otherwise the ANN search over-fetches (proportionally to how selective the
@@ -316,10 +317,19 @@ class SearchEngine:
         return self.semantic_status()[0]
 
     def sync(self, progress: ProgressFn | None = None) -> dict[str, int]:
-        """Bring the indexes in step with the store (after ingest / embed)."""
-        out = {"lexical": self.lexical.sync(self.store, _stage(progress, "lexical"))}
-        if self.embedder is not None and self.vectors is not None:
-            out["vectors"] = self.vectors.sync(self.store, self.embedder.model_id, _stage(progress, "vectors"))
+        """Bring the indexes in step with the store (after ingest / embed, and in a running server
+        by search/follow.py). Syncs of one index folder take turns (an flock beside the indexes),
+        and each lets go of tantivy's writer lock when done, so the server's follower and a CLI
+        ingest on the same node never refuse each other."""
+        with file_lock(self.index_dir / "sync.lock", wait=True):
+            try:
+                out = {"lexical": self.lexical.sync(self.store, _stage(progress, "lexical"))}
+                self.columns.sync(self.store, _stage(progress, "filters"))
+                if self.embedder is not None and self.vectors is not None:
+                    out["vectors"] = self.vectors.sync(self.store, self.embedder.model_id,
+                                                       _stage(progress, "vectors"))
+            finally:
+                self.lexical.close()
         return out
 
     def rebuild(self, progress: ProgressFn | None = None) -> dict[str, int]:

@@ -1,12 +1,13 @@
 """Storage: open_store(url), the schema migrations, storage errors, and the store protocols.
 
-SQLite is the embedded default; a PostgreSQL store would be a second implementation of the
-same protocols. Services depend on the narrow protocols in protocols.py, never on a backend.
+SQLite is the embedded default; PostgreSQL (postgres/) is a second implementation of the same
+protocols, for several web nodes on one database. Services depend on the narrow protocols in
+protocols.py, never on a backend.
 """
 
 from __future__ import annotations
 
-from dailypapers.storage.errors import Conflict, SchemaOutdated, StorageError
+from dailypapers.storage.errors import Conflict, DatabaseUnavailable, SchemaOutdated, StorageError
 from dailypapers.storage.protocols import (
     AccountStore,
     CommentingStore,
@@ -43,8 +44,11 @@ def open_store(url: str) -> Store:
     if url.startswith("sqlite:///"):
         return SQLiteStore(url.removeprefix("sqlite:///"))
     if url.startswith(("postgresql://", "postgres://")):
-        raise StorageError("the PostgreSQL backend is not available in this version")
-    raise StorageError(f"unsupported database URL {url!r}: use sqlite:///PATH")
+        # Imported here: psycopg is loaded only by instances that use PostgreSQL.
+        from dailypapers.storage.postgres import PostgresStore
+
+        return PostgresStore(url)
+    raise StorageError(f"unsupported database URL {url.split('://')[0]}://...: use sqlite:///PATH or postgresql://...")
 
 
 __all__ = [
@@ -57,6 +61,7 @@ __all__ = [
     "CuratorStore",
     "DigestStore",
     "EmbeddingJobStore",
+    "DatabaseUnavailable",
     "EmbeddingStore",
     "ForYouStore",
     "IngestStore",

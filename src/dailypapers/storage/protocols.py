@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Iterator, Sequence
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Protocol
 
@@ -51,6 +52,9 @@ class StateStore(Protocol):
     def web_version(self) -> tuple: ...
 
 
+    # a lock one process at a time holds across every process sharing the database (yields
+    # False, holding nothing, when another has it); released when the holder exits or dies
+    def exclusive(self, name: str) -> AbstractContextManager[bool]: ...
 class PaperStore(Protocol):
     def ingest_batch(
         self, papers: Sequence[Paper], listings: Sequence[Listing] = (), state: tuple[str, str] | None = None
@@ -263,8 +267,8 @@ class ComposerStore(RankerStore, SendLogStore, VoteStore, Protocol):
     """The digest composer: its ranker's needs, papers already sent and members' upvotes."""
 
 
-class DigestStore(ComposerStore, SubscriptionStore, PaperStore, Protocol):
-    """The digest sender: subscriptions, the send log and everything composing needs."""
+class DigestStore(ComposerStore, SubscriptionStore, PaperStore, StateStore, Protocol):
+    """The digest sender: subscriptions, the send log, everything composing needs, and the send lock."""
 
 
 class SearchStore(PaperStore, EmbeddingStore, Protocol):

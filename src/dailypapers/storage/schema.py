@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from importlib import resources
 
-from dailypapers.storage.errors import StorageError
+from dailypapers.storage.errors import SchemaOutdated, StorageError
 
 
 @dataclass(frozen=True)
@@ -29,3 +29,22 @@ def load_migrations(package: str = "dailypapers.storage.migrations") -> list[Mig
         if m.version != expected:
             raise StorageError(f"migration numbers must be consecutive: expected {expected}, found {m.version}")
     return found
+
+
+def check_version(current: int, latest: int, where: str) -> None:
+    """Refuse a database behind the code (the fix: migrate) or ahead of it (the fix: upgrade)."""
+    if current < latest:
+        raise SchemaOutdated(f"the database {where} is at schema version {current}, this code needs {latest}: "
+                             "run `dailypapers migrate` first")
+    if current > latest:
+        raise SchemaOutdated(f"the database {where} is at schema version {current}, newer than this code "
+                             f"({latest}): upgrade dailypapers")
+
+
+# Counts `dailypapers stats` prints, in one query both backends run.
+STATS_KEYS = ("papers", "listings", "listing_days", "embeddings", "users", "votes", "subscriptions")
+STATS_SQL = (
+    "SELECT (SELECT COUNT(*) FROM papers), (SELECT COUNT(*) FROM listings), "
+    "(SELECT COUNT(DISTINCT day) FROM listings), (SELECT COUNT(*) FROM embeddings), "
+    "(SELECT COUNT(*) FROM users), (SELECT COUNT(*) FROM votes), (SELECT COUNT(*) FROM subscriptions)"
+)

@@ -8,6 +8,7 @@ Only domain errors (dailypapers.errors: their messages are written for users) be
 | Forbidden                                                 | 403    |
 | NotFound, an unknown route                                | 404    |
 | RateLimited                                               | 429 + Retry-After |
+| Unavailable (the database is down or restarting)          | 503 + Retry-After |
 | anything else, ValueError and KeyError included           | 500 (traceback logged, details never shown) |
 """
 
@@ -21,7 +22,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from dailypapers.days import BadPeriod
-from dailypapers.errors import DomainError, Forbidden, Invalid, NotFound, RateLimited
+from dailypapers.errors import DomainError, Forbidden, Invalid, NotFound, RateLimited, Unavailable
 from dailypapers.web.requests import wants_json
 
 log = logging.getLogger("dailypapers.web")
@@ -44,6 +45,8 @@ PAGES = {
           "This address cannot be used that way. Go back and use the page's own links and buttons."),
     429: ("Too many requests", "Please slow down a little",
           "You made a lot of requests in a short time. Wait a moment, then try again."),
+    503: ("Back in a moment", "The site is briefly unavailable",
+          "We cannot reach our database just now. Nothing you did was lost; try again in a few seconds."),
     500: ("Something went wrong", "Sorry, something went wrong on our side",
           "Please try again in a moment. If it keeps happening, the page may be broken for now."),
 }
@@ -67,6 +70,9 @@ def classify(exc: BaseException) -> tuple[int, str, dict[str, str]]:
         return exc.status_code, detail or default, dict(exc.headers or {})
     if isinstance(exc, RateLimited):
         return 429, str(exc) or "Too many requests.", {"Retry-After": str(exc.retry_after)}
+    if isinstance(exc, Unavailable):
+        return 503, "The site is briefly unavailable; try again in a few seconds.", {
+            "Retry-After": str(exc.retry_after)}
     if isinstance(exc, Forbidden):
         return 403, str(exc) or "Forbidden.", {}
     if isinstance(exc, NotFound):
@@ -112,7 +118,9 @@ def error_response(request: Request, status: int, message: str, headers: dict[st
 
 async def handle(request: Request, exc: Exception) -> Response:
     status, message, headers = classify(exc)
-    if status >= 500:
+    if status == 503:
+        log.warning("%s on %s %s", exc, request.method, request.url.path)
+    elif status >= 500:
         log.error("unhandled error on %s %s", request.method, request.url.path,
                   exc_info=exc)
     return error_response(request, status, message, headers, page=BAD_PERIOD if isinstance(exc, BadPeriod) else None)

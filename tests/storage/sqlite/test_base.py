@@ -8,7 +8,7 @@ import pytest
 from dailypapers.storage import SchemaOutdated, load_migrations
 from dailypapers.storage.sqlite import SQLiteStore
 
-from .helpers import make
+from ..helpers import make
 
 
 def test_uses_wal_and_records_migrations(store):

@@ -7,23 +7,14 @@ from collections.abc import Sequence
 
 from dailypapers.models import ApiToken, SessionRecord, User
 from dailypapers.storage.errors import Conflict
+from dailypapers.storage.rows import TOKEN_COLUMNS, USER_COLUMNS, row_token, row_user
 from dailypapers.storage.sqlite.base import SQLiteBase
 from dailypapers.storage.sqlite.rows import format_ts, inserted, parse_ts
 
 
 class AccountQueries(SQLiteBase):
-    _USER_COLUMNS = (
-        "id, email, name, role, created_at, verified_at, disabled_at, password_hash, password_changed_at, "
-        "show_upvotes, show_submissions"
-    )
-
-    @staticmethod
-    def _row_user(r: Sequence):
-        return User(
-            id=r[0], email=r[1], name=r[2], role=r[3], created_at=parse_ts(r[4]), verified_at=parse_ts(r[5]),
-            disabled_at=parse_ts(r[6]), password_hash=r[7], password_changed_at=parse_ts(r[8]),
-            show_upvotes=bool(r[9]), show_submissions=bool(r[10]),
-        )
+    _USER_COLUMNS = USER_COLUMNS
+    _row_user = staticmethod(row_user)
 
     def _user_where(self, where: str, params: Sequence):
         rows = self.read(f"SELECT {self._USER_COLUMNS} FROM users WHERE {where}", params)
@@ -128,12 +119,8 @@ class AccountQueries(SQLiteBase):
             return cur.rowcount
 
     # API tokens
-    _TOKEN_COLUMNS = "id, user_id, name, prefix, created_at, last_used_at, revoked_at"
-
-    @staticmethod
-    def _row_token(r: Sequence):
-        return ApiToken(id=r[0], user_id=r[1], name=r[2], prefix=r[3], created_at=parse_ts(r[4]),
-                        last_used_at=parse_ts(r[5]), revoked_at=parse_ts(r[6]))
+    _TOKEN_COLUMNS = TOKEN_COLUMNS
+    _row_token = staticmethod(row_token)
 
     def create_api_token(self, user_id: int, name: str, token_hash: str, prefix: str, at: dt.datetime) -> ApiToken:
         with self.write() as conn:

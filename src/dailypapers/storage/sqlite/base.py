@@ -12,8 +12,9 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from dailypapers.clock import utcnow
-from dailypapers.storage.errors import SchemaOutdated, StorageError
-from dailypapers.storage.schema import Migration, load_migrations
+from dailypapers.storage.errors import StorageError
+from dailypapers.storage.locks import file_lock
+from dailypapers.storage.schema import STATS_KEYS, STATS_SQL, Migration, check_version, load_migrations
 from dailypapers.storage.sqlite.rows import format_ts
 
 
@@ -131,27 +132,10 @@ class SQLiteBase:
         return applied
 
     def check_schema(self) -> None:
-        latest = load_migrations()[-1].version
-        current = self.schema_version()
-        if current < latest:
-            raise SchemaOutdated(
-                f"the database {self.path} is at schema version {current}, this code needs {latest}: "
-                "run `dailypapers migrate` first"
-            )
-        if current > latest:
-            raise SchemaOutdated(
-                f"the database {self.path} is at schema version {current}, newer than this code ({latest}): "
-                "upgrade dailypapers"
-            )
+        check_version(self.schema_version(), load_migrations()[-1].version, str(self.path))
 
     def stats(self) -> dict[str, int]:
-        r = self.read(
-            "SELECT (SELECT COUNT(*) FROM papers), (SELECT COUNT(*) FROM listings), "
-            "(SELECT COUNT(DISTINCT day) FROM listings), (SELECT COUNT(*) FROM embeddings), "
-            "(SELECT COUNT(*) FROM users), (SELECT COUNT(*) FROM votes), (SELECT COUNT(*) FROM subscriptions)"
-        )[0]
-        keys = ("papers", "listings", "listing_days", "embeddings", "users", "votes", "subscriptions")
-        return dict(zip(keys, r))
+        return dict(zip(STATS_KEYS, self.read(STATS_SQL)[0]))
 
     # -- state -------------------------------------------------------------
     def get_state(self, key: str) -> str | None:
@@ -168,6 +152,10 @@ class SQLiteBase:
             "INSERT INTO state (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
             (key, value),
         )
+
+    def exclusive(self, name: str) -> contextlib.AbstractContextManager[bool]:
+        """The named run lock: an flock on <db>.<name>.lock beside the database file."""
+        return file_lock(self.path.with_name(f"{self.path.name}.{name}.lock"))
 
     def web_version(self) -> tuple:
         """Changes whenever anything a page shows may have changed: every write transaction not

@@ -5,24 +5,17 @@ from __future__ import annotations
 import datetime as dt
 import json as _json
 import sqlite3
-from collections.abc import Sequence
 
 from dailypapers.models import Comment
+from dailypapers.storage.rows import COMMENT_SELECT, row_comment
 from dailypapers.storage.sqlite.base import SQLiteBase
 from dailypapers.storage.sqlite.curation import log_action
-from dailypapers.storage.sqlite.rows import format_ts, inserted, parse_ts
+from dailypapers.storage.sqlite.rows import format_ts, inserted
 
 
 class CommentQueries(SQLiteBase):
-    _COMMENT_SELECT = (
-        "SELECT c.id, c.arxiv_id, c.user_id, u.name, c.body, c.created_at, c.edited_at, c.deleted_at, c.hidden_at "
-        "FROM comments c JOIN users u ON u.id = c.user_id"
-    )
-
-    @staticmethod
-    def _row_comment(r: Sequence):
-        return Comment(id=r[0], arxiv_id=r[1], user_id=r[2], author=r[3], body=r[4], created_at=parse_ts(r[5]),
-                       edited_at=parse_ts(r[6]), deleted_at=parse_ts(r[7]), hidden_at=parse_ts(r[8]))
+    _COMMENT_SELECT = COMMENT_SELECT
+    _row_comment = staticmethod(row_comment)
 
     @staticmethod
     def _recount_comments(conn: sqlite3.Connection, arxiv_id: str) -> None:

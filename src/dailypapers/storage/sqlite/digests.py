@@ -3,40 +3,30 @@
 from __future__ import annotations
 
 import datetime as dt
-import json as _json
 import sqlite3
 from collections.abc import Sequence
 
 from dailypapers.clock import utcnow
-from dailypapers.models import DigestEntry, DigestSend, Subscription
+from dailypapers.models import DigestSend, Subscription
 from dailypapers.storage.errors import StorageError
+from dailypapers.storage.rows import (
+    SEND_COLUMNS,
+    SUB_COLUMNS,
+    check_mail_column,
+    entries_json,
+    row_send,
+    row_subscription,
+    subscription_values,
+)
 from dailypapers.storage.sqlite.base import SQLiteBase
 from dailypapers.storage.sqlite.rows import chunks, format_ts, inserted, parse_ts
 
 
 class DigestQueries(SQLiteBase):
-    # Parameterized SQL only; column names below are from fixed whitelists.
-    _SUB_COLUMNS = (
-        "id", "email", "user_id", "frequency", "weekday", "skip_weekends", "topics", "include_upvotes",
-        "confirmed_at", "unsubscribed_at", "created_at", "updated_at", "confirm_nonce", "confirm_sent_at",
-        "manage_key", "notice_sent_at", "fail_count", "last_failure_at", "last_error",
-    )
-    _SUB_TIMES = ("confirmed_at", "unsubscribed_at", "created_at", "updated_at", "confirm_sent_at",
-                  "notice_sent_at", "last_failure_at")
-    _SEND_COLUMNS = (
-        "id, subscription_id, period_key, status, message_id, entries, attempts, next_attempt_at, "
-        "last_error, created_at, sent_at"
-    )
-
-    @classmethod
-    def _row_subscription(cls, r: Sequence):
-        d = dict(zip(cls._SUB_COLUMNS, r))
-        for k in cls._SUB_TIMES:
-            d[k] = parse_ts(d[k])
-        d["skip_weekends"] = bool(d["skip_weekends"])
-        d["include_upvotes"] = bool(d["include_upvotes"])
-        d["topics"] = _json.loads(d["topics"] or "[]")
-        return Subscription(**d)
+    # Parameterized SQL only; column names are from fixed whitelists (storage/rows.py).
+    _SUB_COLUMNS = SUB_COLUMNS
+    _SEND_COLUMNS = SEND_COLUMNS
+    _row_subscription = staticmethod(row_subscription)
 
     def _select_subscriptions(self, where: str, params: Sequence) -> list:
         cols = ", ".join(self._SUB_COLUMNS)
@@ -59,16 +49,7 @@ class DigestQueries(SQLiteBase):
 
         Raises StorageError if the email (or the member) already has another subscription."""
 
-        values = {
-            k: getattr(sub, k) for k in self._SUB_COLUMNS if k != "id"
-        }
-        for k in self._SUB_TIMES:
-            values[k] = format_ts(values[k])
-        values["skip_weekends"] = int(sub.skip_weekends)
-        values["include_upvotes"] = int(sub.include_upvotes)
-        values["topics"] = _json.dumps(list(sub.topics), ensure_ascii=False)
-        if values["created_at"] is None:
-            values["created_at"] = format_ts(utcnow())
+        values = subscription_values(sub, utcnow())
         names = list(values)
         try:
             with self.write() as conn:
@@ -91,8 +72,7 @@ class DigestQueries(SQLiteBase):
     def claim_subscription_mail(self, sub_id: int, column: str, now: dt.datetime, min_interval: float) -> bool:
         """Atomically record that an email goes out now, unless one went out less than
         `min_interval` seconds ago. True: go ahead and send."""
-        if column not in ("confirm_sent_at", "notice_sent_at"):
-            raise ValueError(f"not a mail timestamp column: {column}")
+        check_mail_column(column)
         cutoff = format_ts(now - dt.timedelta(seconds=min_interval))
         with self.write() as conn:
             cur = conn.execute(
@@ -103,8 +83,7 @@ class DigestQueries(SQLiteBase):
 
     def release_subscription_mail(self, sub_id: int, column: str, previous: dt.datetime | None) -> None:
         """Undo claim_subscription_mail when the email could not be sent."""
-        if column not in ("confirm_sent_at", "notice_sent_at"):
-            raise ValueError(f"not a mail timestamp column: {column}")
+        check_mail_column(column)
         with self.write() as conn:
             conn.execute(f"UPDATE subscriptions SET {column} = ? WHERE id = ?", (format_ts(previous), sub_id))
 
@@ -161,14 +140,7 @@ class DigestQueries(SQLiteBase):
             ):
                 out[sid].add(aid)
         return out
-    @staticmethod
-    def _row_send(r: Sequence):
-        entries = [DigestEntry(a, list(reasons), section) for a, section, reasons in _json.loads(r[5])]
-        return DigestSend(
-            id=r[0], subscription_id=r[1], period_key=r[2], status=r[3], message_id=r[4], entries=entries,
-            attempts=r[6], next_attempt_at=parse_ts(r[7]), last_error=r[8], created_at=parse_ts(r[9]),
-            sent_at=parse_ts(r[10]),
-        )
+    _row_send = staticmethod(row_send)
 
     def plan_digest_sends(self, sends: Sequence, now: dt.datetime) -> list:
         """Record composed digests as 'pending' and reserve their papers, in one transaction.
@@ -180,7 +152,7 @@ class DigestQueries(SQLiteBase):
         planned = []
         with self.write() as conn:
             for s in sends:
-                entries = _json.dumps([[e.arxiv_id, e.section, e.reasons] for e in s.entries], ensure_ascii=False)
+                entries = entries_json(s)
                 cur = conn.execute(
                     "INSERT INTO digest_sends (subscription_id, period_key, status, message_id, entries, created_at) "
                     "VALUES (?, ?, 'pending', ?, ?, ?) ON CONFLICT(subscription_id, period_key) DO NOTHING",

@@ -3,6 +3,7 @@
 import datetime as dt
 import sqlite3
 
+import psycopg
 import pytest
 
 from dailypapers.models import Listing, Organization, Outcome, Paper
@@ -81,7 +82,7 @@ def test_listings_and_the_hf_base_count(store):
 
 def test_a_failed_batch_writes_nothing(store):
     bad = Listing("2608.99999", dt.date(2026, 8, 20))  # no such paper: foreign key fails
-    with pytest.raises(sqlite3.IntegrityError):
+    with pytest.raises((sqlite3.IntegrityError, psycopg.errors.ForeignKeyViolation)):
         store.ingest_batch([make(1), make(2)], [bad])
     assert store.stats()["papers"] == 0
 

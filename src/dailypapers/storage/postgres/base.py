@@ -1,0 +1,271 @@
+"""The connection base: a psycopg pool, one content lock, migrations, state and the content version.
+
+* Reads take a pooled connection in autocommit mode: one statement, its own snapshot.
+* Writes run in one transaction on one pooled connection. A write that pages may show
+  (``content=True``) first takes the cluster-wide advisory lock ``CONTENT_LOCK``, so content
+  writes commit one at a time, in the order they took their ``seq`` numbers: a search index that
+  has caught up to seq N has seen every change up to N, as with SQLite's one writer. Bookkeeping
+  (sessions, rate limits) skips the lock.
+* Every content commit bumps ``content_version`` in ``state`` and NOTIFYs ``dailypapers_content``
+  with it; a listener thread (started by the first ``web_version`` call) counts the
+  notifications into ``content_writes``, so every node's page cache drops stale pages within
+  milliseconds of a commit anywhere, not at its next poll.
+* A server that cannot be reached raises ``DatabaseUnavailable`` (the web answers 503 with
+  Retry-After); the pool replaces broken connections, so service resumes by itself when the
+  server is back. A wrong password or database name is a plain ``StorageError``.
+
+The entity modules beside this one add their queries as mixins over this class. Dates,
+timestamps and JSON columns are loaded as text and parsed by the row mappers both backends share
+(``storage/rows.py``), so a record reads back the same from either.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import subprocess
+import threading
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+
+import psycopg
+from psycopg.conninfo import conninfo_to_dict
+from psycopg.types.string import TextLoader
+from psycopg_pool import ConnectionPool, PoolTimeout
+
+from dailypapers.storage.errors import DatabaseUnavailable, StorageError
+from dailypapers.storage.schema import STATS_KEYS, STATS_SQL, Migration, check_version, load_migrations
+
+MIGRATIONS = "dailypapers.storage.postgres.migrations"
+# Advisory lock keys (any bigint; these spell "dp" and a number).
+CONTENT_LOCK = 0x6470_0001
+MIGRATE_LOCK = 0x6470_0002
+CHANNEL = "dailypapers_content"
+# SQLSTATE classes a retry cannot fix: bad password or role (28), no such database (3D).
+_FATAL_STATES = ("28", "3D")
+POOL_MAX = 12
+# Seconds a request waits for a connection before it is answered 503.
+POOL_TIMEOUT = 3.0
+CONNECT_TIMEOUT = 5
+
+
+def describe(url: str) -> str:
+    """The URL without its password, for messages."""
+    try:
+        info = conninfo_to_dict(url)
+    except psycopg.ProgrammingError:
+        return "postgresql://(unreadable URL)"
+    host = info.get("host") or "localhost"
+    port = info.get("port") or "5432"
+    user = f"{info['user']}@" if info.get("user") else ""
+    return f"postgresql://{user}{host}:{port}/{info.get('dbname') or ''}"
+
+
+def _configure(conn: psycopg.Connection) -> None:
+    # Days, times and JSON come back as text for the shared row mappers (storage/rows.py).
+    for name in ("date", "timestamptz", "jsonb"):
+        conn.adapters.register_loader(name, TextLoader)
+
+
+def connect_error(url: str, e: Exception) -> StorageError:
+    """One clear line for a failed connection: fatal for a wrong URL, password or database,
+    DatabaseUnavailable (retry) when the server cannot be reached."""
+    where = describe(url)
+    text = " ".join(str(e).split()) or type(e).__name__
+    state = getattr(e, "sqlstate", None) or ""
+    lowered = text.lower()
+    if state.startswith(_FATAL_STATES) or "password authentication failed" in lowered \
+            or "does not exist" in lowered or "no password supplied" in lowered \
+            or "could not translate host name" in lowered or "invalid" in lowered and "dsn" in lowered:
+        return StorageError(f"cannot use the database at {where}: {text}")
+    return DatabaseUnavailable(f"the database at {where} cannot be reached: {text}")
+
+
+class PostgresBase:
+    def __init__(self, url: str, *, pool_max: int = POOL_MAX, pool_timeout: float = POOL_TIMEOUT):
+        self.url = url
+        self.where = describe(url)
+        # Commits that may change what pages show: this process's, and (through NOTIFY, once
+        # web_version has started the listener) every other process's.
+        self.content_writes = 0
+        self._count_lock = threading.Lock()
+        self._listener: threading.Thread | None = None
+        self._closing = threading.Event()
+        self.probe()
+        self._pool = ConnectionPool(
+            url, min_size=1, max_size=pool_max, timeout=pool_timeout, open=False, name="dailypapers",
+            kwargs={"autocommit": True, "connect_timeout": CONNECT_TIMEOUT, "options": "-c TimeZone=UTC"},
+            configure=_configure, check=ConnectionPool.check_connection, reconnect_timeout=0,
+        )
+        try:
+            self._pool.open(wait=True, timeout=CONNECT_TIMEOUT * 2)
+        except PoolTimeout as e:
+            self._pool.close()
+            raise DatabaseUnavailable(f"the database at {self.where} cannot be reached: {e}") from None
+
+    def probe(self) -> None:
+        """Connect once: raises the one-line error a bad URL, password or a down server deserves."""
+        try:
+            psycopg.connect(self.url, connect_timeout=CONNECT_TIMEOUT).close()
+        except psycopg.Error as e:
+            raise connect_error(self.url, e) from None
+
+    # -- connections -------------------------------------------------------
+    @contextlib.contextmanager
+    def connection(self) -> Iterator[psycopg.Connection]:
+        """A pooled connection in autocommit mode; a lost server becomes DatabaseUnavailable."""
+        try:
+            with self._pool.connection() as conn:
+                yield conn
+        except PoolTimeout:
+            raise DatabaseUnavailable(f"no connection to the database at {self.where}") from None
+        except psycopg.OperationalError as e:
+            if e.sqlstate and not e.sqlstate.startswith(("08", "57")):
+                raise  # a real query error (deadlock, serialization...), not a lost server
+            raise DatabaseUnavailable(f"lost the database at {self.where}: {' '.join(str(e).split())}") from None
+
+    @contextlib.contextmanager
+    def write(self, *, content: bool = True) -> Iterator[psycopg.Connection]:
+        """One transaction: all or nothing. ``content=False`` marks bookkeeping (sessions, rate
+        limits) that no page shows: it neither waits for the content lock nor bumps the version."""
+        with self.connection() as conn, conn.transaction():
+            if content:
+                conn.execute("SELECT pg_advisory_xact_lock(%s)", (CONTENT_LOCK,))
+            yield conn
+            if content:
+                conn.execute(
+                    "WITH v AS (INSERT INTO state (key, value) VALUES ('content_version', '1') ON CONFLICT (key) "
+                    "DO UPDATE SET value = (state.value::bigint + 1)::text RETURNING value) "
+                    "SELECT pg_notify(%s, value) FROM v", (CHANNEL,),
+                )
+        if content:
+            self._count_write()
+
+    def read(self, sql: str, params: Sequence | dict = ()) -> list[tuple]:
+        with self.connection() as conn:
+            return conn.execute(sql, params).fetchall()
+
+    def _count_write(self) -> None:
+        with self._count_lock:
+            self.content_writes += 1
+
+    # -- the content version -----------------------------------------------
+    def web_version(self) -> tuple:
+        """Changes whenever anything a page shows may have changed, by any process on any node."""
+        self._start_listener()
+        rows = self.read("SELECT value FROM state WHERE key = 'content_version'")
+        return (int(rows[0][0]) if rows else 0,)
+
+    def _start_listener(self) -> None:
+        if self._listener is None:
+            with self._count_lock:
+                if self._listener is None:
+                    self._listener = threading.Thread(target=self._listen, name="dailypapers-listen", daemon=True)
+                    self._listener.start()
+
+    def _listen(self) -> None:
+        backoff = 0.25
+        while not self._closing.is_set():
+            try:
+                with psycopg.connect(self.url, autocommit=True, connect_timeout=CONNECT_TIMEOUT) as conn:
+                    conn.execute(f"LISTEN {CHANNEL}")
+                    self._count_write()  # commits while we were not listening
+                    backoff = 0.25
+                    while not self._closing.is_set():
+                        for _ in conn.notifies(timeout=0.5):
+                            self._count_write()
+            except psycopg.Error:
+                # The server went away: pages fall back on PaperService's short re-read interval.
+                self._closing.wait(backoff)
+                backoff = min(backoff * 2, 5.0)
+
+    # -- maintenance -------------------------------------------------------
+    def backup(self, target: str | Path) -> None:
+        """A consistent dump of the live database (pg_dump's custom format; restore with pg_restore)."""
+        target = Path(target)
+        if target.exists():
+            raise StorageError(f"{target} already exists; choose a new file")
+        if shutil.which("pg_dump") is None:
+            raise StorageError("pg_dump is not installed (Debian: apt-get install postgresql-client)")
+        done = subprocess.run(["pg_dump", "--format=custom", "--no-owner", "--file", str(target), self.url],
+                              capture_output=True, text=True, env={**os.environ, "PGCONNECT_TIMEOUT": "10"})
+        if done.returncode != 0:
+            target.unlink(missing_ok=True)
+            raise StorageError(f"pg_dump failed: {' '.join(done.stderr.split())}")
+
+    def close(self) -> None:
+        self._closing.set()
+        if self._listener is not None:
+            self._listener.join(timeout=2)
+        self._pool.close()
+
+    def stats(self) -> dict[str, int]:
+        return dict(zip(STATS_KEYS, self.read(STATS_SQL)[0]))
+
+    # -- schema ------------------------------------------------------------
+    def schema_version(self) -> int:
+        rows = self.read("SELECT to_regclass('schema_migrations') IS NOT NULL")
+        if not rows[0][0]:
+            return 0
+        return self.read("SELECT COALESCE(MAX(version), 0) FROM schema_migrations")[0][0]
+
+    def migrate(self) -> list[Migration]:
+        """Apply the migrations this database lacks, each in its own transaction. Several nodes
+        may run it at once: an advisory lock makes the others wait, then find nothing to do."""
+        applied = []
+        with self.connection() as conn:
+            conn.execute("SELECT pg_advisory_lock(%s)", (MIGRATE_LOCK,))
+            try:
+                conn.execute(
+                    "CREATE TABLE IF NOT EXISTS schema_migrations ("
+                    " version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())"
+                )
+                current = self.schema_version()
+                for m in load_migrations(MIGRATIONS):
+                    if m.version <= current:
+                        continue
+                    with conn.transaction():
+                        conn.execute(m.sql.encode())
+                        conn.execute("INSERT INTO schema_migrations (version, name) VALUES (%s, %s)",
+                                     (m.version, m.name))
+                    applied.append(m)
+            finally:
+                conn.execute("SELECT pg_advisory_unlock(%s)", (MIGRATE_LOCK,))
+        return applied
+
+    def check_schema(self) -> None:
+        check_version(self.schema_version(), load_migrations(MIGRATIONS)[-1].version, str(self.where))
+
+    # -- state -------------------------------------------------------------
+    def get_state(self, key: str) -> str | None:
+        rows = self.read("SELECT value FROM state WHERE key = %s", (key,))
+        return rows[0][0] if rows else None
+
+    def set_state(self, key: str, value: str) -> None:
+        with self.write() as conn:
+            self._set_state(conn, key, value)
+
+    @staticmethod
+    def _set_state(conn: psycopg.Connection, key: str, value: str) -> None:
+        conn.execute(
+            "INSERT INTO state (key, value) VALUES (%s, %s) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            (key, value),
+        )
+
+    # -- run locks ---------------------------------------------------------
+    @contextlib.contextmanager
+    def exclusive(self, name: str) -> Iterator[bool]:
+        """Yields True while this process alone holds the named lock across every node sharing
+        the database, False when another holds it. A session-level advisory lock on a connection
+        of its own: it dies with the process (or a lost connection), like flock."""
+        try:
+            conn = psycopg.connect(self.url, autocommit=True, connect_timeout=CONNECT_TIMEOUT)
+        except psycopg.Error as e:
+            raise connect_error(self.url, e) from None
+        try:
+            got = conn.execute("SELECT pg_try_advisory_lock(hashtextextended(%s, 0))", (name,)).fetchone()
+            yield bool(got and got[0])
+        finally:
+            conn.close()
+
