@@ -9,6 +9,7 @@ from typing import Literal, TypedDict, Unpack
 from argon2 import PasswordHasher
 from starlette.applications import Starlette
 
+from dailypapers.arrivals.service import ArrivalService
 from dailypapers.clock import Clock, utcnow
 from dailypapers.community.accounts import AccountService
 from dailypapers.community.comments import CommentService
@@ -41,6 +42,7 @@ class Services:
     arxiv: ArxivClient
     clock: Clock
     papers: PaperService
+    arrivals: ArrivalService
     accounts: AccountService
     profiles: ProfileService
     votes: VoteService
@@ -86,6 +88,7 @@ def build_services(settings: Settings, *, check_schema: bool = True, **given: Un
                             timeout=settings.arxiv_submit_timeout, max_retries=0)
     search = SearchEngine(store, settings.index_dir, query_embedder)
     submissions = SubmissionService(store, settings, arxiv, clock=clock)
+    arrivals = ArrivalService(store, settings, clock=clock, matcher=search.matching)
     return Services(
         settings=settings,
         store=store,
@@ -95,9 +98,10 @@ def build_services(settings: Settings, *, check_schema: bool = True, **given: Un
         arxiv=arxiv,
         clock=clock,
         papers=PaperService(store, settings, search=search, clock=clock),
+        arrivals=arrivals,
         accounts=AccountService(store, settings, mailer, clock=clock, hasher=hasher),
         profiles=ProfileService(store),
-        votes=VoteService(store, clock=clock),
+        votes=VoteService(store, clock=clock, after_vote=arrivals.member_voted),
         submissions=submissions,
         comments=CommentService(store, clock=clock),
         curation=CurationService(store, submissions, clock=clock),

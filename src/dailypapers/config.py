@@ -8,7 +8,9 @@ checked against this table by the tests.
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import os
+import re
 import secrets
 import socket
 from collections.abc import Callable, Mapping
@@ -67,6 +69,29 @@ def _timezone(value: str) -> str:
     return value
 
 
+_CATEGORY = re.compile(r"[a-z-]+(\.[A-Za-z-]+)?")
+
+
+def _categories(value: str) -> str:
+    """Comma-separated arXiv categories, such as cs.CL,cs.LG (an archive alone, such as hep-th, too)."""
+    names = [c.strip() for c in value.split(",") if c.strip()]
+    for name in names:
+        if not _CATEGORY.fullmatch(name):
+            raise ValueError(f"{name!r} is not an arXiv category such as cs.CL")
+    return ",".join(dict.fromkeys(names))
+
+
+def _dates(value: str) -> str:
+    """Comma-separated YYYY-MM-DD dates."""
+    days = [d.strip() for d in value.split(",") if d.strip()]
+    for d in days:
+        try:
+            dt.date.fromisoformat(d)
+        except ValueError:
+            raise ValueError(f"{d!r} is not a date in YYYY-MM-DD form") from None
+    return ",".join(sorted(set(days)))
+
+
 @dataclass(frozen=True)
 class Option:
     name: str
@@ -99,6 +124,15 @@ OPTIONS: tuple[Option, ...] = (
     Option("model_dir", Path, None, "Folder of the ONNX embedding model; default: the packaged model."),
     Option("embed_batch_size", int, 32, "Abstracts per embedding batch."),
     Option("embed_on_ingest", _bool, False, "Embed new papers during ingest instead of with `embed` later."),
+    # arrivals: arXiv's new papers in the instance's field
+    Option("categories", _categories, "",
+           "arXiv categories of this instance's field, comma-separated (e.g. cs.CL,cs.LG); empty: all."),
+    Option("cross_lists", _bool, True,
+           "Count papers cross-listed into those categories as arrivals, as arXiv's /new pages do."),
+    Option("arxiv_holidays", _dates, "",
+           "Days arXiv announces nothing (YYYY-MM-DD, comma-separated); their papers move to the next list."),
+    Option("arrival_list_votes", int, 3,
+           "Member upvotes that put an arrival on its day's list by themselves (0: never)."),
     # accounts and community
     Option("session_idle_minutes", int, 60 * 24 * 7, "A session ends after this long without a request."),
     Option("session_max_days", int, 30, "A session ends this long after login, whatever its use."),
@@ -149,6 +183,10 @@ class Settings:
     model_dir: Path | None = None
     embed_batch_size: int = 32
     embed_on_ingest: bool = False
+    categories: str = ""
+    cross_lists: bool = True
+    arxiv_holidays: str = ""
+    arrival_list_votes: int = 3
     session_idle_minutes: int = 60 * 24 * 7
     session_max_days: int = 30
     submit_daily_cap: int = 5
@@ -180,6 +218,22 @@ class Settings:
     def public_url(self) -> str:
         """The site's public URL, without a trailing slash: base_url, else where `serve` listens."""
         return (self.base_url or listening_url(self.host, self.port)).rstrip("/")
+
+    @property
+    def category_list(self) -> tuple[str, ...]:
+        return tuple(c for c in self.categories.split(",") if c)
+
+    @property
+    def holidays(self) -> frozenset[dt.date]:
+        return frozenset(dt.date.fromisoformat(d) for d in self.arxiv_holidays.split(",") if d)
+
+    def in_field(self, categories: list[str]) -> bool:
+        """Whether a paper with these arXiv categories (primary first) belongs to the instance's field."""
+        field = self.category_list
+        if not field:
+            return True
+        considered = categories if self.cross_lists else categories[:1]
+        return any(c in field or c.split(".")[0] in field for c in considered)
 
     @property
     def index_dir(self) -> Path:

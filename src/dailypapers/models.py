@@ -29,6 +29,7 @@ class Paper:
     version: int | None = None  # None when the source does not say
     categories: list[str] = field(default_factory=list)
     published: dt.datetime | None = None  # arXiv v1 submission time
+    announced: dt.date | None = None  # the day arXiv first listed it as new (ingest/announce.py)
     updated: dt.datetime | None = None  # time of the latest version seen
     comment: str | None = None
     github_repo: str | None = None
@@ -160,6 +161,12 @@ class CuratorAction:
     detail: str | None
     created_at: dt.datetime
     title: str | None = None  # the paper's title, when the action names a paper we hold
+    rule: str | None = None  # the rule that acted, when no person did
+
+    @property
+    def by(self) -> str:
+        """Who acted: the curator's name, or the rule."""
+        return self.actor or (f"rule: {self.rule}" if self.rule else "(deleted user)")
 
 
 @dataclass
@@ -171,6 +178,39 @@ class CuratedListing:
     pinned: bool
     hidden: bool
     submitter_id: int | None
+
+
+# -- arrivals (arXiv's new papers in the instance's field) --
+DECISIONS = ("added", "pinned", "skipped", "removed")
+
+
+@dataclass
+class ArrivalEntry:
+    """One arrival of a day, with its predicted interest and what was decided about it."""
+
+    paper: StoredPaper
+    day: dt.date
+    score: float | None = None  # None until the ranker has scored it
+    reasons: list[str] = field(default_factory=list)
+    decision: str | None = None  # one of DECISIONS
+    decided_by: str | None = None  # a curator's name or a rule
+    listed_on: dt.date | None = None  # the first list it is on, if any
+
+
+@dataclass(frozen=True)
+class ArrivalRule:
+    id: int
+    kind: str  # "top": the top K by predicted interest; "search": every arrival the query matches
+    top_k: int | None
+    query: str | None
+    created_by: str | None
+    created_at: dt.datetime
+
+    @property
+    def label(self) -> str:
+        if self.kind == "top":
+            return f"#{self.id} top {self.top_k} by predicted interest"
+        return f"#{self.id} matches \u201c{self.query}\u201d"
 
 
 # -- email digests --

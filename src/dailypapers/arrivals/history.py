@@ -13,8 +13,8 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from dailypapers.arrivals.announce import announcement_day
 from dailypapers.ingest import hf_daily, snapshot
+from dailypapers.ingest.announce import stamp
 from dailypapers.ingest.pipeline import Rejection
 from dailypapers.models import Paper
 
@@ -67,14 +67,8 @@ def labels(
 
 
 def arrival_day(paper: Paper) -> dt.date | None:
-    """A day-only time (midnight UTC: what a daily-listing dump records) is the listing day
-    itself; a real submission time goes through arXiv's announcement schedule."""
-    t = paper.published
-    if t is None:
-        return None
-    if t.utcoffset() == dt.timedelta(0) and t.time() == dt.time(0):
-        return t.date()
-    return announcement_day(t)
+    """The day the paper was first listed, as recorded or derived from its submission time."""
+    return stamp(paper).announced
 
 
 def read_arrivals(path: Path) -> Iterator[Arrival]:

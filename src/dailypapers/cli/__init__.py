@@ -15,7 +15,7 @@ from typing import Any
 
 import click
 
-from dailypapers.cli import admin, digest, evaluate, ingest, search, serve, users
+from dailypapers.cli import admin, arrivals, digest, evaluate, ingest, search, serve, users
 from dailypapers.cli.context import Context, fail
 from dailypapers.config import ConfigError
 from dailypapers.days import BadPeriod
@@ -63,6 +63,7 @@ def main(ctx: click.Context, data_dir: Path | None, database_url: str | None) ->
 for command in (
     admin.migrate, admin.stats, admin.backup, admin.schedule, admin.trending,
     ingest.ingest,
+    arrivals.arrivals,
     search.search, search.embed, search.reindex,
     evaluate.eval_group,
     serve.serve,

@@ -56,6 +56,8 @@ CRON_TZ={tz}
 # m  h  dom mon dow  command
   0  *  *   *   *    {dp} ingest arxiv-oai --set cs
  20  *  *   *   *    {dp} embed
+ 30  *  *   *   *    {dp} arrivals score   # new arrivals ranked, the rules applied
+ 10 19  *   *   *    {dp} arrivals train   # before the evening's announcement (20:00 US Eastern)
  45 21  *   *   *    {dp} digest send --period daily --quiet
  50 21  *   *   *    {dp} digest send --period weekly --quiet
   0  6  *   *   *    {dp} digest send --period daily --quiet   # catch-up: resends nothing already sent

@@ -44,7 +44,8 @@ def _sync_search(ctx: Context) -> None:
 @pass_ctx
 def ingest_hf_daily(ctx: Context, path: Path) -> None:
     """Import Hugging Face /api/daily_papers responses (a file or a folder of YYYY-MM-DD.json[.gz])."""
-    _finish_ingest(ctx, jobs.ingest_hf_daily(ctx.store(), path, on_reject=RejectionReporter()))
+    _finish_ingest(ctx, jobs.ingest_hf_daily(ctx.store(), path, on_reject=RejectionReporter(),
+                                              holidays=ctx.settings.holidays))
 
 
 @ingest.command("jsonl")
@@ -57,7 +58,8 @@ def ingest_jsonl(ctx: Context, path: Path, restart: bool) -> None:
     def resumed(offset: int) -> None:
         click.echo(f"resuming {path} after byte {offset} (use --restart to read it all)", err=True)
 
-    summary = jobs.ingest_jsonl(ctx.store(), path, restart=restart, on_reject=RejectionReporter(), on_resume=resumed)
+    summary = jobs.ingest_jsonl(ctx.store(), path, restart=restart, on_reject=RejectionReporter(), on_resume=resumed,
+                                holidays=ctx.settings.holidays)
     _finish_ingest(ctx, summary)
 
 

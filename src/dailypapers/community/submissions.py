@@ -23,6 +23,7 @@ from dailypapers.clock import utcnow
 from dailypapers.community.accounts import require_member
 from dailypapers.errors import Invalid
 from dailypapers.ids import BadArxivId, parse_arxiv_id
+from dailypapers.ingest.announce import stamp
 from dailypapers.ingest.arxiv_api import ArxivError, ArxivTimeout
 from dailypapers.models import Listing, Paper, StoredPaper, User
 from dailypapers.storage import SubmissionStore
@@ -78,7 +79,7 @@ class SubmissionService:
         except ArxivError:
             raise Invalid("arXiv is not answering properly; try again in a few minutes.") from None
         if result.papers:
-            return result.papers[0]
+            return stamp(result.papers[0], self.settings.holidays)
         if result.rejected:
             raise Invalid(f"arXiv could not give us {arxiv_id}: {result.rejected[0][1]}")
         raise Invalid(f"arXiv has no paper {arxiv_id}. Check the id.")

@@ -49,9 +49,12 @@ def breakdown(hf_upvotes: int, votes: int) -> str:
 
 
 class VoteService:
-    def __init__(self, store: VotingStore, *, clock: Callable[[], dt.datetime] | None = None):
+    def __init__(self, store: VotingStore, *, clock: Callable[[], dt.datetime] | None = None,
+                 after_vote: Callable[[str, int], object] | None = None):
         self.store = store
         self.clock = clock or utcnow
+        # Told (paper, member votes) after each upvote: the arrivals' member-upvote rule.
+        self.after_vote = after_vote
 
     def vote(self, user: User | None, arxiv_id: str, want: bool | None = None) -> VoteResult:
         """Toggle the member's vote (want=None), or set it (True) / take it back (False)."""
@@ -60,6 +63,8 @@ class VoteService:
         if result is None:
             raise NotFound(f"no paper {arxiv_id} here")
         voted, votes, hf = result
+        if voted and self.after_vote is not None:
+            self.after_vote(arxiv_id, votes)
         return VoteResult(arxiv_id, voted, votes, hf)
 
     def voted(self, user: User | None, arxiv_ids) -> set[str]:

@@ -37,13 +37,14 @@ import email.utils
 import json
 import re
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass, field
 
 import httpx
 from lxml import etree
 
 from dailypapers.ids import BadArxivId, parse_arxiv_id
+from dailypapers.ingest.announce import stamp
 from dailypapers.ingest.arxiv_api import (
     MAX_RETRY_AFTER,
     ArxivError,
@@ -314,12 +315,14 @@ class OAIHarvester(PoliteClient):
         max_retries: int = 5,
         backoff: float = 5.0,
         max_retry_after: float = MAX_RETRY_AFTER,
+        holidays: Collection[dt.date] = (),
     ):
         if metadata_prefix not in FORMATS:
             raise ArxivError(f"unsupported OAI metadata format {metadata_prefix!r}: use arXiv or arXivRaw")
         self._connect(base_url, delay=delay, timeout=timeout, client=client, max_retries=max_retries, sleep=sleep,
                       backoff=backoff, max_retry_after=max_retry_after)
         self.store = store
+        self.holidays = holidays
         self.metadata_prefix = metadata_prefix
         self.set_spec = set_spec or None
         self.until_date = until_date
@@ -462,7 +465,7 @@ class OAIHarvester(PoliteClient):
         summary = IngestSummary()
         for page in self.pages():
             if page.papers:
-                outcomes, _ = self.store.ingest_batch(page.papers, [])
+                outcomes, _ = self.store.ingest_batch([stamp(p, self.holidays) for p in page.papers], [])
                 for outcome in outcomes:
                     summary.count(outcome)
             for ref, reason in page.rejected:

@@ -6,9 +6,10 @@ batching and commits.
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import hashlib
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable
 from pathlib import Path
 
 from tqdm import tqdm
@@ -29,11 +30,12 @@ def _bar(**kwargs) -> tqdm:
     return tqdm(disable=None, dynamic_ncols=True, **kwargs)
 
 
-def ingest_hf_daily(store: PaperStore, path: Path, *, on_reject: Reporter | None = None) -> IngestSummary:
+def ingest_hf_daily(store: PaperStore, path: Path, *, on_reject: Reporter | None = None,
+                    holidays: Collection[dt.date] = ()) -> IngestSummary:
     files = expand_paths(path, hf_daily.PATTERNS)
     with _bar(total=len(files), unit="file", desc="hf-daily") as bar:
         source = hf_daily.read(path, on_file=lambda _f: bar.update(1))
-        return pipeline.run(store, source, on_reject=on_reject)
+        return pipeline.run(store, source, on_reject=on_reject, holidays=holidays)
 
 
 def _checkpoint_key(path: Path) -> str:
@@ -54,6 +56,7 @@ def ingest_jsonl(
     on_reject: Reporter | None = None,
     on_resume: Callable[[int], None] | None = None,
     batch_size: int = pipeline.BATCH_SIZE,
+    holidays: Collection[dt.date] = (),
 ) -> IngestSummary:
     """Stream a JSONL file; an interrupted run resumes after its last commit."""
     summary = IngestSummary()
@@ -73,6 +76,7 @@ def ingest_jsonl(
                     batch_size=batch_size,
                     on_reject=on_reject,
                     checkpoint=functools.partial(_position_state, key),
+                    holidays=holidays,
                 )
             )
         store.set_state(key, "0")  # finished: a rerun reads the whole file again
@@ -109,6 +113,7 @@ def harvest_oai(
         delay=settings.arxiv_delay,
         timeout=settings.arxiv_timeout,
         client=client,
+        holidays=settings.holidays,
     )
     if harvester.resumed_token:
         say(f"resuming the harvest from its saved position (token {harvester.resumed_token})")
@@ -119,7 +124,7 @@ def harvest_oai(
         for page in harvester.pages():
             items: list[Item | Rejection] = [Item(p) for p in page.papers]
             items += [Rejection(where, reason) for where, reason in page.rejected]
-            summary.merge(pipeline.run(store, items, on_reject=on_reject))
+            summary.merge(pipeline.run(store, items, on_reject=on_reject, holidays=settings.holidays))
             harvester.commit(page)
             if page.complete_list_size and bar.total != page.complete_list_size:
                 bar.total = page.complete_list_size
@@ -149,5 +154,5 @@ def fetch_arxiv_ids(
     if result is not None:
         items += [Item(p) for p in result.papers]
         items += [Rejection(where, reason) for where, reason in result.rejected]
-    summary = pipeline.run(store, items, on_reject=on_reject)
+    summary = pipeline.run(store, items, on_reject=on_reject, holidays=settings.holidays)
     return summary, (result.missing if result else [])

@@ -9,11 +9,13 @@ in the same transaction as the batch.
 
 from __future__ import annotations
 
+import datetime as dt
 import sys
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass, field
 from typing import TextIO
 
+from dailypapers.ingest.announce import stamp
 from dailypapers.models import Listing, Outcome, Paper
 from dailypapers.storage import PaperStore
 
@@ -104,7 +106,10 @@ def run(
     on_reject: Callable[[Rejection], None] | None = None,
     checkpoint: Callable[[object], tuple[str, str]] | None = None,
     on_progress: Callable[[int], None] | None = None,
+    holidays: Collection[dt.date] = (),
 ) -> IngestSummary:
+    """Store `source` in batches; every paper from arXiv gets its announcement day on the way
+    (ingest/announce.py, with arXiv's `holidays`)."""
     summary = IngestSummary()
     papers: list[Paper] = []
     listings: list[Listing] = []
@@ -132,7 +137,7 @@ def run(
             if on_reject:
                 on_reject(entry)
             continue
-        papers.append(entry.paper)
+        papers.append(stamp(entry.paper, holidays))
         if entry.listing is not None:
             listings.append(entry.listing)
         if entry.position is not None:

@@ -110,9 +110,10 @@ def parse_record(record: Any) -> Paper:
         label = last.get("version") if isinstance(last, dict) else None
         if isinstance(label, str) and label[1:].isdigit():
             version = int(label[1:])
+    # arxiv-daily-cs records the day the paper was first listed (and no submission time).
+    listed = _day(record.get("first_listed"))
     if published is None:
-        # arxiv-daily-cs knows only the day the paper was first listed.
-        published = _day(record.get("first_listed"))
+        published = listed
     comment = _text(record.get("comments") or record.get("comment")) or None
     return Paper(
         arxiv_id=arxiv.id,
@@ -122,6 +123,7 @@ def parse_record(record: Any) -> Paper:
         authors=authors,
         categories=_categories(record.get("categories")),
         published=published,
+        announced=listed.date() if listed else None,
         updated=updated or published,
         comment=comment,
         withdrawn=bool(comment and "withdrawn" in comment.lower()),

@@ -341,6 +341,25 @@ class SearchEngine:
     def close(self) -> None:
         self.lexical.close()
 
+    def matching(self, query: str, ids: Sequence[str]) -> set[str]:
+        """Which of ``ids`` a saved search matches by its words: the query's own restrictions
+        (author:, cat:, phrases, exclusions) and as many of its content words as the relevance rule
+        asks of a keyword match. Rules that list a day's arrivals use it: a yes or no per paper,
+        which a ranked pool of the whole collection could not give."""
+        parsed = parse_query(query)
+        keys = {paper_key(i): i for i in ids}
+        words = content_words(parsed)
+        restrictions = self.lexical.filter_query(parsed, None, required_text=True)
+        if not keys or (not words and restrictions is None):
+            return set()
+        passing = list(keys)
+        if restrictions is not None:
+            passing = self.lexical.keys_matching(restrictions, len(passing), passing)
+        if words:
+            need = relevance.words_required(len(words))
+            passing = [k for k, n in self.lexical.words_matched(words, passing).items() if n >= need]
+        return {keys[k] for k in passing}
+
     def categories(self) -> list[str]:
         """Categories worth offering as filters: those some indexed paper has (none for Hugging
         Face's papers, which carry no arXiv categories)."""

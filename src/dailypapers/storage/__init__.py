@@ -10,6 +10,8 @@ from __future__ import annotations
 from dailypapers.storage.errors import Conflict, DatabaseUnavailable, SchemaOutdated, StorageError
 from dailypapers.storage.protocols import (
     AccountStore,
+    ArrivalsStore,
+    ArrivalStore,
     CommentingStore,
     CommentStore,
     ComposerStore,
@@ -53,15 +55,17 @@ def open_store(url: str) -> Store:
 
 __all__ = [
     "AccountStore",
+    "ArrivalStore",
+    "ArrivalsStore",
     "CommentStore",
     "CommentingStore",
     "ComposerStore",
     "Conflict",
+    "DatabaseUnavailable",
     "CurationStore",
     "CuratorStore",
     "DigestStore",
     "EmbeddingJobStore",
-    "DatabaseUnavailable",
     "EmbeddingStore",
     "ForYouStore",
     "IngestStore",

@@ -5,6 +5,7 @@
   does not know its version (HF, the daily listing dumps) counts as the stored
   version when the stored one is known, so it cannot roll a paper back, but it
   fills fields that are still empty.
+- The first submission time only moves earlier; the announcement day only later.
 - Enrichment (code, stars, project page, organization, AI summary) is not tied
   to a version: a non-empty incoming value wins, unless the incoming snapshot is
   older than the one stored (HF lists a paper on several days, with the counts
@@ -47,6 +48,9 @@ def merge_paper(stored: Paper | None, incoming: Paper) -> Paper:
     # The first submission date never moves later.
     if incoming.published and (stored.published is None or incoming.published < stored.published):
         changes["published"] = incoming.published
+    # Moderation only delays a listing: of two announcement days, the later is the true one.
+    if incoming.announced and (stored.announced is None or incoming.announced > stored.announced):
+        changes["announced"] = incoming.announced
     newer_snapshot = (
         incoming.observed_at is None
         or stored.observed_at is None

@@ -14,6 +14,8 @@ from typing import Protocol
 
 from dailypapers.models import (
     ApiToken,
+    ArrivalEntry,
+    ArrivalRule,
     Comment,
     CuratedListing,
     CuratorAction,
@@ -50,11 +52,11 @@ class StateStore(Protocol):
     def get_state(self, key: str) -> str | None: ...
     def set_state(self, key: str, value: str) -> None: ...
     def web_version(self) -> tuple: ...
-
-
     # a lock one process at a time holds across every process sharing the database (yields
     # False, holding nothing, when another has it); released when the holder exits or dies
     def exclusive(self, name: str) -> AbstractContextManager[bool]: ...
+
+
 class PaperStore(Protocol):
     def ingest_batch(
         self, papers: Sequence[Paper], listings: Sequence[Listing] = (), state: tuple[str, str] | None = None
@@ -213,6 +215,30 @@ class RateLogStore(Protocol):
     def rate_hit(self, keys: Sequence[str], limit: int, window: float, now: float) -> float | None: ...
 
 
+class ArrivalStore(Protocol):
+    """arXiv arrivals by announcement day, their scores, triage decisions and listing rules."""
+
+    def arrivals_on(self, day: dt.date) -> list[ArrivalEntry]: ...
+    def arrival_entry(self, arxiv_id: str) -> ArrivalEntry | None: ...
+    def arrival_day_neighbours(self, day: dt.date) -> tuple[dt.date | None, dt.date | None]: ...
+    def latest_arrival_day(self, on_or_before: dt.date | None = None) -> dt.date | None: ...
+    def papers_announced_between(self, start: dt.date, end: dt.date) -> list[StoredPaper]: ...
+    def unscored_arrival_days(self, since: dt.date) -> list[dt.date]: ...
+    def save_arrival_scores(self, scores: Sequence[tuple[str, dt.date, float, list[str]]], model: str,
+                            at: dt.datetime) -> int: ...
+    # returns "done", "listed" or "decided"
+    def decide_arrival(self, day: dt.date, arxiv_id: str, decision: str, *, actor_id: int | None,
+                       rule: str | None = None, listing: Listing | None = None, at: dt.datetime,
+                       over_skip: bool = False) -> str: ...
+    def undo_decision(self, day: dt.date, actor_id: int, at: dt.datetime) -> tuple[str, str] | None: ...
+    # returns "undone", "gone" or None
+    def undo_rule_action(self, action_id: int, actor_id: int, at: dt.datetime) -> str | None: ...
+    def arrival_rules(self) -> list[ArrivalRule]: ...
+    def add_arrival_rule(self, kind: str, top_k: int | None, query: str | None, *, actor_id: int,
+                         at: dt.datetime) -> ArrivalRule: ...
+    def delete_arrival_rule(self, rule_id: int, *, actor_id: int, at: dt.datetime) -> bool: ...
+
+
 class Store(
     SchemaStore,
     StateStore,
@@ -227,6 +253,7 @@ class Store(
     SubscriptionStore,
     SendLogStore,
     RateLogStore,
+    ArrivalStore,
     Protocol,
 ):
     """Everything: what open_store returns and the composition root holds."""
@@ -249,6 +276,10 @@ class CuratorStore(CurationStore, PaperStore, Protocol):
 
 class SubmissionStore(CurationStore, ListingStore, PaperStore, Protocol):
     """SubmissionService: a member's submissions, the paper and its listings."""
+
+
+class ArrivalsStore(ArrivalStore, ListingStore, EmbeddingStore, StateStore, PaperStore, Protocol):
+    """ArrivalService: arrivals, the history the ranker learns from, and its state."""
 
 
 class VotingStore(VoteStore, TrendingStore, Protocol):

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dailypapers.storage.errors import StorageError
 from dailypapers.storage.sqlite.accounts import AccountQueries
+from dailypapers.storage.sqlite.arrivals import ArrivalQueries
 from dailypapers.storage.sqlite.base import SQLiteBase
 from dailypapers.storage.sqlite.comments import CommentQueries
 from dailypapers.storage.sqlite.curation import CurationQueries
@@ -30,6 +31,7 @@ class SQLiteStore(
     CurationQueries,
     DigestQueries,
     RateLogQueries,
+    ArrivalQueries,
     SQLiteBase,
 ):
     """Implements dailypapers.storage.Store."""

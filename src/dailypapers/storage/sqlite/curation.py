@@ -15,11 +15,14 @@ from dailypapers.storage.sqlite.rows import LP_COLUMNS, SELECT_LP, chunks, forma
 
 
 def log_action(conn: sqlite3.Connection, actor_id: int | None, action: str, at: dt.datetime,
-               arxiv_id: str | None = None, day: dt.date | None = None, detail: str | None = None) -> None:
-    conn.execute(
-        "INSERT INTO curator_actions (user_id, action, arxiv_id, day, detail, created_at) VALUES (?, ?, ?, ?, ?, ?)",
-        (actor_id, action, arxiv_id, day.isoformat() if day else None, detail, format_ts(at)),
+               arxiv_id: str | None = None, day: dt.date | None = None, detail: str | None = None,
+               rule: str | None = None) -> int:
+    cur = conn.execute(
+        "INSERT INTO curator_actions (user_id, action, arxiv_id, day, detail, created_at, rule) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?)",
+        (actor_id, action, arxiv_id, day.isoformat() if day else None, detail, format_ts(at), rule),
     )
+    return int(cur.lastrowid or 0)
 
 
 class CurationQueries(SQLiteBase):
@@ -123,7 +126,8 @@ class CurationQueries(SQLiteBase):
 
     def curator_log(self, limit: int = 100, offset: int = 0) -> list[CuratorAction]:
         rows = self.read(
-            "SELECT a.id, u.name, a.action, a.arxiv_id, a.day, a.detail, a.created_at, p.title FROM curator_actions a "
+            "SELECT a.id, u.name, a.action, a.arxiv_id, a.day, a.detail, a.created_at, p.title, a.rule "
+            "FROM curator_actions a "
             "LEFT JOIN users u ON u.id = a.user_id LEFT JOIN papers p ON p.arxiv_id = a.arxiv_id "
             "ORDER BY a.id DESC LIMIT ? OFFSET ?",
             (limit, offset),
@@ -131,6 +135,6 @@ class CurationQueries(SQLiteBase):
         return [
             CuratorAction(id=r[0], actor=r[1], action=r[2], arxiv_id=r[3],
                           day=dt.date.fromisoformat(r[4]) if r[4] else None, detail=r[5], created_at=parse_ts(r[6]),
-                          title=r[7])
+                          title=r[7], rule=r[8])
             for r in rows
         ]

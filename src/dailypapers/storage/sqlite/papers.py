@@ -148,7 +148,7 @@ class PaperQueries(SQLiteBase):
 
     def papers_changed_since(self, seq: int, limit: int = 1000) -> list[tuple[int, StoredPaper]]:
         rows = self.read(f"{SELECT_PAPER} WHERE seq > ? ORDER BY seq, arxiv_id LIMIT ?", (seq, limit))
-        return [(r[24], row_paper(r)) for r in rows]
+        return [(r[25], row_paper(r)) for r in rows]
 
     def max_seq(self) -> int:
         return self.read("SELECT COALESCE(MAX(seq), 0) FROM papers")[0][0]

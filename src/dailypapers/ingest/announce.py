@@ -12,6 +12,14 @@ date of the mailing: it is the convention of the arxiv-daily-cs data, whose
 that also carry a submission time on Hugging Face (most of the rest are
 listed later still, held back by moderation). A holiday is a listing date
 with no list: its batch rolls to the next listing day.
+
+How each source gets a paper's day (`stamp`): bulk JSONL that records
+`first_listed` gives it exactly; OAI-PMH (arXivRaw), the search API and Hugging
+Face's JSON give the first version's submission time, which goes through the
+schedule above. A day-only time (00:00:00 UTC: what the arXiv OAI format's
+`created` date parses to) says too little, and the paper keeps no day until a
+source that knows more reports it. Moderation only ever delays a listing, so when
+two sources disagree the later day wins (storage/merge.py).
 """
 
 from __future__ import annotations
@@ -19,6 +27,8 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Collection
 from zoneinfo import ZoneInfo
+
+from dailypapers.models import Paper
 
 EASTERN = ZoneInfo("America/New_York")
 CUTOFF = dt.time(14, 0)  # submissions strictly before this join the day's batch
@@ -54,3 +64,15 @@ def mailing_time(listing_day: dt.date) -> dt.datetime:
     if listing_day.weekday() >= SATURDAY:
         raise ValueError(f"{listing_day} is a weekend day: arXiv lists nothing under it")
     return dt.datetime.combine(listing_day - dt.timedelta(days=1), MAILING, EASTERN)
+
+
+def is_day_only(t: dt.datetime) -> bool:
+    """A time that only names a day (midnight UTC), as date-only sources parse."""
+    return t.utcoffset() == dt.timedelta(0) and t.time() == dt.time(0)
+
+
+def stamp(paper: Paper, holidays: Collection[dt.date] = ()) -> Paper:
+    """`paper` with its announcement day, derived from its submission time when not given."""
+    if paper.announced is not None or paper.published is None or is_day_only(paper.published):
+        return paper
+    return paper.replace(announced=announcement_day(paper.published, holidays))

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from dailypapers.arrivals.announce import announcement_day, mailing_time
+from dailypapers.ingest.announce import announcement_day, mailing_time, stamp
 from dailypapers.ingest.arxiv_api import parse_atom
 from dailypapers.ingest.arxiv_oai import parse_oai
 
@@ -150,3 +150,33 @@ def test_recorded_arxiv_responses(fixtures):
         assert listed.weekday() < 5
         assert 1 <= (listed - local.date()).days <= 4, (p.arxiv_id, local)
         assert mailing_time(listed) > p.published
+
+
+def test_every_ingest_path_stores_the_day(fixtures, store, settings):
+    """Through the real jobs: OAI-PMH (arXivRaw) and bulk JSONL pages get their day, with the
+    holidays setting applied; a date-only OAI `arXiv` record gets none."""
+    from dailypapers.ingest import jobs, pipeline
+    from dailypapers.ingest.pipeline import Item
+
+    pages = sorted((fixtures / "arxiv" / "oai" / "listrecords_pages").glob("arXivRaw*.xml.gz"))
+    with gzip.open(pages[0]) as fh:
+        papers = [p for p in parse_oai(fh.read()).papers if p.published is not None]
+    first = papers[0]
+    holiday = announcement_day(first.published)
+    pipeline.run(store, [Item(p) for p in papers], holidays={holiday})
+    stored = store.get_paper(first.arxiv_id)
+    assert stored.announced > holiday and stored.announced.weekday() < 5  # rolled past the holiday
+    others = [store.get_paper(p.arxiv_id) for p in papers[1:]]
+    assert all(p.announced == announcement_day(p.published, {holiday}) for p in others)
+
+    jobs.ingest_jsonl(store, fixtures / "arrivals" / "arrivals.jsonl.gz")
+    with gzip.open(fixtures / "arrivals" / "arrivals.jsonl.gz", "rt") as fh:
+        row = json.loads(fh.readline())
+    assert store.get_paper(row["id"]).announced == day(row["first_listed"])
+
+    raw = sorted((fixtures / "arxiv" / "oai" / "listrecords_pages").glob("arXiv_*.xml.gz"))
+    if raw:
+        with gzip.open(raw[0]) as fh:
+            dated = parse_oai(fh.read()).papers[0]
+        assert dated.published is None or dated.published.time() == dt.time(0)
+        assert stamp(dated).announced is None
