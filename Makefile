@@ -11,6 +11,9 @@ BIN := $(VENV)/bin
 DP := $(BIN)/dailypapers --data-dir $(DATA_DIR)
 # Bundled embeddings for the demo data, made by `dailypapers embed --export`.
 DEMO_EMBEDDINGS := demo/embeddings.npz
+# Bundled arXiv arrivals (scripts/make_demo_arrivals.py) and their embeddings: see demo/arrivals-MANIFEST.txt.
+DEMO_ARRIVALS := demo/arrivals.jsonl.gz
+DEMO_ARRIVAL_EMBEDDINGS := demo/arrivals-embeddings.npz
 
 .PHONY: run install test test-install lint demo serve clean
 
@@ -27,11 +30,14 @@ $(VENV)/.installed: pyproject.toml
 	$(BIN)/pip install --quiet -e .
 	touch $@
 
-## demo: migrate and load the bundled Hugging Face Daily Papers archive (idempotent)
+## demo: migrate, load the bundled Hugging Face Daily Papers archive and arXiv arrivals, rank the arrivals (idempotent)
 demo: install
 	$(DP) migrate
 	$(DP) ingest hf-daily demo/hf-daily
 	@if [ -f $(DEMO_EMBEDDINGS) ]; then $(DP) embed --import $(DEMO_EMBEDDINGS) --limit 0; fi
+	$(DP) ingest jsonl $(DEMO_ARRIVALS)
+	@if [ -f $(DEMO_ARRIVAL_EMBEDDINGS) ]; then $(DP) embed --import $(DEMO_ARRIVAL_EMBEDDINGS) --limit 0; fi
+	$(DP) arrivals score
 
 ## test: install the test dependencies (and the browser when root), lint, and run the whole suite
 test: test-install lint

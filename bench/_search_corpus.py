@@ -23,7 +23,7 @@ import numpy as np
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "src"))
 
-from dailypapers.models import Listing, Paper  # noqa: E402
+from dailypapers.models import Listing, Organization, Paper  # noqa: E402
 
 CACHE = REPO / "bench" / "cache"
 REPLICA_SIGMA = 0.02
@@ -43,6 +43,12 @@ def _ts(value):
         return dt.datetime.fromisoformat(str(value).replace("Z", "+00:00"))
     except ValueError:
         return None
+
+
+def _org(row: dict | None) -> Organization | None:
+    """The flattened HF rows carry the organization's display name only: it stands in for the name."""
+    name = (row or {}).get("organization")
+    return Organization(str(name)) if name else None
 
 
 def load_corpus(data: Path) -> tuple[list[Paper], dict[str, tuple[int, str]], dict[str, dict]]:
@@ -66,7 +72,7 @@ def load_corpus(data: Path) -> tuple[list[Paper], dict[str, tuple[int, str]], di
                 abstract=" ".join((d.get("abstract") or "").split()), authors=d.get("authors") or [],
                 categories=d.get("categories") or [],
                 published=_ts(h.get("paper_publishedAt")) if h else None,
-                github_repo=(h.get("githubRepo") if h else None),
+                github_repo=(h.get("githubRepo") if h else None), organization=_org(h),
             )
         )
     for pid, d in hf.items():
@@ -77,7 +83,7 @@ def load_corpus(data: Path) -> tuple[list[Paper], dict[str, tuple[int, str]], di
             Paper(
                 arxiv_id=pid, title=" ".join((d.get("title") or "").split()),
                 abstract=" ".join((d.get("summary") or "").split()), authors=d.get("authors") or [],
-                published=_ts(d.get("paper_publishedAt")), github_repo=d.get("githubRepo"),
+                published=_ts(d.get("paper_publishedAt")), github_repo=d.get("githubRepo"), organization=_org(d),
             )
         )
     votes = {pid: (int(d.get("upvotes") or 0), d.get("list_date")) for pid, d in hf.items()}

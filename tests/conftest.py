@@ -1,5 +1,9 @@
 """Shared fixtures: a real, migrated SQLite database in a temporary folder, and a real PostgreSQL
-server (one throwaway cluster per session, a fresh database per test that asks for one)."""
+server (one throwaway cluster per session, a fresh database per test that asks for one).
+
+Tests that run on both backends ask for `backend_store` (or `backend_url`): they run once on
+SQLite and once on PostgreSQL. The cluster starts only when a PostgreSQL test runs; a test that
+checks something SQLite-specific is marked `@pytest.mark.sqlite_only` and runs on SQLite alone."""
 
 from __future__ import annotations
 
@@ -12,10 +16,18 @@ import pytest
 from pgcluster import Cluster, find_bin_dir
 
 from dailypapers.config import Settings
+from dailypapers.storage import open_store
 from dailypapers.storage.postgres import PostgresStore
 from dailypapers.storage.sqlite import SQLiteStore
 
 FIXTURES = Path(__file__).parent / "fixtures"
+
+
+BACKENDS = ("sqlite", "postgres")
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "sqlite_only: checks SQLite specifics; not run on PostgreSQL")
 
 
 @pytest.fixture
@@ -67,6 +79,29 @@ def pg_url(pg_cluster) -> str:
 @pytest.fixture
 def pg_store(pg_url):
     s = PostgresStore(pg_url)
+    yield s
+    s.close()
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request) -> str:
+    """The backend a both-backends test runs on this time."""
+    if request.param == "postgres" and request.node.get_closest_marker("sqlite_only"):
+        pytest.skip("SQLite-specific")
+    return request.param
+
+
+@pytest.fixture
+def backend_url(backend, request) -> str | None:
+    """None on SQLite (the store lives in the data folder); a fresh migrated database on PostgreSQL."""
+    return request.getfixturevalue("pg_url") if backend == "postgres" else None
+
+
+@pytest.fixture
+def backend_store(backend_url, settings):
+    """A migrated store on this run's backend."""
+    s = open_store(backend_url or settings.db_url)
+    s.migrate()
     yield s
     s.close()
 

@@ -93,3 +93,22 @@ def test_eval_beir_prints_every_mode_and_says_which_were_skipped(cli, tmp_path):
     assert set(lines) == {"lexical", "semantic", "hybrid"}
     assert "1.0000" in lines["lexical"]
     assert "skipped" in lines["semantic"] and "skipped" in lines["hybrid"]
+
+
+def test_eval_beir_on_postgresql_gives_the_same_figures_and_wants_an_empty_database(cli, tmp_path, pg_url):
+    folder = tmp_path / "tiny-beir"
+    (folder / "qrels").mkdir(parents=True)
+    docs = {"d1": ("Photosynthesis in plants", "Chlorophyll absorbs light."), "d2": ("Bird migration", "Birds fly."),
+            "d3": ("Plant growth", "Light and photosynthesis drive growth.")}
+    (folder / "corpus.jsonl").write_text(
+        "".join(json.dumps({"_id": i, "title": t, "text": x}) + "\n" for i, (t, x) in docs.items()))
+    (folder / "queries.jsonl").write_text(json.dumps({"_id": "q1", "text": "photosynthesis light"}) + "\n")
+    (folder / "qrels" / "test.tsv").write_text("query-id\tcorpus-id\tscore\nq1\td1\t1\nq1\td3\t2\n")
+    env = {"DAILYPAPERS_MODEL_DIR": str(tmp_path / "no-model")}
+    lite = cli("eval", "beir", str(folder), "--mode", "lexical", "--json", env=env)
+    pg = cli("eval", "beir", str(folder), "--mode", "lexical", "--json", "--database", pg_url, env=env)
+    assert lite.returncode == pg.returncode == 0, pg.stderr
+    drop = lambda out: {k: v for k, v in json.loads(out)["lexical"].items() if k != "p50_ms"}  # noqa: E731
+    assert drop(pg.stdout) == drop(lite.stdout)
+    again = cli("eval", "beir", str(folder), "--mode", "lexical", "--database", pg_url, env=env)
+    assert again.returncode == 1 and "must be empty" in again.stderr and again.stderr.count("\n") == 1

@@ -14,6 +14,7 @@ from dailypapers.clock import Clock, utcnow
 from dailypapers.community.accounts import AccountService
 from dailypapers.community.comments import CommentService
 from dailypapers.community.curation import CurationService
+from dailypapers.community.library import LibraryService
 from dailypapers.community.profiles import ProfileService
 from dailypapers.community.ratelimit import Limits, limiter_for
 from dailypapers.community.submissions import SubmissionService
@@ -51,6 +52,7 @@ class Services:
     curation: CurationService
     subscriptions: SubscriptionService
     foryou: ForYouService
+    library: LibraryService
     limits: Limits
 
 
@@ -107,6 +109,7 @@ def build_services(settings: Settings, *, check_schema: bool = True, **given: Un
         curation=CurationService(store, submissions, clock=clock),
         subscriptions=SubscriptionService(store, settings, mailer, clock=clock),
         foryou=ForYouService(store, embedder=query_embedder),
+        library=LibraryService(store, settings, arxiv, clock=clock),
         limits=limiter_for(settings, store),
     )
 

@@ -228,7 +228,11 @@ class Settings:
         return frozenset(dt.date.fromisoformat(d) for d in self.arxiv_holidays.split(",") if d)
 
     def in_field(self, categories: list[str]) -> bool:
-        """Whether a paper with these arXiv categories (primary first) belongs to the instance's field."""
+        """Whether a paper with these arXiv categories (primary first) belongs to the instance's field.
+        A paper without categories came from a source that does not list them (Hugging Face's
+        lists): it is no arrival, or every paper of those lists would teach the ranker a pick."""
+        if not categories:
+            return False
         field = self.category_list
         if not field:
             return True

@@ -213,6 +213,57 @@ class ArrivalRule:
         return f"#{self.id} matches \u201c{self.query}\u201d"
 
 
+# -- a reader's library: collections and reading states --
+VISIBILITIES = ("private", "shared", "public")  # shared: the owner and its members; public: anyone reads
+MEMBER_ROLES = ("editor", "viewer")  # besides the owner: editors add and remove papers, viewers read
+READING_STATES = ("to_read", "read", "hidden")  # hidden: "not interested"
+
+
+@dataclass
+class Collection:
+    id: int
+    owner_id: int
+    owner: str  # the owner's name
+    name: str
+    slug: str | None
+    description: str
+    visibility: str  # one of VISIBILITIES
+    created_at: dt.datetime
+    updated_at: dt.datetime
+    paper_count: int = 0
+    role: str | None = None  # the reader's role ("owner", "editor", "viewer") when listed for a member
+
+    @property
+    def ref(self) -> str:
+        """How its public page is addressed: /c/<slug or id>."""
+        return self.slug or str(self.id)
+
+
+@dataclass
+class CollectionMember:
+    user_id: int
+    name: str
+    role: str  # one of MEMBER_ROLES
+    added_at: dt.datetime
+
+
+@dataclass
+class CollectedPaper:
+    """A paper in a collection, with who added it and the reader's own note (never another's)."""
+
+    paper: StoredPaper
+    added_at: dt.datetime
+    added_by: str | None
+    note: str | None = None
+
+
+@dataclass
+class ReadingState:
+    arxiv_id: str
+    state: str  # one of READING_STATES
+    updated_at: dt.datetime
+
+
 # -- email digests --
 FREQUENCIES = ("daily", "weekly")
 PERIODS = FREQUENCIES

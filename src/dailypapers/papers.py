@@ -8,16 +8,18 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import re
 import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from dailypapers import citations
 from dailypapers import days as days_mod
 from dailypapers.clock import utcnow
 from dailypapers.community.votes import refresh_trending_soon
-from dailypapers.errors import Invalid, NotFound
+from dailypapers.errors import Invalid, NotFound, Unavailable
 from dailypapers.ids import BadArxivId, parse_arxiv_id
 from dailypapers.models import Listing, Organization, StoredPaper
 from dailypapers.storage import ListingStore, PaperViewStore
@@ -359,6 +361,35 @@ class PaperService:
             return parse_arxiv_id(raw_id).id
         except BadArxivId:
             raise NotFound(f"{raw_id!r} is not an arXiv id") from None
+
+    # -- citation exports (BibTeX, RIS, CSL-JSON: dailypapers.citations) ------------
+    def cite_paper(self, raw_id: str, fmt: str) -> citations.Export:
+        """One paper's citation file; NotFound for an id we do not hold."""
+        citations.check_format(fmt)
+        arxiv_id = self.canonical_id(raw_id)
+        paper = self.store.get_paper(arxiv_id)
+        if paper is None:
+            raise NotFound(f"no paper {arxiv_id} here")
+        return citations.export([paper], fmt, arxiv_id)
+
+    def cite_day(self, day: dt.date, fmt: str, sort: str | None = None) -> citations.Export:
+        """A day's list, in the order its page shows (`sort`, pinned papers first)."""
+        citations.check_format(fmt)
+        entries = self.day(day, sort).entries
+        if not entries:
+            raise NotFound(f"no papers were listed on {day.isoformat()}")
+        return citations.export([e.paper for e in entries], fmt, f"dailypapers-{day.isoformat()}")
+
+    def cite_search(self, request: Any, fmt: str) -> citations.Export:
+        """The page of search results that `request` (a validated search.request.SearchRequest)
+        shows, in its order."""
+        citations.check_format(fmt)
+        if self.search is None:
+            raise Unavailable("search is not available here")
+        results = self.search.search(request)
+        name = "-".join(re.findall(r"[A-Za-z0-9]+", citations.ascii_fold(request.q)))[:60] or "results"
+        page = f"-p{request.page}" if request.page > 1 else ""
+        return citations.export([h.paper for h in results.results], fmt, f"dailypapers-search-{name}{page}")
 
     # -- API -----------------------------------------------------------------
     def api_daily(

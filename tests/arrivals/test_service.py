@@ -24,6 +24,12 @@ class Clock:
 
 
 @pytest.fixture
+def store(backend_store):
+    """Every test here runs on SQLite and on PostgreSQL."""
+    return backend_store
+
+
+@pytest.fixture
 def loaded(store, fixtures):
     jobs.ingest_jsonl(store, fixtures / "arrivals" / "arrivals.jsonl.gz")
     jobs.ingest_hf_daily(store, fixtures / "arrivals" / "lists")
@@ -78,6 +84,14 @@ def test_a_new_instance_without_history_falls_back_and_says_so(store, settings):
     assert info.kind == "seed" and "too few to learn from" in info.note
     [entry] = svc.view().entries
     assert entry.score is not None and entry.reasons[0].startswith("no history yet")
+
+
+def test_weeks_of_arrivals_and_no_list_yet_are_ranked_by_closeness(store, settings, fixtures):
+    jobs.ingest_jsonl(store, fixtures / "arrivals" / "arrivals.jsonl.gz")
+    svc = service(store, settings)
+    report = svc.score(since=dt.date(2025, 10, 1))
+    assert report.scored == 412 and svc.model_info().kind == "seed"
+    assert all(e.reasons[0].startswith("no history yet") for e in svc.view(dt.date(2025, 10, 30)).entries)
 
 
 def test_the_view_filters_sorts_pages_and_refuses_bad_input(loaded, settings):

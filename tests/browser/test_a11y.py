@@ -60,3 +60,22 @@ def test_no_serious_violations(axe_page, server, axe_path, artifacts, name):
     if violations:
         (artifacts / f"axe-{device}-{name}.json").write_text(json.dumps(violations, indent=2))
     assert serious == [], json.dumps(serious, indent=2)
+
+
+def test_dark_theme_and_keys_help(device_page, server, axe_path, artifacts):
+    """Issue 15: a list page in the dark theme, then with the reading keys' help dialog open."""
+    page, device = device_page, device_page.device
+    page.emulate_media(color_scheme="dark")
+    page.goto(server.url + "/papers/date/2026-08-20")
+    page.locator("details.abstract").first.evaluate("d => d.open = true")
+    assert page.evaluate("getComputedStyle(document.documentElement).backgroundColor") == "rgb(13, 17, 23)"
+    for name in ("dark-day", "dark-keys-help"):
+        if name == "dark-keys-help":
+            page.keyboard.press("j")
+            page.keyboard.press("?")
+            assert page.locator("dialog#keys-help").is_visible()
+        violations = run_axe(page, axe_path)
+        serious = [v for v in violations if v["impact"] in ("serious", "critical")]
+        if violations:
+            (artifacts / f"axe-{device}-{name}.json").write_text(json.dumps(violations, indent=2))
+        assert serious == [], json.dumps(serious, indent=2)

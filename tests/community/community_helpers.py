@@ -23,7 +23,7 @@ from dailypapers.config import Settings
 from dailypapers.ingest.arxiv_api import ArxivClient
 from dailypapers.mail import SMTPMailer
 from dailypapers.models import Listing, Paper
-from dailypapers.storage.sqlite import SQLiteStore
+from dailypapers.storage import open_store
 from dailypapers.web.routes import build_app
 
 UTC = dt.timezone.utc
@@ -184,7 +184,7 @@ def make_env(tmp_path, smtp, arxiv_url: str | None, **overrides) -> Env:
     settings = Settings(data_dir=tmp_path / "data", arxiv_delay=0.0, secret_key="test-secret-key",
                         smtp_host="127.0.0.1", smtp_port=smtp.port if smtp else 25, smtp_security="none",
                         **overrides)
-    store = SQLiteStore(settings.db_url.removeprefix("sqlite:///"))
+    store = open_store(settings.db_url)
     store.migrate()
     mailer = SMTPMailer("127.0.0.1", smtp.port, security="none") if smtp else None
     arxiv = ArxivClient(arxiv_url + "/api/query", delay=0, max_retries=0) if arxiv_url else None
@@ -198,8 +198,9 @@ def make_env(tmp_path, smtp, arxiv_url: str | None, **overrides) -> Env:
 
 
 @pytest.fixture
-def env(tmp_path, smtp, arxiv_server):
-    e = make_env(tmp_path, smtp, arxiv_server.url)
+def env(tmp_path, smtp, arxiv_server, backend_url):
+    """On SQLite and on PostgreSQL (tests/conftest.py's `backend`)."""
+    e = make_env(tmp_path, smtp, arxiv_server.url, database_url=backend_url)
     e._arxiv_server = arxiv_server
     yield e
     e.close()

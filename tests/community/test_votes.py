@@ -108,9 +108,9 @@ def test_repeated_parallel_toggles_by_one_member_threads(env):
 CHILD = textwrap.dedent(
     """
     import datetime as dt, sys, time
-    from dailypapers.storage.sqlite import SQLiteStore
-    path, start, first, count, repeat_user, repeats = sys.argv[1], float(sys.argv[2]), *map(int, sys.argv[3:])
-    store = SQLiteStore(path)
+    from dailypapers.storage import open_store
+    url, start, first, count, repeat_user, repeats = sys.argv[1], float(sys.argv[2]), *map(int, sys.argv[3:])
+    store = open_store(url)
     while time.time() < start:
         time.sleep(0.001)
     now = dt.datetime.now(dt.timezone.utc)
@@ -127,7 +127,7 @@ def test_parallel_toggles_across_processes(env):
     env.paper("2104.00001", day=DAY)
     ids = [env.member(f"m{i}").id for i in range(48)]
     repeat_user = env.member("ada").id
-    path = str(env.store.path)
+    path = env.settings.db_url  # four processes writing to the same database, SQLite or PostgreSQL
     start = time.time() + 1.5
     procs = [
         subprocess.Popen([sys.executable, "-c", CHILD, path, str(start), str(ids[k * 12]), "12", str(repeat_user), "25"])

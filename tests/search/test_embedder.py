@@ -164,6 +164,18 @@ def test_embed_query_equals_embed(shipped):
     np.testing.assert_allclose(shipped.embed_query(q), expected, atol=1e-6)
 
 
+def test_query_vectors_are_cached_by_the_tokens_the_model_reads(shipped, monkeypatch):
+    """The uncased tokenizer reads "Diffusion  Models" and "diffusion models" alike: one model run."""
+    shipped._cache.clear()
+    runs = []
+    real = shipped._run
+    monkeypatch.setattr(shipped, "_run", lambda ids: runs.append(ids) or real(ids))
+    a = shipped.embed_query("Diffusion  Models")
+    b = shipped.embed_query("diffusion models")
+    c = shipped.embed_query("diffusion model")
+    assert len(runs) == 2 and np.array_equal(a, b) and not np.array_equal(a, c)
+
+
 def test_semantic_sanity(shipped):
     q = shipped.embed_query("image classification with convolutional neural networks")
     docs = shipped.embed([

@@ -262,10 +262,13 @@ def test_semantic_filters_exact_and_overfetch(hybrid_engine, monkeypatch):
     f = SearchFilters(has_code=True)
     exact = engine.search("video generation", mode="semantic", filters=f, per_page=30)
     assert exact.results and all(h.paper.github_repo for h in exact.results)
-    monkeypatch.setattr(engine_mod, "EXACT_FILTER_LIMIT", 0)  # force over-fetch + filter
+    monkeypatch.setattr(engine_mod, "EXACT_FILTER_RATIO", 0)  # force over-fetch + filter
     approx = engine.search("video generation", mode="semantic", filters=f, per_page=30)
     assert approx.results and all(h.paper.github_repo for h in approx.results)
     assert [h.paper.arxiv_id for h in approx.results[:10]] == [h.paper.arxiv_id for h in exact.results[:10]]
+    monkeypatch.setattr(engine.columns, "passing", lambda *a: None)  # the papers passing from the lexical index
+    via_index = engine.search("video generation", mode="semantic", filters=f, per_page=30)
+    assert [h.paper.arxiv_id for h in via_index.results] == [h.paper.arxiv_id for h in exact.results]
     res = engine.search('"video" generation', mode="semantic", per_page=50)
     assert all("video" in (h.paper.title + h.paper.abstract).lower() for h in res.results)
     res = engine.search("robots -robot", mode="hybrid", per_page=50)
@@ -357,10 +360,35 @@ def test_sorts_and_filters_only_narrow_and_reorder_the_relevant_set(hybrid_engin
     for sort in ("newest", "upvotes"):
         assert sorted(_all_ids(engine, q, sort=sort)) == sorted(relevant)
     f = SearchFilters(has_code=True, date_from=dt.date(2025, 1, 1))
+
+    def passes(p) -> bool:
+        return bool(p.github_repo and p.published and p.published.date() >= f.date_from)
+
     filtered = _all_ids(engine, q, filters=f, sort="upvotes")
-    assert set(filtered) <= set(relevant)
-    assert set(filtered) == {i for i, p in engine.store.get_papers(relevant).items()
-                             if p.github_repo and p.published and p.published.date() >= f.date_from}
+    assert all(passes(p) for p in engine.store.get_papers(filtered).values())
+    relevant_passing = {i for i, p in engine.store.get_papers(relevant).items() if passes(p)}
+    # The filters restrict the rankers before the relevance rule: every relevant paper that passes
+    # is found, and when the unfiltered count is complete, nothing else is.
+    assert relevant_passing <= set(filtered)
+    if engine.search(q).total_kind == "exact":
+        assert set(filtered) == relevant_passing
+
+
+def test_a_filter_reaches_relevant_papers_beyond_the_unfiltered_pool(hybrid_engine, monkeypatch):
+    """Filters restrict both rankers (they are not applied to the unfiltered top results), and the
+    similarity floor stays that of the whole collection."""
+    from dailypapers.search import engine as engine_module
+
+    engine, _, _ = hybrid_engine
+    f = SearchFilters(has_code=True)
+    wide = {h.paper.arxiv_id for h in engine.search("language models", filters=f, per_page=120).results}
+    monkeypatch.setattr(engine_module, "POOL_DEPTH", 10)  # the unfiltered top 10 holds few with code
+    unfiltered = {h.paper.arxiv_id for h in engine.search("language models", per_page=120).results}
+    narrow = engine.search("language models", filters=f, per_page=120)
+    assert all(h.paper.github_repo for h in narrow.results)
+    assert len(narrow.results) > len({i for i, p in engine.store.get_papers(list(unfiltered)).items()
+                                      if p.github_repo})
+    assert {h.paper.arxiv_id for h in narrow.results} <= wide
 
 
 @pytest.mark.parametrize("mode", ["hybrid", "semantic", "lexical"])
@@ -393,7 +421,7 @@ def test_hybrid_scores_every_candidate_with_both_rankers(hybrid_engine):
     engine, rows, emb = hybrid_engine
     parsed = parse_query("reinforcement learning for robot control")
     lex, _ = engine.lexical.search_with_count(parsed, SearchFilters(), 20, 0, count=False)
-    sem = engine._semantic(parsed, SearchFilters(), 20)
+    sem, _ = engine._semantic(parsed, SearchFilters(), 20)
     lists = engine._fusion_lists(parsed, SearchFilters(), lex, sem, complete=True)
     union = {h.arxiv_id for h in lex} | {i for i, _, _ in sem}
     lex_scores, sem_scores = dict(lists["lexical"]), dict(lists["semantic"])
@@ -434,9 +462,46 @@ def test_relevance_rule_sees_the_exact_cosine_of_keyword_only_hits(hybrid_engine
     q = "reinforcement learning for robot control"
     engine.search(q, mode="hybrid")
     keyword_only = [c for c in seen if c.words_matched is not None and c.id not in
-                    {i for i, _, _ in engine._semantic(parse_query(q), SearchFilters(), 5)}]
+                    {i for i, _, _ in engine._semantic(parse_query(q), SearchFilters(), 5)[0]}]
     assert keyword_only  # the two lists differ here
     qvec = emb.embed_query(parse_query(q).text)
     for c in keyword_only:
         v = engine.vectors.vector_for(c.id)
         assert c.similarity == pytest.approx(float(np.dot(v, qvec) / np.linalg.norm(v) / np.linalg.norm(qvec)), abs=1e-3)
+
+
+def test_each_mode_judges_relevance_with_both_signals_when_it_can(hybrid_engine, lexical_engine, monkeypatch):
+    """The rule sees a keyword hit's cosine in a keyword search (when the model and vectors are
+    there) and a semantic hit's words in a semantic search; the ranking stays the mode's own."""
+    from dailypapers.search import relevance
+
+    seen: list[relevance.Candidate] = []
+    real = relevance.relevant
+
+    def spy(ranked, n_words, **kw):
+        seen.extend(ranked)
+        return real(ranked, n_words, **kw)
+
+    monkeypatch.setattr(relevance, "relevant", spy)
+    engine, _, _ = hybrid_engine
+    q = "reinforcement learning for robot control"
+    lex = engine.search(q, mode="lexical", per_page=50)
+    assert seen and all(c.similarity is not None for c in seen)
+    assert [h.score for h in lex.results[:5]] == sorted((h.score for h in lex.results[:5]), reverse=True)
+    seen.clear()
+    engine.search(q, mode="semantic")
+    assert seen and all(c.words_matched is not None for c in seen)
+    seen.clear()
+    no_model, _ = lexical_engine
+    no_model.search(q)
+    assert seen and all(c.similarity is None for c in seen)
+
+
+def test_filters_that_leave_nothing_count_what_matches_without_them(hybrid_engine):
+    engine, _, _ = hybrid_engine
+    plain = engine.search("language models")
+    none = engine.search("language models", filters=SearchFilters(min_upvotes=10**6))
+    assert none.total == 0 and not none.results and not none.nearest
+    assert none.relevant_total == plain.total and none.relevant_kind == plain.total_kind
+    some = engine.search("language models", filters=SearchFilters(has_code=True))
+    assert some.total and some.relevant_total == some.total

@@ -320,3 +320,18 @@ def test_count_matches(loaded):
     assert index.count(parse_query("model"), SearchFilters(has_code=True)) == len(
         index.search(parse_query("model"), SearchFilters(has_code=True), limit=1000)
     )
+
+
+def test_words_matched_counts_the_words_each_document_holds(loaded):
+    import tantivy
+
+    _, index, _ = loaded
+    words = [frozenset(analyze(w)) for w in ("language", "models", "reasoning", "state-of-the-art")]
+    keys = [h.key for h in index.search(parse_query("language models reasoning state-of-the-art"), limit=200)]
+    got = index.words_matched(words, keys)
+    want = dict.fromkeys(keys, 0)
+    for stems in words:  # one query per word, as it was done before
+        q = tantivy.Query.boolean_query([(tantivy.Occur.Must, index._among(keys)), *index._containing(stems)])
+        for key in index.keys_matching(q, len(keys)):
+            want[key] += 1
+    assert got == want and set(got.values()) >= {1, 2, 3}

@@ -237,3 +237,43 @@ def test_usearch_then_onnxruntime_import_order_is_safe():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert out.returncode == 0 and "ok" in out.stdout, out.stderr[-500:]
+
+
+def test_exact_search_reads_vectors_from_the_mapped_file(corpus, tmp_path):
+    """Exact scoring reads each candidate's row from the index file (SlotTable) and agrees with
+    usearch's own get(), after replacements and removals have reused and freed slots."""
+    store, ids, vecs = corpus
+    index = VectorIndex(tmp_path / "vectors", DIM)
+    index.rebuild(store, "m1")
+    index.add(ids[:50], clustered(50, seed=9))
+    index.remove(ids[50:80])
+    state = index._current()
+    assert state.slots(index.index_file, DIM) is not None
+    q = unit_vectors(1, DIM, seed=4)[0]
+    for cand in (paper_keys(ids[:3000:3]), paper_keys(ids)):
+        got_keys, got_sims = index._exact(state, q, cand, 200)
+        want_keys, want_sims = VectorIndex._exact_by_get(state, q, cand, 200)
+        np.testing.assert_allclose(got_sims, want_sims, atol=1e-4)  # usearch casts the query to float16
+        want = dict(zip(want_keys.tolist(), want_sims.tolist()))
+        assert all(abs(want[k] - s) < 1e-4 for k, s in zip(got_keys.tolist(), got_sims.tolist()) if k in want)
+        assert len(set(got_keys.tolist()) & set(want)) >= 199
+    assert not {paper_key(i) for i in ids[50:80]} & set(index._exact(state, q, paper_keys(ids), 3000)[0].tolist())
+
+
+def test_an_index_file_of_another_layout_is_scored_through_get(corpus, tmp_path, monkeypatch):
+    from dailypapers.search import vectors as vectors_module
+
+    store, ids, vecs = corpus
+    index = VectorIndex(tmp_path / "vectors", DIM)
+    index.rebuild(store, "m1")
+    state = index._current()
+    odd = tmp_path / "odd.usearch"
+    odd.write_bytes(index.index_file.read_bytes() + b"\0")
+    assert vectors_module.SlotTable.load(odd, DIM, state.view) is None
+    assert vectors_module.SlotTable.load(index.index_file, DIM + 1, state.view) is None
+    monkeypatch.setattr(vectors_module.SlotTable, "load", classmethod(lambda cls, *a: None))
+    index2 = VectorIndex(tmp_path / "vectors", DIM)
+    q = unit_vectors(1, DIM, seed=5)[0]
+    got = index2.search(q, 5, candidates=[paper_key(i) for i in ids[:500]])
+    truth = np.argsort(-(vecs[:500] @ q))[:5]
+    assert [i for i, _ in got] == [ids[j] for j in truth]

@@ -140,3 +140,32 @@ def test_published_time_is_unrelated_to_the_announcement_day(store):
     store.ingest_batch([make(7, published=T0, announced=D3)])
     p = store.get_paper("2608.00007")
     assert (p.published, p.announced) == (T0, D3)
+
+
+def test_undo_follows_the_order_of_decisions_and_leaves_a_rules_addition_to_the_rule(store):
+    _seed(store)
+    cora = _curator(store)
+    for n in (2, 3):
+        store.decide_arrival(D2, f"2608.0000{n}", "added", actor_id=cora.id,
+                             listing=_listing(f"2608.0000{n}", D2), at=AT)
+    store.decide_arrival(D2, "2608.00002", "pinned", actor_id=cora.id, at=AT)
+    assert store.undo_decision(D2, cora.id, AT) == ("2608.00002", "pinned")
+    assert store.undo_decision(D2, cora.id, AT) == ("2608.00003", "added")  # not 2 a second time
+    assert store.undo_decision(D2, cora.id, AT) == ("2608.00002", "added")
+
+    store.decide_arrival(D2, "2608.00004", "added", actor_id=None, rule="#1 top 1",
+                         listing=_listing("2608.00004", D2, by=None, source="rule"), at=AT)
+    store.decide_arrival(D2, "2608.00004", "pinned", actor_id=cora.id, at=AT)
+    assert store.undo_decision(D2, cora.id, AT) == ("2608.00004", "pinned")
+    entry = store.arrival_entry("2608.00004")
+    assert (entry.decision, entry.decided_by, entry.listed_on) == ("added", "#1 top 1", D2)
+    assert store.undo_decision(D2, cora.id, AT) is None  # the rule's addition is not the curator's to undo
+
+
+def test_a_paper_hidden_on_that_day_is_not_added_again(store):
+    _seed(store)
+    cora = _curator(store)
+    store.ingest_batch([], [_listing("2608.00002", D2)])
+    store.set_listing_flags(D2, "2608.00002", actor_id=cora.id, at=AT, hidden=True)
+    assert store.decide_arrival(D2, "2608.00002", "added", actor_id=cora.id,
+                                listing=_listing("2608.00002", D2), at=AT) == "hidden"

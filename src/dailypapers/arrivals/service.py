@@ -435,7 +435,7 @@ class ArrivalService:
         learnable = min(a.day for a in arrivals) + dt.timedelta(days=LABEL_WINDOW_DAYS + 1)
         replay = None
         later = [d for d in pending if d >= learnable]
-        if later:
+        if later and picks:  # with no list at all there is nothing to learn from: closeness only
             vectors = self._embeddings([a.paper for a in arrivals] + [p.paper for p in picks])
             if ranker.embedding_coverage(vectors, [a.paper for a in arrivals]) < ranker.MIN_EMBEDDING_COVERAGE:
                 vectors = {}

@@ -61,7 +61,7 @@ def main(ctx: click.Context, data_dir: Path | None, database_url: str | None) ->
 
 
 for command in (
-    admin.migrate, admin.stats, admin.backup, admin.schedule, admin.trending,
+    admin.migrate, admin.migrate_data, admin.stats, admin.backup, admin.restore, admin.schedule, admin.trending,
     ingest.ingest,
     arrivals.arrivals,
     search.search, search.embed, search.reindex,

@@ -1,4 +1,4 @@
-"""Operations: `dailypapers migrate | stats | backup | schedule | trending refresh`."""
+"""Operations: `dailypapers migrate | migrate-data | stats | backup | restore | schedule | trending refresh`."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from dailypapers.cli.context import Context, pass_ctx
+from dailypapers.cli.context import Context, fail, pass_ctx
 from dailypapers.days import list_day
 from dailypapers.trending import REFRESH_DAYS
 
@@ -47,6 +47,77 @@ def backup(ctx: Context, target: Path) -> None:
     """
     ctx.store().backup(target)
     click.echo(f"backed up to {target}")
+
+
+@click.command()
+@click.argument("source", type=click.Path(path_type=Path, exists=True, dir_okay=False))
+@pass_ctx
+def restore(ctx: Context, source: Path) -> None:
+    """Load a backup made by `dailypapers backup` into this instance's database, which must be empty.
+
+    PostgreSQL: create the database first (createdb NAME), then point --database-url at it. SQLite:
+    a new data folder. Then `dailypapers reindex` (or a node's follower) rebuilds the search indexes.
+    """
+    store = ctx.store(check=False)
+    store.restore(source)
+    click.echo(f"restored {source}: schema version {store.schema_version()}")
+
+
+@click.command("migrate-data")
+@click.option("--from", "source_url", metavar="sqlite:///PATH",
+              help="The SQLite database to copy [default: this instance's database].")
+@click.option("--to", "target_url", required=True, metavar="postgresql://...",
+              help="The PostgreSQL database to copy into: empty, or holding part of this same copy.")
+@click.option("--batch-size", type=click.IntRange(1), default=5000, show_default=True, help="Rows per transaction.")
+@pass_ctx
+def migrate_data(ctx: Context, source_url: str | None, target_url: str, batch_size: int) -> None:
+    """Copy a SQLite database into PostgreSQL, then check every table's rows and checksum.
+
+    Ids and seqs are kept and PostgreSQL's sequences continue after them. Stop the site and its jobs
+    first. Interrupted, it continues where it stopped when run again with the same arguments.
+    """
+    # Imported here: psycopg and the copy code load only for this command.
+    from tqdm import tqdm
+
+    from dailypapers.storage import transfer
+    from dailypapers.storage.postgres import PostgresStore
+    from dailypapers.storage.sqlite import SQLiteStore
+
+    source_url = source_url or ctx.settings.db_url
+    if not source_url.startswith("sqlite:///"):
+        fail(f"--from must be a sqlite:///PATH URL, not {source_url.split('://')[0]}://...")
+    if not target_url.startswith(("postgresql://", "postgres://")):
+        fail(f"--to must be a postgresql:// URL, not {target_url.split('://')[0]}://...")
+    path = Path(source_url.removeprefix("sqlite:///"))
+    if not path.is_file():
+        fail(f"no SQLite database at {path}")
+    source = SQLiteStore(path)
+    try:
+        target = PostgresStore(target_url)
+        try:
+            tables, resumed = transfer.prepare(source, target)
+            total, done = transfer.rows_to_copy(source, target, tables)
+            click.echo(f"{'resuming the copy of' if resumed else 'copying'} {path} into {target.where}: "
+                       f"{total} rows in {len(tables)} tables" + (f", {done} already copied" if resumed else ""))
+            with tqdm(total=total, initial=done, unit=" rows", unit_scale=True, disable=None) as bar:
+                def advance(table: str, rows: int) -> None:
+                    bar.set_description(table, refresh=False)
+                    bar.update(rows)
+
+                transfer.copy_tables(source, target, tables, batch_size=batch_size, progress=advance)
+            transfer.finish(target)
+            click.echo("checking every table (rows and checksums)...")
+            report = transfer.compare(source, target, tables)
+        finally:
+            target.close()
+    finally:
+        source.close()
+    click.echo(transfer.format_comparison(report))
+    differ = [c.table for c in report if not c.same]
+    if differ:
+        fail(f"{len(differ)} table{'s' if len(differ) != 1 else ''} differ after the copy: {', '.join(differ)} "
+             "(was the source written to meanwhile?)")
+    click.echo(f"done: {sum(c.target.rows for c in report)} rows in {len(report)} tables, all equal")
 
 
 SCHEDULE = """\

@@ -8,7 +8,6 @@ from pathlib import Path
 
 import click
 
-from dailypapers.arrivals.evaluate import evaluate_files, format_table
 from dailypapers.cli.context import Context, fail, parse_date_option, pass_ctx
 from dailypapers.search.eval import evaluate_beir
 
@@ -23,12 +22,19 @@ def eval_group() -> None:
 @click.option("--qrels", type=click.Path(path_type=Path, exists=True), help="Relevance file [default: qrels/*.tsv].")
 @click.option("--mode", "modes", multiple=True, type=click.Choice(["lexical", "semantic", "hybrid"]),
               help="Modes to run [default: all three].")
+@click.option("--database", "database_url", metavar="URL",
+              help="Load the corpus into this empty database (sqlite:///PATH or postgresql://...) "
+                   "[default: a temporary SQLite file].")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @pass_ctx
-def eval_beir(ctx: Context, directory: Path, qrels: Path | None, modes: tuple[str, ...], as_json: bool) -> None:
+def eval_beir(ctx: Context, directory: Path, qrels: Path | None, modes: tuple[str, ...], database_url: str | None,
+              as_json: bool) -> None:
     """Evaluate on a BEIR folder: nDCG@10, recall@100 and MRR@10 per mode."""
-    result = evaluate_beir(directory, qrels=qrels, modes=modes or ("lexical", "semantic", "hybrid"),
-                           embedder=ctx.embedder())
+    try:
+        result = evaluate_beir(directory, qrels=qrels, modes=modes or ("lexical", "semantic", "hybrid"),
+                               embedder=ctx.embedder(), database_url=database_url)
+    except ValueError as e:
+        fail(str(e))
     if as_json:
         click.echo(json.dumps(result))
         return
@@ -55,6 +61,9 @@ def eval_beir(ctx: Context, directory: Path, qrels: Path | None, modes: tuple[st
 def eval_picks(arrivals_path: Path, lists_path: Path, embeddings_path: Path | None, test_from: str,
                test_until: str | None, as_json: bool) -> None:
     """Replay each test day: would the ranker have put the community's picks on top? Against baselines."""
+    # Imported here: it loads scikit-learn (about 2 s), which no other command needs.
+    from dailypapers.arrivals.evaluate import evaluate_files, format_table
+
     start = parse_date_option(test_from, "--test-from")
     assert start is not None  # required option
     try:

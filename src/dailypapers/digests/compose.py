@@ -60,21 +60,26 @@ class Composer:
         self.settings = settings
         self.ranker = ranker or Ranker(store)
 
-    def profile(self, sub: Subscription, upvoted: list[str] | None = None) -> Profile:
+    def profile(self, sub: Subscription, upvoted: list[str] | None = None,
+                hidden: list[str] | None = None) -> Profile:
         ups: list[str] = []
         if sub.include_upvotes and sub.user_id is not None:
             ups = upvoted if upvoted is not None else self.store.user_upvoted_ids(sub.user_id)
-        return Profile(topics=list(sub.topics), upvoted=ups)
+        # a member's "not interested" papers never go out, whatever the subscription's options
+        if hidden is None:
+            hidden = self.store.hidden_ids(sub.user_id) if sub.user_id is not None else []
+        return Profile(topics=list(sub.topics), upvoted=ups, hidden=hidden)
 
     def compose(
-        self, sub: Subscription, period: Period, *, sent: set[str] | None = None, upvoted: list[str] | None = None
+        self, sub: Subscription, period: Period, *, sent: set[str] | None = None, upvoted: list[str] | None = None,
+        hidden: list[str] | None = None,
     ) -> ComposedDigest:
         if sent is None:
             sent = self.store.sent_paper_ids([sub.id]).get(sub.id, set()) if sub.id is not None else set()
         start, end = period.range_for(sub)
         by = "upvotes" if period.kind == "weekly" else "trending"
         pool = self.ranker.pool(start, end, by=by)
-        profile = self.profile(sub, upvoted)
+        profile = self.profile(sub, upvoted, hidden)
         label = REASON_TOP_WEEK if period.kind == "weekly" else REASON_TRENDING
         top = self.ranker.top(pool, self.settings.digest_top_n, exclude=sent, profile=profile, label=label)
         taken = set(sent) | {p.paper.arxiv_id for p in top}
@@ -86,7 +91,9 @@ class Composer:
         sent = self.store.sent_paper_ids([s.id for s in subs if s.id is not None])  # unsaved: nothing sent
         members = [s.user_id for s in subs if s.include_upvotes and s.user_id is not None]
         upvotes = self.store.users_upvoted_ids(members) if members else {}
-        wanted = {a for ids in upvotes.values() for a in ids}
+        users = [s.user_id for s in subs if s.user_id is not None]
+        hidden = self.store.users_hidden_ids(users) if users else {}
+        wanted = {a for ids in upvotes.values() for a in ids} | {a for ids in hidden.values() for a in ids}
         if wanted:
             self.ranker.prefetch_vectors(wanted)
         by_pool: dict = {}
@@ -98,7 +105,8 @@ class Composer:
             self.ranker.prefetch_topics(self.ranker.pool(start, end, by=by), topics)
         return [
             self.compose(s, period, sent=sent.get(s.id, set()) if s.id is not None else set(),
-                         upvoted=upvotes.get(s.user_id, []) if s.user_id is not None else [])
+                         upvoted=upvotes.get(s.user_id, []) if s.user_id is not None else [],
+                         hidden=hidden.get(s.user_id, []) if s.user_id is not None else [])
             for s in subs
         ]
 

@@ -26,6 +26,15 @@ where ``topic`` is the best matching topic's strength in [0.5, 1] (0 if none mat
 ``popularity`` is log-scaled trending score in [0, 1]. Only papers that match a topic or pass
 the upvote cut are candidates; the others are not "for you", however popular.
 
+Papers a member hid ("not interested") never come back, in For you or in digests, and they are
+negatives, as in Rocchio's relevance feedback: a candidate loses ``W_HIDDEN * max(0, cos)`` to the
+centroid of the hidden papers' embeddings, so hiding papers about a topic you do not want pushes
+their neighbours down. The weight is small on purpose: what members hide sits close to what they
+like (they hide what For you showed them), and at W_HIDDEN = 1 the two profiles cancel out. On the
+simulated members of bench/tune_foryou.py (--hidden), 0.25 raises MAP by 0.03-0.04 for members of one
+interest after 5, 10 or 20 hides and leaves members of two interests where they were (within 0.004);
+1.0 ruins the ranking; the nearest hidden paper instead of their centroid hurt at every weight tried.
+
 Everything here is numpy and the standard library: no scikit-learn at run time.
 """
 
@@ -58,6 +67,8 @@ UPVOTE_PROFILE_SIZE = 100  # most recent upvotes that make the centroid
 FOR_YOU_DAYS = 14  # /for-you ranks papers listed in the last this many list days
 LEXICAL_BASE = 0.6  # strength of a word match; + up to 0.4 for words found in the title
 FILTER_ONLY = 0.5  # strength of a topic that is only filters ("cat:cs.CL")
+W_HIDDEN = 0.25  # weight of the cosine to the centroid of hidden ("not interested") papers, subtracted
+HIDDEN_PROFILE_SIZE = 200  # most recent hidden papers used as negatives
 
 REASON_TRENDING = "trending"
 REASON_TOP_WEEK = "top of the week"
@@ -68,10 +79,25 @@ def reason_topic(topic: str) -> str:
     return f"matches: {topic}"
 
 
+def hidden_penalty(matrix: np.ndarray, has_vec: np.ndarray, negatives: np.ndarray) -> np.ndarray:
+    """Per row of `matrix` (unit rows): max(0, cosine to the centroid of the negatives), in [0, 1];
+    0 for rows without a vector or when there are no negatives."""
+    if not len(negatives) or not len(matrix):
+        return np.zeros(len(matrix), dtype=np.float64)
+    c = negatives.mean(axis=0)
+    norm = float(np.linalg.norm(c))
+    if norm < 1e-9:
+        return np.zeros(len(matrix), dtype=np.float64)
+    out = np.maximum(matrix @ (c / norm), 0.0).astype(np.float64)
+    out[~has_vec] = 0.0
+    return out
+
+
 @dataclass
 class Profile:
     topics: list[str] = field(default_factory=list)
     upvoted: list[str] = field(default_factory=list)  # arXiv ids, most recent first
+    hidden: list[str] = field(default_factory=list)  # "not interested": never shown, and negatives
 
     @property
     def empty(self) -> bool:
@@ -346,6 +372,20 @@ class Ranker:
         scores[~pool.has_vec] = -1.0
         return scores
 
+    def hidden_penalty(self, pool: Pool, hidden: Sequence[str]) -> np.ndarray | None:
+        """Each pool paper's penalty for being like papers the member hid (None: nothing to go on)."""
+        if pool.matrix is None or not hidden:
+            return None
+        assert pool.has_vec is not None  # set together with pool.matrix
+        vecs = self._vectors(hidden[:HIDDEN_PROFILE_SIZE])
+        rows = [np.frombuffer(v, dtype="<f4") for m, v in vecs.values() if m == pool.model_id]
+        rows = [r for r in rows if r.shape[0] == pool.matrix.shape[1]]
+        if not rows:
+            return None
+        neg = np.vstack(rows).astype(np.float32)
+        neg /= np.maximum(np.linalg.norm(neg, axis=1, keepdims=True), 1e-12)
+        return hidden_penalty(pool.matrix, pool.has_vec, neg)
+
     @staticmethod
     def upvote_cut(pool: Pool, up: np.ndarray | None) -> float:
         """The cosine a paper needs to be "like papers you upvoted" in this pool."""
@@ -392,14 +432,17 @@ class Ranker:
         cut = self.upvote_cut(pool, up)
         if up is not None:
             eligible |= up >= cut
-        upvoted = set(profile.upvoted)
+        skip = set(profile.upvoted) | set(profile.hidden)
         score = W_TOPIC * topic + W_POPULAR * pool.popularity_norm
         if up is not None:
             score = score + W_UPVOTE * np.maximum(up, 0.0)
+        penalty = self.hidden_penalty(pool, profile.hidden)
+        if penalty is not None:
+            score = score - W_HIDDEN * penalty
         picks: list[Pick] = []
         for i in sorted(np.flatnonzero(eligible).tolist(), key=lambda i: (-score[i], pool.papers[i].arxiv_id)):
             paper = pool.papers[i]
-            if paper.arxiv_id in exclude or paper.arxiv_id in upvoted:
+            if paper.arxiv_id in exclude or paper.arxiv_id in skip:
                 continue
             _, reasons = self.explain(pool, profile, i, up, cut)
             picks.append(Pick(paper, pool.listings[i], float(score[i]), reasons))
@@ -413,11 +456,12 @@ class Ranker:
         picks: list[Pick] = []
         up = self.upvote_scores(pool, profile.upvoted) if profile and profile.upvoted else None
         cut = self.upvote_cut(pool, up)
+        hidden = set(profile.hidden) if profile is not None else set()
         for i in pool.order:
             if len(picks) >= n:
                 break
             paper = pool.papers[i]
-            if paper.arxiv_id in exclude:
+            if paper.arxiv_id in exclude or paper.arxiv_id in hidden:
                 continue
             reasons = [label]
             if profile is not None and not profile.empty:
@@ -440,7 +484,7 @@ class Ranker:
         picks = self.rank(pool, profile, limit=limit)
         if picks:
             return picks, True
-        return self.top(pool, limit, exclude=set(profile.upvoted)), False
+        return self.top(pool, limit, exclude=set(profile.upvoted) | set(profile.hidden)), False
 
 
 @dataclass
@@ -462,7 +506,8 @@ class ForYouService:
     def for_member(self, user_id: int, today: dt.date, now: dt.datetime) -> ForYouPage:
         sub = self.store.get_subscription_for_user(user_id)
         profile = Profile(topics=list(sub.topics) if sub is not None else [],
-                          upvoted=self.store.user_upvoted_ids(user_id))
+                          upvoted=self.store.user_upvoted_ids(user_id),
+                          hidden=self.store.hidden_ids(user_id))
         picks, personal = Ranker(self.store, embedder=self.embedder).for_you(profile, today, now)
         return ForYouPage(sub, profile, picks, personal)
 
@@ -470,6 +515,6 @@ class ForYouService:
 __all__ = [
     "Profile", "Pick", "Pool", "Ranker", "ForYouService", "ForYouPage", "reason_topic",
     "W_TOPIC", "W_UPVOTE", "W_POPULAR", "UPVOTE_MATCH", "UPVOTE_TOP_SHARE", "UPVOTE_MIN_PICKS", "TOPIC_SEMANTIC_MATCH",
-    "UPVOTE_PROFILE_SIZE",
+    "UPVOTE_PROFILE_SIZE", "W_HIDDEN", "HIDDEN_PROFILE_SIZE", "hidden_penalty",
     "FOR_YOU_DAYS", "REASON_TRENDING", "REASON_TOP_WEEK", "REASON_UPVOTES",
 ]

@@ -48,7 +48,11 @@ log = logging.getLogger(__name__)
 
 DEFAULT_MODEL_DIR: Path = Path(__file__).resolve().parent / "model"
 MODEL_FILES = ("model.onnx", "tokenizer.json", "manifest.json")
-QUERY_CACHE_SIZE = 256
+# Query vectors kept per process (LRU, keyed by the query's token ids: texts that differ only in
+# case, accents, spacing or punctuation spacing share one entry, and the key is exactly what the
+# model reads). 384 floats each: 2,048 entries are ~3.5 MB per process. A repeated query costs the
+# ~15 us of tokenizing instead of ~1.5 ms of inference.
+QUERY_CACHE_SIZE = 2048
 
 _WS = re.compile(r"\s+")
 
@@ -98,7 +102,7 @@ class Embedder:
         input_names = {i.name for i in session.get_inputs()}
         self._needs_token_type_ids = "token_type_ids" in input_names
         self._output_name = session.get_outputs()[0].name
-        self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._cache: OrderedDict[tuple[int, ...], np.ndarray] = OrderedDict()
         self._cache_lock = threading.Lock()
 
     def __repr__(self) -> str:
@@ -150,14 +154,16 @@ class Embedder:
         return self._normalize(out)
 
     def embed_query(self, text: str) -> np.ndarray:
-        """Embed one query: a float32 (dim,) unit vector. Recent queries are cached (LRU)."""
-        key = text
+        """Embed one query: a float32 (dim,) unit vector. Recent queries are cached (LRU, keyed by
+        their token ids)."""
+        ids = self._tokenize([text])
+        key = tuple(ids[0])
         with self._cache_lock:
             hit = self._cache.get(key)
             if hit is not None:
                 self._cache.move_to_end(key)
                 return hit.copy()
-        vec = self._normalize(self._run(self._tokenize([text])))[0]
+        vec = self._normalize(self._run(ids))[0]
         with self._cache_lock:
             self._cache[key] = vec
             self._cache.move_to_end(key)

@@ -9,20 +9,24 @@ How a query runs (constants below and in ``fusion.py``):
 
 * an arXiv id or URL is not searched: ``redirect_id`` is set (and the paper returned when known);
 * lexical: BM25 over title/abstract/authors with the filters as non-scoring clauses;
-* semantic: the query is embedded, then the HNSW index is searched; with filters, the candidates
-  are restricted through the lexical index, which holds the same metadata: when few papers pass
-  the filters (<= ``EXACT_FILTER_LIMIT``) their vectors are scored exactly, otherwise the ANN
-  search over-fetches and the candidates are filtered;
+* semantic: the query is embedded, then the HNSW index is searched; with filters, the papers that
+  pass come from ``columns.py`` (a numpy mask over the filterable fields; the lexical index for
+  ``author:``, phrases and exclusions): when few pass (``EXACT_FILTER_RATIO``) their vectors
+  are scored exactly, read from the mapped index file, otherwise the HNSW search fetches as deep
+  as the share passing asks (``depth / share``) and keeps those that pass;
 * hybrid: the two lists fused by ``fusion.fuse`` (a convex combination of normalized scores,
   each candidate scored by both rankers; see ``_fusion_lists``); papers not embedded yet come
   through the lexical list alone; a query that is exactly a paper's title puts that paper first
   (``TITLE_MATCH_DEPTH``);
-* relevance is decided before anything else (``relevance.py``): of each ranker's best
-  ``POOL_DEPTH``, only keyword matches holding the query's words and close semantic neighbours
-  (for long queries, also papers just short on both) are kept (at most ``relevance.RELEVANT_MAX``);
-  the form's filters (dates, code, upvotes, category) and the sorts then narrow and re-order that
-  set, so ``total`` is what one can page through (a query with only filters, e.g. ``cat:cs.CL``,
-  lists everything that passes, newest first).
+* the filters (the form's dates, code, upvotes, category and organization, and the query's own)
+  restrict both rankers, so that each ranks the papers that pass; then relevance is decided
+  (``relevance.py``): of each ranker's best ``POOL_DEPTH``, only keyword matches holding the
+  query's words and close semantic neighbours (for long queries, also papers just short on both)
+  are kept (at most ``relevance.RELEVANT_MAX``). The similarity floor comes from the best match of
+  the whole collection, so a filter never makes a paper relevant that is not relevant without it;
+  it only lets the rankers reach the relevant papers that pass beyond the top ``POOL_DEPTH`` of
+  everything. The sorts re-order that set, so ``total`` is what one can page through (a query with
+  only filters, e.g. ``cat:cs.CL``, lists everything that passes, newest first).
 """
 
 from __future__ import annotations
@@ -32,15 +36,19 @@ import functools
 import html
 import logging
 import re
+import threading
 from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 from markupsafe import Markup  # Jinja2 will not escape a Markup string twice
 
 from dailypapers.models import StoredPaper
 from dailypapers.search import fusion, relevance
 from dailypapers.search.catchup import paper_key
+from dailypapers.search.columns import FilterColumns
 from dailypapers.search.lexical import LexicalIndex, analyze, is_short_query
 from dailypapers.search.query import ParsedQuery, SearchFilters, parse_query
 from dailypapers.search.request import (
@@ -54,21 +62,30 @@ from dailypapers.search.request import (
 )
 from dailypapers.search.vectors import VectorIndex
 from dailypapers.storage import SearchStore
+from dailypapers.storage.locks import file_lock
 
 log = logging.getLogger(__name__)
 
 MAX_RESULTS = 1000  # deepest result reachable by paging (filter-only listings)
 POOL_DEPTH = relevance.RELEVANT_MAX  # candidates from each ranker before the relevance rule (their union can fill it)
 NEAREST = 3  # partial keyword matches offered when nothing is relevant
-from dailypapers.storage.locks import file_lock
-# Filtered semantic search. When at most EXACT_FILTER_LIMIT papers pass the filters, their vectors
-# are fetched from the index and scored exactly (usearch's get costs ~6 us a key here, so 2,000
-# keys ~ 12 ms). Otherwise the ANN search over-fetches (proportionally to how selective the
-# filters are, at most OVERFETCH_MAX) and the candidates are filtered: with filters passing
-# under ~5% of papers the semantic list can come back short, and the lexical list fills in.
-# Measured in bench/bench_search_latency.py ("Filtered searches").
-EXACT_FILTER_LIMIT = 2_000
-OVERFETCH_MAX = 2_000
+# Filtered semantic search: the n papers passing are either scored exactly, their vectors read from
+# the mapped index file (cost ~ a * n, a ~0.5 us), or found by an HNSW search as deep as the share
+# passing asks, depth * OVERFETCH_MARGIN * papers / n, keeping those that pass (cost ~ b per unit
+# of depth, b ~6 us at 64k papers). Exact is cheaper while n^2 < (b / a) * OVERFETCH_MARGIN * depth
+# * papers, i.e. n <= sqrt(EXACT_FILTER_RATIO * papers): ~14k passing at 64k papers, ~55k at 1M.
+# Measured in bench/bench_search_latency.py ("Filtered searches"). Restrictions the columns cannot
+# express (author:, phrases, exclusions) go through the lexical index, whose keys cost ~1.6 us
+# each to hand over: exact up to TEXT_FILTER_EXACT_LIMIT papers.
+EXACT_FILTER_RATIO = 3_000
+OVERFETCH_MARGIN = 1.3
+TEXT_FILTER_EXACT_LIMIT = 5_000
+OVERFETCH_MAX = 5_000  # the deepest HNSW fetch for restrictions the columns cannot express
+# The similarity floor of the relevance rule comes from the best match of the whole collection; a
+# filtered search finds it with a narrow HNSW search (the best of ~64 is the true best nearly always,
+# and a slightly lower best only lowers the floor a little).
+BEST_PROBE_EF = 64
+SEMANTIC_THREADS = 2  # helper threads per engine for the semantic leg (concurrent searches share them)
 SNIPPET_CHARS = 320
 # A query that is a paper's exact title (ignoring case, punctuation and spacing) puts that paper
 # first in hybrid results when it is among the top TITLE_MATCH_DEPTH lexical hits: RRF alone let
@@ -86,10 +103,18 @@ __all__ = [
 class SearchHit:
     paper: StoredPaper
     score: float
-    snippet_html: str
-    title_html: str
     rank: int = 0  # 1-based position in the whole result list
     sources: tuple[str, ...] = ()  # which rankers found it: "lexical", "semantic"
+    words: tuple[str, ...] = ()  # the query's words, for highlighting
+
+    # Highlighting is made when first read: the page reads it, the JSON API never does (~50 us a hit).
+    @functools.cached_property
+    def title_html(self) -> str:
+        return highlight_html(self.paper.title, self.words)
+
+    @functools.cached_property
+    def snippet_html(self) -> str:
+        return snippet_html(self.paper.abstract, self.words)
 
 
 @dataclass
@@ -98,7 +123,10 @@ class SearchResults:
     results: list[SearchHit] = field(default_factory=list)
     total: int = 0  # results one can page through (after the relevance rule and the filters)
     total_kind: str = "exact"  # "exact"; "about" (more may exist); "top" (the best RELEVANT_MAX kept)
-    relevant_total: int = 0  # relevant results before the form's filters
+    # Relevant results without the form's filters: counted again when the filters leave nothing (the
+    # page then offers to drop them), else the same as total; relevant_kind is its total_kind.
+    relevant_total: int = 0
+    relevant_kind: str = "exact"
     nearest: list[StoredPaper] = field(default_factory=list)  # partial matches, when nothing is relevant
     page: int = 1
     per_page: int = 20
@@ -135,7 +163,7 @@ _STOPWORDS = frozenset(
     "a an and are as at be but by for from has have in into is it its no not of on or such that the "
     "their then there these they this to was we were which will with our can".split()
 )
-_STEM_CACHE_MAX = 200_000
+_STEM_CACHE_MAX = 50_000  # ~10 MB per process when full; cleared when it fills
 
 
 def _stems(word: str) -> tuple[str, ...]:
@@ -196,7 +224,7 @@ def _is_word_char(ch: str) -> bool:
     return ch.isalnum()
 
 
-@functools.lru_cache(maxsize=1024)
+@functools.lru_cache(maxsize=256)  # a compiled regex each: recent queries only
 def _matcher(words: tuple[str, ...]) -> _Matcher:
     return _Matcher(words)
 
@@ -291,8 +319,14 @@ class SearchEngine:
         self.store = store
         self.index_dir = Path(index_dir)
         self.embedder = embedder
-        self.lexical = LexicalIndex(self.index_dir / "lexical", create=create)
         self.vectors = VectorIndex(self.index_dir / "vectors", embedder.dim) if embedder is not None else None
+        self.lexical = LexicalIndex(self.index_dir / "lexical", create=create,
+                                    ids_for_keys=self.vectors.ids_for_keys if self.vectors is not None else None)
+        self.columns = FilterColumns(self.index_dir)
+        # The semantic leg (embedding, then the vector index) runs beside the lexical leg: ONNX
+        # Runtime and tantivy let go of the GIL, so on two cores the two overlap.
+        self._pool: ThreadPoolExecutor | None = None
+        self._pool_lock = threading.Lock()
 
     # -- state -------------------------------------------------------------
     def semantic_status(self) -> tuple[bool, str | None]:
@@ -334,12 +368,37 @@ class SearchEngine:
 
     def rebuild(self, progress: ProgressFn | None = None) -> dict[str, int]:
         out = {"lexical": self.lexical.rebuild(self.store, _stage(progress, "lexical"))}
+        self.columns.rebuild(self.store, _stage(progress, "filters"))
         if self.embedder is not None and self.vectors is not None:
             out["vectors"] = self.vectors.rebuild(self.store, self.embedder.model_id, _stage(progress, "vectors"))
         return out
 
     def close(self) -> None:
         self.lexical.close()
+        if self._pool is not None:
+            self._pool.shutdown(wait=True)
+            self._pool = None
+
+    def _beside(self, fn, *args) -> Future:
+        """Run ``fn(*args)`` on the engine's helper threads (at once in this thread without any)."""
+        if SEMANTIC_THREADS <= 0:
+            done: Future = Future()
+            try:
+                done.set_result(fn(*args))
+            except Exception as e:  # noqa: BLE001 - handed to the caller, as a thread would
+                done.set_exception(e)
+            return done
+        if self._pool is None:
+            with self._pool_lock:
+                if self._pool is None:
+                    self._pool = ThreadPoolExecutor(max_workers=SEMANTIC_THREADS, thread_name_prefix="search-semantic")
+        return self._pool.submit(fn, *args)
+
+    def position(self) -> tuple:
+        """Changes whenever this node's indexes take in a commit. Cached search results key on it
+        as well as on the content version: a search rendered after another node's write but before
+        this node's index caught up with it must not be served once the index has."""
+        return (self.lexical.stamp(), len(self.vectors) if self.vectors is not None else 0)
 
     def matching(self, query: str, ids: Sequence[str]) -> set[str]:
         """Which of ``ids`` a saved search matches by its words: the query's own restrictions
@@ -418,9 +477,13 @@ class SearchEngine:
         if mode != "lexical" and why is not None:  # there is a reason exactly when it is not available
             notes.append(why)
         res.mode_used = mode if use_semantic else "lexical"
-        ranked, fetched = self._relevant(parsed, res, notes)
-        if filters != SearchFilters():
-            ranked = self._filtered(ranked, filters)
+        ranked, fetched = self._relevant(parsed, filters, res, notes, available)
+        if not ranked and filters.active:
+            # The filters leave nothing: how many match without them (one more search, only here).
+            unfiltered = SearchResults(query=q, mode=mode, mode_used=res.mode_used)
+            self._relevant(parsed, SearchFilters(), unfiltered, [], available)
+            res.relevant_total, res.relevant_kind = unfiltered.relevant_total, unfiltered.total_kind
+            res.nearest = unfiltered.nearest
         if sort != "relevance":
             ranked = self._resort(ranked, sort, fetched)
         res.total = len(ranked)
@@ -428,22 +491,42 @@ class SearchEngine:
         res.message = _join(notes)
         return res
 
-    def _relevant(self, parsed: ParsedQuery, res: SearchResults,
-                  notes: list[str]) -> tuple[list[tuple[str, float, tuple]], dict[str, StoredPaper]]:
-        """The query's relevant papers in relevance order (``relevance.relevant``), before the
-        form's filters and sorts; sets ``res.mode_used``, ``relevant_total``, ``total_kind`` and
-        ``nearest``. Returns the ranking and the papers it read."""
+    def _relevant(self, parsed: ParsedQuery, filters: SearchFilters, res: SearchResults, notes: list[str],
+                  available: bool = False) -> tuple[list[tuple[str, float, tuple]], dict[str, StoredPaper]]:
+        """The query's relevant papers that pass the filters, in relevance order
+        (``relevance.relevant``), before any sort; sets ``res.mode_used``, ``relevant_total``,
+        ``total_kind`` and ``nearest``. Returns the ranking and the papers it read.
+
+        The rule sees both signals in every mode when it can: a keyword search (``available``: the
+        model and the vectors are there) has its candidates' cosines computed exactly, and a
+        semantic search its candidates' words counted. It only decides which hits count; the
+        ranking stays the mode's own. On SciFact train (809 claims) the served nDCG@10 rises from
+        0.651 to 0.710 (lexical) and 0.635 to 0.662 (semantic); hybrid is unchanged (0.7395).
+        bench/bench_search_quality.py, BENCHMARKS.md "Search quality"."""
+        semantic = self._beside(self._semantic, parsed, filters, POOL_DEPTH) if res.mode_used != "lexical" else None
+        query_vector = None
+        if res.mode_used == "lexical" and available and self.embedder is not None:
+            query_vector = self._beside(self.embedder.embed_query, parsed.text)
         lex: list = []
         if res.mode_used != "semantic":
-            lex = self.lexical.search(parsed, None, POOL_DEPTH)
+            lex = self.lexical.search(parsed, filters, POOL_DEPTH)
+        words = content_words(parsed)
+        by_key = self.lexical.words_matched(words, [h.key for h in lex]) if words and lex else {}
+        fetched: dict[str, StoredPaper] = {}
+        if res.mode_used == "hybrid":  # exact-title candidates
+            fetched = self.store.get_papers([h.arxiv_id for h in lex[:TITLE_MATCH_DEPTH]])
         sem = None
-        if res.mode_used != "lexical":
-            sem = self._semantic(parsed, SearchFilters(), POOL_DEPTH)
-            if sem is None:
+        best: float | None = None
+        if semantic is not None:
+            found = semantic.result()
+            if found is None:
                 notes.append("Semantic search failed on this query; results are keyword matches only.")
                 if res.mode_used == "semantic":  # nothing to show from it: answer lexically
-                    lex = self.lexical.search(parsed, None, POOL_DEPTH)
+                    lex = self.lexical.search(parsed, filters, POOL_DEPTH)
+                    by_key = self.lexical.words_matched(words, [h.key for h in lex]) if words and lex else {}
                 res.mode_used = "lexical"
+            else:
+                sem, best = found
         lex_ids = [h.arxiv_id for h in lex]
         sem_ids = [i for i, _, _ in sem or []]
         sims = {i: s for i, s, _ in sem or []}  # cosine similarity to the query, where known
@@ -462,18 +545,26 @@ class SearchEngine:
         legs = {(True, True): ("lexical", "semantic"), (True, False): ("lexical",), (False, True): ("semantic",),
                 (False, False): ()}
         ranked = [(i, s, legs[i in lex_set, i in sem_set]) for i, s in order]
-        fetched = self.store.get_papers(lex_ids[:TITLE_MATCH_DEPTH]) if res.mode_used == "hybrid" else {}
         if res.mode_used == "hybrid":
             ranked = self._exact_titles_first(ranked, parsed, lex_ids[:TITLE_MATCH_DEPTH], fetched)
-        words = content_words(parsed)
-        by_key = self.lexical.words_matched(words, [h.key for h in lex]) if words else {}
         matched = {h.arxiv_id: by_key.get(h.key, 0) for h in lex}
+        if query_vector is not None and lex:  # a keyword search judged by meaning too
+            sims = self._cosines(query_vector, [h.key for h in lex])
+        elif res.mode_used == "semantic" and sem and words:  # a semantic search judged by words too
+            sem_words = self.lexical.words_matched(words, [k for _, _, k in sem])
+            matched = {i: sem_words.get(k, 0) for i, _, k in sem}
         cands = [relevance.Candidate(i, matched.get(i), sims.get(i)) for i, _, _ in ranked]
-        rel = relevance.relevant(cands, len(words))
+        rel = relevance.relevant(cands, len(words), best=best)
         keep = set(rel.ids)
         out = [r for r in ranked if r[0] in keep]
-        res.relevant_total = len(out)
-        res.total_kind = "top" if rel.capped else self._count_kind(parsed, words, lex, matched)
+        res.relevant_total = len(out)  # with the filters; search() counts again without them if nothing passes
+        if rel.capped:
+            res.total_kind = "top"
+        elif query_vector is not None and len(lex) >= POOL_DEPTH:
+            res.total_kind = "about"  # papers near in meaning may lie below the keyword list's depth
+        else:
+            res.total_kind = self._count_kind(parsed, filters, words, lex, matched)
+        res.relevant_kind = res.total_kind
         if not out:
             need = relevance.words_required(len(words))
             near = [i for i in lex_ids if 0 < (matched.get(i) or 0) < need][:NEAREST]
@@ -481,7 +572,7 @@ class SearchEngine:
             res.nearest = [papers[i] for i in near if i in papers]
         return out, fetched
 
-    def _count_kind(self, parsed: ParsedQuery, words: list[frozenset[str]], lex: list,
+    def _count_kind(self, parsed: ParsedQuery, filters: SearchFilters, words: list[frozenset[str]], lex: list,
                     matched: dict[str, int]) -> str:
         """"exact" when the relevant set is known to be complete, else "about". The semantic list
         cannot hide more (similarity only falls, and a full list above the floor caps the set), but
@@ -493,43 +584,73 @@ class SearchEngine:
             return "about"
         found = sum(1 for n in matched.values() if n >= len(words))
         stems = sorted(set().union(*words)) if words else []
-        return "exact" if self.lexical.count_containing(parsed, stems) <= found else "about"
+        return "exact" if self.lexical.count_containing(parsed, stems, filters) <= found else "about"
 
-    def _filtered(self, ranked: list[tuple[str, float, tuple]],
-                  filters: SearchFilters) -> list[tuple[str, float, tuple]]:
-        """The ranking restricted to papers passing the form's filters (checked in the index)."""
-        fq = self.lexical.filter_query(None, filters)
-        if fq is None or not ranked:
-            return ranked
-        keys = {i: paper_key(i) for i, _, _ in ranked}
-        ok = set(self.lexical.keys_matching(fq, len(keys), keys=list(keys.values())))
-        return [r for r in ranked if keys[r[0]] in ok]
-
-    def _semantic(self, parsed: ParsedQuery, filters: SearchFilters, depth: int) -> list[tuple[str, float, int]] | None:
-        """The semantic list, or None when the model or the index failed (logged)."""
+    def _semantic(self, parsed: ParsedQuery, filters: SearchFilters,
+                  depth: int) -> tuple[list[tuple[str, float, int]], float | None] | None:
+        """The semantic list of the papers passing the filters, with the best similarity in the
+        whole collection (None when nothing restricts the list: its head is the best), or None
+        when the model or the index failed (logged)."""
         try:
             return self._semantic_leg(parsed, filters, depth)
         except Exception:  # noqa: BLE001 - a failing model or index must not break search
             log.exception("semantic search failed; answering from the lexical index")
             return None
 
-    def _semantic_leg(self, parsed: ParsedQuery, filters: SearchFilters, depth: int) -> list[tuple[str, float, int]]:
+    def _semantic_leg(self, parsed: ParsedQuery, filters: SearchFilters,
+                      depth: int) -> tuple[list[tuple[str, float, int]], float | None]:
         assert self.embedder is not None and self.vectors is not None
         qvec = self.embedder.embed_query(parsed.text)
         fq = self.lexical.filter_query(parsed, filters, required_text=True)
         if fq is None:
-            return self.vectors.search_keys(qvec, depth)
+            return self.vectors.search_keys(qvec, depth), None
+        size = max(1, len(self.vectors))
+        passing = self._passing(parsed, filters)
+        if passing is not None:  # the papers passing, as keys
+            n = len(passing)
+            if n == 0:
+                return [], self._best(qvec)
+            if n * n <= EXACT_FILTER_RATIO * size:
+                return self.vectors.search_keys(qvec, depth, candidates=passing), self._best(qvec)
+            cands = self.vectors.search_keys(qvec, min(size, int(depth * OVERFETCH_MARGIN * size / n) + 1))
+            keys = np.fromiter((c[2] for c in cands), dtype=np.uint64, count=len(cands))
+            at = np.minimum(np.searchsorted(passing, keys), n - 1)
+            ok = (passing[at] == keys).tolist()
+            return [c for c, good in zip(cands, ok) if good][:depth], (cands[0][1] if cands else None)
+        # restrictions by text: the papers passing come from the lexical index
         n = self.lexical.count_matching(fq)
         if n == 0:
-            return []
-        if n <= EXACT_FILTER_LIMIT:
-            keys = self.lexical.keys_matching(fq, n)
-            return self.vectors.search_keys(qvec, depth, candidates=keys)
-        size = max(1, len(self.vectors))
+            return [], self._best(qvec)
+        if n <= TEXT_FILTER_EXACT_LIMIT:
+            keys_l = self.lexical.keys_matching(fq, n)
+            return self.vectors.search_keys(qvec, depth, candidates=keys_l), self._best(qvec)
         fetch = int(min(OVERFETCH_MAX, max(depth * 4, depth * size / n * 2)))
         cands = self.vectors.search_keys(qvec, fetch)
-        ok = set(self.lexical.keys_matching(fq, len(cands), keys=[c[2] for c in cands]))
-        return [c for c in cands if c[2] in ok][:depth]
+        ok_keys = set(self.lexical.keys_matching(fq, len(cands), keys=[c[2] for c in cands]))
+        return [c for c in cands if c[2] in ok_keys][:depth], (cands[0][1] if cands else None)
+
+    def _passing(self, parsed: ParsedQuery, filters: SearchFilters) -> np.ndarray | None:
+        """The sorted keys of the papers passing the restrictions, from the columns when they can
+        express them and are as recent as the lexical index (else None)."""
+        if not self.columns.expressible(parsed) or self.columns.last_seq < self.lexical.last_seq:
+            return None
+        return self.columns.passing(parsed, filters)
+
+    def _cosines(self, query_vector: Future, keys: list[int]) -> dict[str, float]:
+        """Exact cosine of each of these papers to the query (those with a vector); {} when the
+        model or the index fails (logged: the rule then judges by words alone)."""
+        assert self.vectors is not None
+        try:
+            return {i: s for i, s, _ in self.vectors.search_keys(query_vector.result(), len(keys), candidates=keys)}
+        except Exception:  # noqa: BLE001 - the keyword results stand without it
+            log.exception("scoring keyword hits by meaning failed")
+            return {}
+
+    def _best(self, qvec: np.ndarray) -> float | None:
+        """The best similarity to the query in the whole collection (approximately)."""
+        assert self.vectors is not None
+        top = self.vectors.search_keys(qvec, 1, ef=BEST_PROBE_EF)
+        return top[0][1] if top else None
 
     def _fusion_lists(self, parsed: ParsedQuery, filters: SearchFilters, lex: list,
                       sem: list[tuple[str, float, int]], complete: bool | None = None,
@@ -609,12 +730,8 @@ class SearchEngine:
         return out
 
     def _hit(self, p: StoredPaper, score: float, parsed: ParsedQuery, rank: int, sources: tuple) -> SearchHit:
-        words = parsed.highlight_words + parsed.authors
-        return SearchHit(
-            paper=p, score=float(score), rank=rank, sources=tuple(sources),
-            title_html=highlight_html(p.title, words),
-            snippet_html=snippet_html(p.abstract, words),
-        )
+        return SearchHit(paper=p, score=float(score), rank=rank, sources=tuple(sources),
+                         words=parsed.highlight_words + parsed.authors)
 
     # -- similar papers ----------------------------------------------------
     def similar(self, arxiv_id: str, limit: int = 5) -> SearchResults:

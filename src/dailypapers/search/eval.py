@@ -1,10 +1,10 @@
 """BEIR-style evaluation of the search engine: nDCG@10, recall@100 and MRR@10 per mode.
 
 ``evaluate_beir(DIR)`` loads a BEIR folder (``corpus.jsonl[.gz]``, ``queries.jsonl``,
-``qrels/*.tsv``), ingests the corpus into a temporary SQLite store, builds the real lexical and
-vector indexes, and runs every query through :meth:`SearchEngine.search` in each mode, the same
-code path users hit. Metrics follow trec_eval / BEIR (linear gain nDCG, binary recall and MRR;
-a query with no results scores 0).
+``qrels/*.tsv``), ingests the corpus into a temporary SQLite store (or the empty database
+``database_url`` names, such as PostgreSQL), builds the real lexical and vector indexes, and
+runs every query through :meth:`SearchEngine.search` in each mode, the same code path users hit.
+Metrics follow trec_eval / BEIR (linear gain nDCG, binary recall and MRR; a query with no results scores 0).
 """
 
 from __future__ import annotations
@@ -211,6 +211,7 @@ class BeirRun:
         vectors_cache: str | Path | None = None,
         workdir: str | Path | None = None,
         progress: Callable[[str], None] | None = None,
+        database_url: str | None = None,
     ):
         self.folder = Path(folder)
         say = progress or (lambda msg: None)
@@ -223,8 +224,11 @@ class BeirRun:
             self._tmp = tempfile.TemporaryDirectory(prefix="dp-beir-")
             workdir = self._tmp.name
         work = Path(workdir)
-        self.store = open_store(f"sqlite:///{work / 'beir.db'}")
+        self.store = open_store(database_url or f"sqlite:///{work / 'beir.db'}")
         self.store.migrate()
+        if database_url and self.store.max_seq():
+            self.store.close()
+            raise ValueError("the evaluation database must be empty: it would search what it holds too")
         ids = list(self.corpus)
         say(f"ingesting {len(ids)} documents")
         for i in range(0, len(ids), 2000):
@@ -319,7 +323,8 @@ class BeirRun:
         for qid in self.qrels:
             parsed = parse_query(self._q(self.queries[qid]))
             lex, _ = engine.lexical.search_with_count(parsed, none, depth, 0, count=False)
-            sem = engine._semantic(parsed, none, depth) or []
+            found = engine._semantic(parsed, none, depth)
+            sem = found[0] if found is not None else []
             legs = engine._fusion_lists(parsed, none, lex, sem, complete=False)
             full = engine._fusion_lists(parsed, none, lex, sem, complete=True)
             out[qid] = {**legs, "lexical+": full["lexical"], "semantic+": full["semantic"]}
@@ -345,6 +350,7 @@ def evaluate_beir(
     embedder=None,
     vectors_cache: str | Path | None = None,
     progress: Callable[[str], None] | None = None,
+    database_url: str | None = None,
 ) -> dict[str, dict]:
     """Evaluate lexical / semantic / hybrid search on a BEIR folder.
 
@@ -352,12 +358,14 @@ def evaluate_beir(
     {...}, "hybrid": {...}}``; a semantic mode without an embedder or cached vectors is
     ``{"skipped": reason}``. ``vectors_cache`` is an .npz with ``ids`` and ``vectors`` (and
     optionally ``model_id``, ``query_ids``, ``query_vectors``): read when it exists, written
-    after embedding the corpus when it does not.
+    after embedding the corpus when it does not. ``database_url``: the corpus goes into this empty
+    database (e.g. PostgreSQL) instead of a temporary SQLite file.
     """
     for m in modes:
         if m not in DEFAULT_MODES:
             raise ValueError(f"unknown mode {m!r}: use {', '.join(DEFAULT_MODES)}")
-    run = BeirRun(folder, qrels, embedder=embedder, vectors_cache=vectors_cache, progress=progress)
+    run = BeirRun(folder, qrels, embedder=embedder, vectors_cache=vectors_cache, progress=progress,
+                  database_url=database_url)
     try:
         return run.evaluate(modes)
     finally:

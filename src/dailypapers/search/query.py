@@ -251,7 +251,9 @@ class SearchFilters:
     category: str | None = None  # "cs.CL", or an archive such as "cs"
     has_code: bool | None = None  # True: only papers with a code link
     min_upvotes: int | None = None
+    organization: str | None = None  # a Hugging Face organization's name ("google"), any case
 
     @property
     def active(self) -> bool:
-        return bool(self.date_from or self.date_to or self.category or self.has_code or self.min_upvotes)
+        return bool(self.date_from or self.date_to or self.category or self.has_code or self.min_upvotes
+                    or self.organization)

@@ -86,11 +86,16 @@ def similarity_floor(best: float | None) -> float:
     return max(SIM_MIN, best - SIM_BAND)
 
 
-def relevant(ranked: Sequence[Candidate], n_words: int, *, limit: int = RELEVANT_MAX) -> Relevant:
-    """The relevant candidates of ``ranked`` (best first), by the rule in the module docstring."""
+def relevant(ranked: Sequence[Candidate], n_words: int, *, limit: int = RELEVANT_MAX,
+             best: float | None = None) -> Relevant:
+    """The relevant candidates of ``ranked`` (best first), by the rule in the module docstring.
+    ``best``: the best similarity to the query in the whole collection, when ``ranked`` holds only
+    some of it (a filtered search), so that the floor does not fall with the filter."""
     need = words_required(n_words)
     near = need - 1 if n_words > ALL_WORDS_UP_TO else None  # short queries need every word
     sims = [c.similarity for c in ranked if c.similarity is not None]
+    if best is not None:
+        sims.append(best)
     floor = similarity_floor(max(sims) if sims else None)
     out: list[str] = []
     for c in ranked:

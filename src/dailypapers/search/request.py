@@ -23,7 +23,8 @@ MAX_PAGE = 500
 MAX_UPVOTES = 1_000_000
 MODES = ("hybrid", "lexical", "semantic")
 SORTS = ("relevance", "newest", "upvotes")
-PARAMS = ("q", "mode", "sort", "from", "to", "category", "has_code", "min_upvotes", "page", "limit")
+PARAMS = ("q", "mode", "sort", "from", "to", "category", "has_code", "min_upvotes", "organization", "page", "limit")
+MAX_ORGANIZATION_CHARS = 100
 EMPTY_QUERY = "Type something to search for."
 _TRUE = ("1", "on", "true", "yes")
 _WHOLE = re.compile(r"\d{1,9}")
@@ -66,6 +67,8 @@ class SearchRequest:
             raise BadQuery("The start date is after the end date.")
         if f.min_upvotes is not None and not _int_in(f.min_upvotes, 0, MAX_UPVOTES):
             raise BadQuery(f"Minimum upvotes must be between 0 and {MAX_UPVOTES}.")
+        if f.organization is not None and len(f.organization) > MAX_ORGANIZATION_CHARS:
+            raise BadQuery(f"The organization name is too long (at most {MAX_ORGANIZATION_CHARS} characters).")
 
     @classmethod
     def from_params(cls, params: Mapping[str, str], *, defaults: SearchRequest | None = None,
@@ -100,6 +103,8 @@ class SearchRequest:
             changes["has_code"] = get("has_code") in _TRUE
         if get("min_upvotes"):
             changes["min_upvotes"] = _whole(get("min_upvotes"), "min_upvotes")
+        if "organization" in accept:
+            changes["organization"] = clean_text(get("organization") or "") or None
         if changes:
             values["filters"] = dataclasses.replace(base.filters, **changes)
         request = dataclasses.replace(base, **values)
@@ -121,6 +126,7 @@ class SearchRequest:
             "to": f.date_to.isoformat() if f.date_to else "",
             "category": f.category or "", "has_code": "1" if f.has_code else "",
             "min_upvotes": "" if f.min_upvotes is None else str(f.min_upvotes),
+            "organization": f.organization or "",
             "page": "" if self.page == 1 else str(self.page),
         }
         values.update({k: ("" if v is None else str(v)) for k, v in changes.items()})

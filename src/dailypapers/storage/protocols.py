@@ -16,12 +16,16 @@ from dailypapers.models import (
     ApiToken,
     ArrivalEntry,
     ArrivalRule,
+    CollectedPaper,
+    Collection,
+    CollectionMember,
     Comment,
     CuratedListing,
     CuratorAction,
     DigestSend,
     Listing,
     Paper,
+    ReadingState,
     SessionRecord,
     StoredPaper,
     Subscription,
@@ -39,6 +43,7 @@ class SchemaStore(Protocol):
     def schema_version(self) -> int: ...
     def check_schema(self) -> None: ...
     def backup(self, target: str | Path) -> None: ...
+    def restore(self, source: str | Path) -> None: ...
     def stats(self) -> dict[str, int]: ...
     def close(self) -> None: ...
 
@@ -239,6 +244,52 @@ class ArrivalStore(Protocol):
     def delete_arrival_rule(self, rule_id: int, *, actor_id: int, at: dt.datetime) -> bool: ...
 
 
+class LibraryStore(Protocol):
+    """Members' collections: their papers, other members and private notes. create and update raise
+    storage.Conflict("slug") for a slug another collection holds; every write here is content (the
+    public collection pages are cached by the content version)."""
+
+    def create_collection(self, owner_id: int, name: str, description: str, visibility: str,
+                          at: dt.datetime) -> Collection: ...
+    def get_collection(self, collection_id: int) -> Collection | None: ...
+    def collection_by_slug(self, slug: str) -> Collection | None: ...
+    def update_collection(self, collection_id: int, *, name: str, description: str, visibility: str,
+                          slug: str | None, at: dt.datetime) -> None: ...
+    def delete_collection(self, collection_id: int) -> bool: ...
+    # the member's own collections and those shared with them, with their role and paper count
+    def member_collections(self, user_id: int) -> list[Collection]: ...
+    def collection_role(self, collection_id: int, user_id: int) -> str | None: ...
+    def collections_holding(self, user_id: int, arxiv_id: str) -> set[int]: ...
+    # returns the ids added (papers already there, or not in the store, are skipped)
+    def add_to_collection(self, collection_id: int, arxiv_ids: Sequence[str], user_id: int | None,
+                          at: dt.datetime) -> list[str]: ...
+    def remove_from_collection(self, collection_id: int, arxiv_id: str, at: dt.datetime) -> bool: ...
+    # newest first, each with reader_id's own note; light: id, title, authors, date and upvotes only
+    def collection_papers(self, collection_id: int, reader_id: int | None = None, limit: int | None = None,
+                          offset: int = 0, *, light: bool = False) -> list[CollectedPaper]: ...
+    def set_collection_note(self, collection_id: int, arxiv_id: str, user_id: int, body: str | None,
+                            at: dt.datetime) -> bool: ...
+    def collection_members(self, collection_id: int) -> list[CollectionMember]: ...
+    def set_collection_member(self, collection_id: int, user_id: int, role: str, at: dt.datetime) -> None: ...
+    def remove_collection_member(self, collection_id: int, user_id: int) -> bool: ...
+
+
+class ReadingStore(Protocol):
+    """Reading states per member and paper, and members' last visit per list kind. Bookkeeping:
+    shared pages never show them (web/personal.py applies them per reader), so no content bump."""
+
+    # state None clears it; False when there is no such paper
+    def set_reading_state(self, user_id: int, arxiv_id: str, state: str | None, at: dt.datetime) -> bool: ...
+    def reading_states(self, user_id: int, arxiv_ids: Sequence[str]) -> dict[str, str]: ...
+    def reading_list(self, user_id: int, state: str, limit: int = 100,
+                     offset: int = 0) -> list[tuple[ReadingState, StoredPaper]]: ...
+    def count_reading_states(self, user_id: int) -> dict[str, int]: ...
+    def hidden_ids(self, user_id: int, limit: int = 1000) -> list[str]: ...
+    def users_hidden_ids(self, user_ids: Sequence[int], limit_each: int = 1000) -> dict[int, list[str]]: ...
+    # records a visit; returns the time papers must be listed after to be "new" (None: first visit)
+    def record_visit(self, user_id: int, kind: str, at: dt.datetime, gap: dt.timedelta) -> dt.datetime | None: ...
+
+
 class Store(
     SchemaStore,
     StateStore,
@@ -254,6 +305,8 @@ class Store(
     SendLogStore,
     RateLogStore,
     ArrivalStore,
+    LibraryStore,
+    ReadingStore,
     Protocol,
 ):
     """Everything: what open_store returns and the composition root holds."""
@@ -290,12 +343,12 @@ class RankerStore(ListingStore, EmbeddingStore, Protocol):
     """The digest ranker: the period's pool and the papers' embeddings."""
 
 
-class ForYouStore(RankerStore, SubscriptionStore, VoteStore, Protocol):
-    """The /for-you page: a member's topics and upvotes, ranked over the pool."""
+class ForYouStore(RankerStore, SubscriptionStore, VoteStore, ReadingStore, Protocol):
+    """The /for-you page: a member's topics, upvotes and hidden papers, ranked over the pool."""
 
 
-class ComposerStore(RankerStore, SendLogStore, VoteStore, Protocol):
-    """The digest composer: its ranker's needs, papers already sent and members' upvotes."""
+class ComposerStore(RankerStore, SendLogStore, VoteStore, ReadingStore, Protocol):
+    """The digest composer: its ranker's needs, papers already sent, members' upvotes and hidden papers."""
 
 
 class DigestStore(ComposerStore, SubscriptionStore, PaperStore, StateStore, Protocol):
@@ -308,6 +361,11 @@ class SearchStore(PaperStore, EmbeddingStore, Protocol):
 
 class EmbeddingJobStore(EmbeddingStore, PaperStore, Protocol):
     """Embedding jobs: the vectors and the papers they belong to."""
+
+
+class LibraryServiceStore(LibraryStore, ReadingStore, PaperStore, AccountStore, Protocol):
+    """LibraryService: collections, reading states, the papers they name (imports may store
+    fetched ones) and members looked up by name."""
 
 
 class IngestStore(PaperStore, StateStore, Protocol):

@@ -3,6 +3,7 @@
 * GET /api/daily_papers   p, limit (1-100, default 50), date | week | month, submitter, sort=publishedAt|trending
 * GET /api/papers/search  q (<= 250 characters), limit (1-120, default 20)
 * GET /api/papers/{id}    one flat paper object, or 404
+* GET /api/papers/new     a day's arXiv arrivals ranked by predicted interest (handler: web/arrivals.py)
 * GET /openapi.json       the OpenAPI 3.1 description (OPENAPI below)
 
 Field names and nesting follow HF's responses (see tests/fixtures/hf_raw). Ids HF has and we do not
@@ -24,6 +25,7 @@ from dailypapers import days as days_mod
 from dailypapers.errors import Invalid, NotFound
 from dailypapers.models import Listing, Organization, StoredPaper
 from dailypapers.search.request import SearchRequest, clean_text
+from dailypapers.web import library_openapi
 from dailypapers.web.cache import PAGE_TTL, entry_response, make_entry
 from dailypapers.web.requests import int_param, rate_limit
 from dailypapers.web.site import site_of
@@ -117,7 +119,7 @@ def dumps(data: Any) -> bytes:
     return json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode()
 
 
-async def _cached_json(request: Request, key: tuple, build, *, link_builder=None) -> Response:
+async def cached_json(request: Request, key: tuple, build, *, link_builder=None) -> Response:
     site = site_of(request)
     full_key = ("api", key, site.papers.version())
 
@@ -166,7 +168,7 @@ async def daily_papers(request: Request) -> Response:
         return data, headers
 
     key = ("daily", date, week, month, submitter, sort, page, limit, site.papers.today())
-    return await _cached_json(request, key, build)
+    return await cached_json(request, key, build)
 
 
 async def paper(request: Request) -> Response:
@@ -177,7 +179,7 @@ async def paper(request: Request) -> Response:
         p, listings = site.papers.api_paper(raw)
         return paper_json(p, listings[0] if listings else None), {}
 
-    return await _cached_json(request, ("paper", raw), build)
+    return await cached_json(request, ("paper", raw), build)
 
 
 async def search(request: Request) -> Response:
@@ -199,7 +201,7 @@ async def search(request: Request) -> Response:
                 hits = []
         return [item_json(p, None, base) for p in hits], {}
 
-    return await _cached_json(request, ("search", search.q, search.per_page), build)
+    return await cached_json(request, ("search", search.q, search.per_page, site.services.search.position()), build)
 
 
 async def api_docs_page(request: Request) -> Response:
@@ -271,6 +273,39 @@ _ITEM = {
     },
 }
 _ERROR = {"type": "object", "properties": {"error": _str, "status": {"type": "integer"}}}
+_ARRIVAL = {
+    "allOf": [{"$ref": "#/components/schemas/DailyPaper"}, {
+        "type": "object",
+        "required": ["score", "reasons", "listedOn"],
+        "properties": {
+            "score": {"type": ["number", "null"], "description": "predicted interest (higher first); null: not scored"},
+            "reasons": {"type": "array", "items": _str, "description": "the score's top reasons"},
+            "listedOn": {"type": ["string", "null"], "format": "date", "description": "the first list it is on"},
+        },
+    }],
+}
+_DAY = {"type": ["string", "null"], "format": "date"}
+_ARRIVALS = {
+    "type": "object",
+    "required": ["date", "total", "model", "note", "papers"],
+    "properties": {
+        "date": _DAY,
+        "previous": _DAY,
+        "next": _DAY,
+        "sort": _str,
+        "category": _nstr,
+        "page": {"type": "integer"},
+        "limit": {"type": "integer"},
+        "total": {"type": "integer", "description": "the day's arrivals in the site's field (after ?category=)"},
+        "unscored": {"type": "integer"},
+        "categories": {"type": "array", "items": {"type": "object", "properties": {
+            "name": _str, "count": {"type": "integer"}}}},
+        "model": {"type": ["object", "null"], "properties": {"kind": {"type": "string", "enum": ["trained", "seed"]},
+                  "note": _str, "trainedAt": {"type": "string", "format": "date-time"}}},
+        "note": {"type": "string", "description": "what ranks the arrivals, in a sentence"},
+        "papers": {"type": "array", "items": {"$ref": "#/components/schemas/Arrival"}},
+    },
+}
 
 
 def _err(desc: str) -> dict:
@@ -332,6 +367,28 @@ OPENAPI: dict = {
                 },
             }
         },
+        "/api/papers/new": {
+            "get": {
+                "summary": "New arrivals",
+                "description": "One day's arXiv arrivals in the site's categories, best predicted interest first "
+                               "(unscored last). A `Link: <...>; rel=\"next\"` header points to the next page.",
+                "parameters": [
+                    _q("date", "an arrival day, YYYY-MM-DD (default: the latest)",
+                       {"type": "string", "format": "date"}),
+                    _q("category", "only arrivals in this arXiv category, e.g. cs.CL", {"type": "string"}),
+                    _q("sort", "interest (default), upvotes or newest",
+                       {"type": "string", "enum": ["interest", "upvotes", "newest"]}),
+                    _q("page", "page number, from 1", {"type": "integer", "minimum": 1, "maximum": 200, "default": 1}),
+                    _q("limit", "arrivals per page", {"type": "integer", "minimum": 1, "maximum": 100, "default": 50}),
+                ],
+                "responses": {
+                    "200": {"description": "a page of the day's arrivals", "headers": {"Link": {"schema": _str}},
+                            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Arrivals"}}}},
+                    "304": {"description": "not modified (If-None-Match)"},
+                    "400": _err("a bad date, category, sort, page or limit"),
+                },
+            }
+        },
         "/api/papers/{arxiv_id}": {
             "get": {
                 "summary": "One paper",
@@ -359,11 +416,19 @@ OPENAPI: dict = {
                                       "parameters": [_q("q", "the query", {"type": "string", "maxLength": 250})],
                                       "responses": {"200": {"description": "RSS 2.0"},
                                                     "400": {"description": "no or bad q"}}}},
+        "/feeds/new.xml": {"get": {"summary": "RSS 2.0 feed of the latest day's arrivals, top 50 by predicted interest "
+                                              "(Atom: /feeds/new.atom)",
+                                   "parameters": [_q("category", "only this arXiv category", {"type": "string"})],
+                                   "responses": {"200": {"description": "RSS 2.0"},
+                                                 "400": {"description": "a bad category"}}}},
     },
     "components": {
-        "schemas": {"Paper": _PAPER, "DailyPaper": _ITEM, "Organization": _ORG, "User": _USER, "Error": _ERROR},
+        "schemas": {"Paper": _PAPER, "DailyPaper": _ITEM, "Organization": _ORG, "User": _USER, "Error": _ERROR,
+                    "Arrival": _ARRIVAL, "Arrivals": _ARRIVALS, **library_openapi.SCHEMAS},
+        "securitySchemes": library_openapi.SECURITY_SCHEMES,
     },
 }
+OPENAPI["paths"].update(library_openapi.PATHS)  # collections and reading states (web/library_api.py)
 
 
 __all__ = [

@@ -60,6 +60,15 @@ async def page_user(request: Request) -> User | None:
         return None
 
 
+async def api_member(request: Request) -> User | Response:
+    """The member behind the API token (or the session), or the 401 to answer instead."""
+    try:
+        user = await current_user(request)
+    except Unauthorized as e:
+        return unauthorized(str(e))
+    return unauthorized(NO_TOKEN) if user is None else user
+
+
 def unauthorized(message: str) -> Response:
     return JSONResponse({"error": message, "status": 401}, status_code=401,
                         headers={"WWW-Authenticate": 'Bearer realm="dailypapers"', "Cache-Control": "no-store"})

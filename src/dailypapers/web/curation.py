@@ -119,7 +119,10 @@ async def curate_log(request: Request) -> Response:
     if user is None:
         return login_redirect(request)
     actions = await run_in_threadpool(services(request).curation.log, user, 200)
-    return private_page(request, "community/curate_log.html", {"title": "Curator log", "actions": actions})
+    # The undo of a rule's addition (web/inbox.log_undo) comes back here with its message.
+    response = private_page(request, "community/curate_log.html", {"title": "Curator log", "actions": actions,
+                                                                   "notice": take_flash(request)})
+    return clear_flash(request, response)
 
 
 async def top_period(request: Request) -> Response:

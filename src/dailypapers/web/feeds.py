@@ -124,14 +124,14 @@ def render_atom(title: str, link: str, self_url: str, description: str, items: l
     return etree.tostring(feed, xml_declaration=True, encoding="utf-8")
 
 
-def _format(request: Request, atom_path: bool) -> str:
+def feed_format(request: Request, atom_path: bool) -> str:
     fmt = request.query_params.get("format") or ("atom" if atom_path else "rss")
     if fmt not in ("rss", "atom"):
         raise Invalid("format must be rss or atom")
     return fmt
 
 
-async def _feed(request: Request, key: tuple, build, fmt: str) -> Response:
+async def feed_response(request: Request, key: tuple, build, fmt: str) -> Response:
     site = site_of(request)
     full_key = ("feed", fmt, key, site.papers.version())
 
@@ -147,7 +147,7 @@ async def _feed(request: Request, key: tuple, build, fmt: str) -> Response:
 
 async def daily(request: Request) -> Response:
     site = site_of(request)
-    fmt = _format(request, request.url.path.endswith(".atom"))
+    fmt = feed_format(request, request.url.path.endswith(".atom"))
     base = site.base_url
 
     def build():
@@ -157,12 +157,12 @@ async def daily(request: Request) -> Response:
         return (title, base + "/", f"{base}/feeds/daily.{'atom' if fmt == 'atom' else 'xml'}",
                 "The day's most upvoted research papers", items)
 
-    return await _feed(request, ("daily", site.papers.today()), build, fmt)
+    return await feed_response(request, ("daily", site.papers.today()), build, fmt)
 
 
 async def trending(request: Request) -> Response:
     site = site_of(request)
-    fmt = _format(request, request.url.path.endswith(".atom"))
+    fmt = feed_format(request, request.url.path.endswith(".atom"))
     base = site.base_url
 
     def build():
@@ -172,12 +172,12 @@ async def trending(request: Request) -> Response:
                 f"{base}/feeds/trending.{'atom' if fmt == 'atom' else 'xml'}",
                 "Papers with the most upvotes for their age", items)
 
-    return await _feed(request, ("trending", site.papers.today()), build, fmt)
+    return await feed_response(request, ("trending", site.papers.today()), build, fmt)
 
 
 async def search(request: Request) -> Response:
     site = site_of(request)
-    fmt = _format(request, request.url.path.endswith(".atom"))
+    fmt = feed_format(request, request.url.path.endswith(".atom"))
     search = SearchRequest.from_params(request.query_params, accept=SEARCH_PARAMS, defaults=SEARCH_DEFAULTS,
                                        require_q=True)
     q, sort = search.q, search.sort
@@ -191,7 +191,7 @@ async def search(request: Request) -> Response:
                 f"{base}/feeds/search.{'atom' if fmt == 'atom' else 'xml'}?{qs}",
                 f"Papers matching “{q}”", items)
 
-    return await _feed(request, ("search", q, sort), build, fmt)
+    return await feed_response(request, ("search", q, sort, site.services.search.position()), build, fmt)
 
 
 __all__ = ["daily", "trending", "search", "render_rss", "render_atom"]

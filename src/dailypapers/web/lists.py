@@ -17,7 +17,7 @@ from dailypapers import days as days_mod
 from dailypapers.errors import NotFound
 from dailypapers.papers import SORTS, PaperService
 from dailypapers.web.requests import int_param
-from dailypapers.web.site import day_url, fmt_date, site_of
+from dailypapers.web.site import day_url, export_links, fmt_date, site_of
 
 MAX_PAGE = 500
 SORT_LABELS = {"upvotes": "Most upvoted", "newest": "Newest", "trending": "Trending"}
@@ -60,6 +60,10 @@ def _day_context(view, path: str, *, home: bool) -> dict:
     else:
         heading = fmt_date(day, "long")
         title = f"Daily Papers: {fmt_date(day)}"
+    exports = None  # the day's citations (web/exports.py), in the order the page shows
+    if day is not None and view.entries:
+        exports = export_links(f"/papers/date/{day.isoformat()}",
+                               {"sort": view.sort} if view.sort != "upvotes" else None)
     return {
         "title": title,
         "heading": heading,
@@ -80,6 +84,8 @@ def _day_context(view, path: str, *, home: bool) -> dict:
         "latest": ({"url": day_url(view.latest, view.sort), "label": fmt_date(view.latest)}
                    if view.latest and day and view.latest != day else None),
         "feed": "/feeds/daily.xml",
+        "exports": exports,
+        "export_label": "Export this day",
     }
 
 
@@ -92,7 +98,7 @@ async def home(request: Request) -> Response:
         view = site.papers.home(sort)
         return "list.html", _day_context(view, "/", home=True)
 
-    return await site.cached(request, ("home", sort), build, extra_key=today)
+    return await site.cached(request, ("home", sort), build, extra_key=today, visit="daily")
 
 
 async def day_page(request: Request) -> Response:
@@ -105,7 +111,7 @@ async def day_page(request: Request) -> Response:
         return "list.html", _day_context(view, f"/papers/date/{day.isoformat()}", home=False)
 
     # today: the "Latest" link points at the home page's day, which moves at the roll-over
-    return await site.cached(request, ("day", day, sort), build, extra_key=site.papers.today())
+    return await site.cached(request, ("day", day, sort), build, extra_key=site.papers.today(), visit="daily")
 
 
 def _period_context(view, path: str) -> dict:
@@ -171,7 +177,8 @@ async def _period_page(request: Request, period: str, parse: Callable[[str], Any
         view = view_of(label, sort, page)
         return "list.html", _period_context(view, f"/papers/{period}/{view.label}")
 
-    return await site.cached(request, (period, label, sort, page), build, extra_key=site.papers.today())
+    return await site.cached(request, (period, label, sort, page), build, extra_key=site.papers.today(),
+                             visit=period)
 
 
 async def trending_page(request: Request) -> Response:
@@ -194,7 +201,7 @@ async def trending_page(request: Request) -> Response:
             "trending_note": True,
         }
 
-    return await site.cached(request, ("trending",), build, extra_key=today)
+    return await site.cached(request, ("trending",), build, extra_key=today, visit="trending")
 
 
 async def org_page(request: Request) -> Response:

@@ -1,42 +1,15 @@
-"""The paper page, its Markdown twin (/papers/{id}.md) and its BibTeX entry."""
+"""The paper page (with its citation_* meta tags and BibTeX entry) and its Markdown twin (/papers/{id}.md).
+
+The citation downloads (/papers/{id}.bib, .ris, .csl.json) are in web/exports.py."""
 
 from __future__ import annotations
-
-import re
 
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
+from dailypapers import citations
 from dailypapers.web.cache import PAGE_TTL, CacheEntry, entry_response, make_entry
-from dailypapers.web.site import paper_url, preview, site_of
-
-
-def bibtex(paper) -> str:
-    first = (paper.authors[0].split()[-1] if paper.authors and paper.authors[0].split() else "anon")
-    key_author = re.sub(r"[^A-Za-z]", "", first).lower() or "paper"
-    year = paper.published.year if paper.published else ""
-    word = next((w for w in re.findall(r"[A-Za-z]{4,}", paper.title)), "paper").lower()
-    key = f"{key_author}{year}{word}"
-
-    def clean(s: str) -> str:
-        return s.replace("{", "\\{").replace("}", "\\}")
-
-    lines = [
-        f"@misc{{{key},",
-        f"  title = {{{clean(paper.title)}}},",
-        f"  author = {{{clean(' and '.join(paper.authors))}}},",
-    ]
-    if year:
-        lines.append(f"  year = {{{year}}},")
-    lines += [
-        f"  eprint = {{{paper.arxiv_id}}},",
-        "  archivePrefix = {arXiv},",
-    ]
-    if paper.primary_category:
-        lines.append(f"  primaryClass = {{{paper.primary_category}}},")
-    lines.append(f"  url = {{https://arxiv.org/abs/{paper.arxiv_id}}}")
-    lines.append("}")
-    return "\n".join(lines)
+from dailypapers.web.site import export_links, paper_url, preview, site_of
 
 
 async def paper_page(request: Request) -> Response:
@@ -55,7 +28,9 @@ async def paper_page(request: Request) -> Response:
             "title": p.title,
             "detail": detail,
             "paper": p,
-            "bibtex": bibtex(p),
+            "bibtex": citations.bibtex([p]).rstrip("\n"),
+            "citation_meta": citations.highwire(p, site.absolute(paper_url(p.arxiv_id))),
+            "exports": export_links(paper_url(p.arxiv_id)),
             "description": preview(p.ai_summary or p.abstract, 200),
             "og": True,
         }
@@ -114,4 +89,4 @@ async def paper_markdown_page(request: Request, raw: str) -> Response:
     return entry_response(request, entry, "text/markdown; charset=utf-8", "public, max-age=300")
 
 
-__all__ = ["paper_page", "paper_markdown_page", "paper_markdown", "bibtex"]
+__all__ = ["paper_page", "paper_markdown_page", "paper_markdown"]

@@ -7,7 +7,18 @@ Cached pages are rendered once, as a visitor sees them, with stable markers:
   ``data-vote="ID" aria-pressed="false"><span class="upvote-action visually-hidden">Upvote</span>``
   (templates/_upvote.html);
 * a region ``<!--dp:NAME-->...<!--/dp:NAME-->`` (``<!--dp:NAME:ARG-->`` with an argument) wraps
-  what depends on the reader: the account links, the comment form, the message slot.
+  what depends on the reader: the account links, the comment form, the message slot, the "new
+  since your last visit" line;
+* every paper row of a list or search page is wrapped in ``<!--row:ID-->...<!--/row-->``
+  (templates/_macros.html card, search.html), and a list row's meta line holds
+  ``<!--new:ID:LISTED_AT-->`` (Unix time);
+* every reading-state button (templates/_paper_actions.html) ends its opening tag with
+  ``data-state="ID" data-value="STATE" aria-pressed="false">``.
+
+The member's reading states (community/library.py) are applied here, because the cached page is
+shared: rows of papers they hid ("not interested") are cut out with their ``<li>``, their state
+buttons are pressed, and on a list page (``visit=`` the list kind) the rows listed since their
+previous visit get a "New" badge.
 
 A visitor without a message gets the cached bytes as they are (web.cache splices the CSRF token
 into the stored gzip). For a member, or a reader with a message waiting, `personalize` flips the
@@ -20,6 +31,7 @@ pre-deflated stretches instead of gzipping again was tried: no faster in Python,
 
 from __future__ import annotations
 
+import datetime as dt
 import gzip
 import hashlib
 import re
@@ -42,8 +54,14 @@ _VOTE = re.compile(rb'data-vote="([^"]+)" aria-pressed="false">'
                    rb'<span class="upvote-action visually-hidden">Upvote</span>')
 _CSRF_BYTES = CSRF_PLACEHOLDER.encode()
 _REGION = re.compile(rb"<!--dp:([a-z][a-z-]*)(?::([^>]*?))?-->.*?<!--/dp:\1-->", re.DOTALL)
-# region name -> the template that renders it (context: request, me, notice, arg)
-REGIONS = {"account": "_account.html", "comment-form": "community/_comment_form.html", "flash": "_flash.html"}
+_ROW = re.compile(rb"(<li>\s*)?<!--row:([^>]+?)-->.*?<!--/row-->(\s*</li>)?", re.DOTALL)
+_STATE = re.compile(rb'data-state="([^"]+)" data-value="([a-z_]+)" aria-pressed="false">')
+_NEW = re.compile(rb"<!--new:([^>]+?):(\d+)-->")
+_NEW_BADGE = (b'<span class="badge badge-new">New<span class="visually-hidden"> since your last visit</span></span>'
+              b'<span class="sep" aria-hidden="true">\xc2\xb7</span>')
+# region name -> the template that renders it (context: request, me, notice, arg, viewer)
+REGIONS = {"account": "_account.html", "comment-form": "community/_comment_form.html", "flash": "_flash.html",
+           "since": "_since.html"}
 GZIP_LEVEL = 1  # per-member bodies are gzipped per request: fast beats small here
 
 
@@ -54,6 +72,9 @@ class Viewer:
     user: User | None
     voted: set[str] = field(default_factory=set)
     notice: Flash | None = None
+    states: dict[str, str] = field(default_factory=dict)  # reading states of the page's papers
+    since: dt.datetime | None = None  # a list page: rows listed after this are new to them
+    new_count: int = 0  # set by personalize
 
 
 def vote_ids(body: bytes) -> tuple[str, ...]:
@@ -63,14 +84,23 @@ def vote_ids(body: bytes) -> tuple[str, ...]:
     return tuple(dict.fromkeys(m.decode() for m in _VOTE.findall(body)))
 
 
-async def viewer_of(request: Request, ids: tuple[str, ...]) -> Viewer | None:
-    """The reader, when the shared page needs changing for them; None for a visitor with no message."""
+async def viewer_of(request: Request, ids: tuple[str, ...], visit: str | None = None) -> Viewer | None:
+    """The reader, when the shared page needs changing for them; None for a visitor with no message.
+    `visit` names the list kind a list page records the member's visit under."""
     notice = take_flash(request)
     user = await page_user(request) if request.cookies.get(SESSION_COOKIE) else None
     if user is None:
         return Viewer(None, notice=notice) if notice else None
-    voted = await run_in_threadpool(services(request).votes.voted, user, ids) if ids else set()
-    return Viewer(user, voted, notice)
+    svc = services(request)
+
+    def look() -> tuple[set[str], dict[str, str], dt.datetime | None]:
+        # one worker-thread hop for the member's marks on this page
+        voted = svc.votes.voted(user, ids) if ids else set()
+        states = svc.library.states(user, ids) if ids else {}
+        return voted, states, svc.library.visit(user, visit) if visit else None
+
+    voted, states, since = await run_in_threadpool(look)
+    return Viewer(user, voted, notice, states, since)
 
 
 def personalize(env: Environment, request: Request, body: bytes, viewer: Viewer) -> bytes:
@@ -85,6 +115,10 @@ def personalize(env: Environment, request: Request, body: bytes, viewer: Viewer)
                     b'<span class="upvote-action visually-hidden">Upvote</span>')
 
         body = _VOTE.sub(press, body)
+    if viewer.states:
+        body = _apply_states(body, viewer.states)
+    if viewer.since is not None and b"<!--new:" in body:
+        body = _mark_new(body, viewer)
 
     def region(m: re.Match) -> bytes:
         name = m.group(1).decode()
@@ -92,11 +126,44 @@ def personalize(env: Environment, request: Request, body: bytes, viewer: Viewer)
             return m.group(0)
         arg = (m.group(2) or b"").decode()
         html = env.get_template(REGIONS[name]).render(
-            request=request, me=viewer.user, notice=viewer.notice, arg=arg, arxiv_id=arg)
+            request=request, me=viewer.user, notice=viewer.notice, arg=arg, arxiv_id=arg, viewer=viewer)
         return b"<!--dp:" + m.group(1) + (b":" + m.group(2) if m.group(2) else b"") + b"-->" + html.encode() + \
             b"<!--/dp:" + m.group(1) + b"-->"
 
     return _REGION.sub(region, body)
+
+
+def _apply_states(body: bytes, states: dict[str, str]) -> bytes:
+    """Cut the rows of hidden papers out (with their <li>), and press the other state buttons."""
+    hidden = {k.encode() for k, v in states.items() if v == "hidden"}
+    if hidden and b"<!--row:" in body:
+        body = _ROW.sub(lambda m: b"" if m.group(2) in hidden else m.group(0), body)
+    pressed = {(k.encode(), v.encode()) for k, v in states.items()}
+
+    def press(m: re.Match) -> bytes:
+        if (m.group(1), m.group(2)) not in pressed:
+            return m.group(0)
+        return b'data-state="' + m.group(1) + b'" data-value="' + m.group(2) + b'" aria-pressed="true">'
+
+    return _STATE.sub(press, body)
+
+
+def _mark_new(body: bytes, viewer: Viewer) -> bytes:
+    """A "New" badge on the rows listed after the member's previous visit; counts them."""
+    assert viewer.since is not None
+    cut = int(viewer.since.timestamp())
+    count = 0
+
+    def mark(m: re.Match) -> bytes:
+        nonlocal count
+        if int(m.group(2)) <= cut:
+            return b""
+        count += 1
+        return _NEW_BADGE
+
+    body = _NEW.sub(mark, body)
+    viewer.new_count = count
+    return body
 
 
 def personal_response(request: Request, env: Environment, entry: CacheEntry, viewer: Viewer, *,

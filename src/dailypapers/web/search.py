@@ -12,7 +12,7 @@ from dailypapers.ids import BadArxivId, parse_arxiv_id
 from dailypapers.search.request import MAX_QUERY_CHARS, SearchRequest, clean_text
 from dailypapers.web.auth import page_user
 from dailypapers.web.requests import rate_limit
-from dailypapers.web.site import paper_url, site_of
+from dailypapers.web.site import export_links, paper_url, site_of
 
 SEARCH_TTL = 60.0  # seconds a rendered search page is reused (within one store version)
 SEARCH_PER_PAGE = 20
@@ -54,6 +54,7 @@ async def search_page(request: Request) -> Response:
     # Most search pages are served once or twice, so they are gzipped fast (level 1: about a third
     # of the CPU of level 6 for a ~15% larger body), where list pages served thousands of times get 6.
     return await site.cached(request, ("search", urlencode(form.params())), build,
+                             extra_key=site.services.search.position(),
                              cache_control="public, max-age=60", ttl=SEARCH_TTL, gzip_level=1)
 
 
@@ -73,7 +74,7 @@ def count_text(results, filtered: bool) -> str:
     plural = "" if n == 1 else "s"
     if results.total_kind == "top":
         if filtered:
-            return f"{n} result{plural} among the top {results.relevant_total} matches"
+            return f"Top {n} matches with these filters (more papers match: add words to narrow the search)"
         return f"Top {n} matches (more papers match: add words to narrow the search)"
     if results.total_kind == "about":
         return f"About {n} result{plural}"
@@ -127,6 +128,9 @@ def _search_context(form: SearchRequest, results, categories: list[str]) -> dict
         "prev_url": url(page=form.page - 1 if form.page > 2 else "") if form.page > 1 else None,
         "next_url": url(page=form.page + 1) if form.page < pages else None,
         "feed": "/feeds/search.xml?" + urlencode({"q": form.q}) if form.q and not missing_id else None,
+        # this page of results as citations (web/exports.py), with the same parameters
+        "exports": export_links("/papers/search", form.params()) if results.results else None,
+        "export_label": "Export this page of results",
         "noindex": True,
     }
 

@@ -12,12 +12,14 @@ import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.requests import Request
 from starlette.responses import Response
 
 from dailypapers import days as days_mod
+from dailypapers.citations import FORMATS
 from dailypapers.papers import PaperService
 from dailypapers.web.cache import PAGE_TTL, CacheEntry, PageCache, entry_response, etag_matches, make_entry
 from dailypapers.web.personal import personal_response, viewer_of, vote_ids
@@ -46,7 +48,10 @@ def preview(text: str, limit: int = 260) -> str:
     if len(text) <= limit:
         return text
     cut = text.rfind(" ", 0, limit)
-    return text[: cut if cut > limit // 2 else limit].rstrip(",;:. ") + "…"
+    text = text[: cut if cut > limit // 2 else limit]
+    if text.count("$") % 2:  # do not cut a TeX formula in half: end before it
+        text = text[: text.rfind("$")]
+    return text.rstrip(",;:. ") + "…"
 
 
 def kcount(n: int | None) -> str:
@@ -82,12 +87,19 @@ def day_url(day: dt.date | None, sort: str | None = None) -> str:
     return url + (f"?sort={sort}" if sort and sort != "upvotes" else "")
 
 
+def export_links(path: str, query: dict[str, str] | None = None) -> list[dict]:
+    """A citation download link per format (web/exports.py) for the page at `path`."""
+    qs = "?" + urlencode(query) if query else ""
+    return [{"label": f.label, "url": f"{path}{f.suffix}{qs}", "type": f.media_type.split(";")[0]}
+            for f in FORMATS.values()]
+
+
 def static_version() -> str:
     """A hash of the static files, put in their URLs so they can be cached for a year."""
     h = hashlib.sha1()
-    for path in sorted(STATIC.glob("*")):
+    for path in sorted(STATIC.rglob("*")):  # vendor/ too (KaTeX)
         if path.is_file():
-            h.update(path.name.encode())
+            h.update(path.relative_to(STATIC).as_posix().encode())
             h.update(path.read_bytes())
     return h.hexdigest()[:10]
 
@@ -158,8 +170,9 @@ class Site:
 
     async def cached(self, request: Request, key: tuple, build: Callable[[], tuple[str, dict]], *,
                      cache_control: str = LIST_CACHE_CONTROL, extra_key: Any = None,
-                     ttl: float = PAGE_TTL, gzip_level: int = 6) -> Response:
-        """Serve a page from the in-process cache, rendering it (in a worker thread) on a miss."""
+                     ttl: float = PAGE_TTL, gzip_level: int = 6, visit: str | None = None) -> Response:
+        """Serve a page from the in-process cache, rendering it (in a worker thread) on a miss.
+        `visit`: a list kind, for a member's "new since your last visit" (web/personal.py)."""
         full_key = (key, extra_key, self.papers.version())
         # The render must not depend on who asks: it sees a bare request for this URL, and the
         # CSRF token is a placeholder replaced per visitor in entry_response.
@@ -176,7 +189,7 @@ class Site:
             return entry
 
         entry = await self.entry(full_key, work)
-        viewer = await viewer_of(request, entry.vote_ids)
+        viewer = await viewer_of(request, entry.vote_ids, visit)
         if viewer is not None:  # a member (or a message waiting): their own copy of the shared page
             return personal_response(request, self.env, entry, viewer)
         return entry_response(request, entry, "text/html; charset=utf-8", cache_control)
@@ -188,5 +201,5 @@ def site_of(request: Request) -> Site:
 
 __all__ = [
     "Site", "site_of", "fmt_date", "preview", "kcount", "repo_label", "safe_url", "paper_url", "day_url",
-    "static_version", "STATIC", "TEMPLATES", "LIST_CACHE_CONTROL",
+    "export_links", "static_version", "STATIC", "TEMPLATES", "LIST_CACHE_CONTROL",
 ]

@@ -12,7 +12,7 @@ from dailypapers.community.accounts import require_member
 from dailypapers.errors import Invalid
 from dailypapers.models import User
 from dailypapers.web.api import paper_json
-from dailypapers.web.auth import NO_TOKEN, Unauthorized, current_user, unauthorized
+from dailypapers.web.auth import api_member, current_user
 from dailypapers.web.flash import Flash, flash_redirect
 from dailypapers.web.requests import (
     form_data,
@@ -63,12 +63,9 @@ async def submit(request: Request) -> Response:
 
 
 async def api_submit(request: Request) -> Response:
-    try:
-        user = await current_user(request)
-    except Unauthorized as e:
-        return unauthorized(str(e))
-    if user is None:
-        return unauthorized(NO_TOKEN)
+    user = await api_member(request)
+    if isinstance(user, Response):
+        return user
     data = await json_or_form(request)
     done = await _submit(request, user, str(data.get("id") or data.get("url") or ""))
     return JSONResponse({"id": done.paper.arxiv_id, "day": done.day.isoformat(), "paper": paper_json(done.paper)},

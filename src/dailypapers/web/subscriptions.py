@@ -206,12 +206,14 @@ async def for_you(request: Request) -> Response:
 
     def work():
         page = svc.foryou.for_member(user.id, svc.papers.today(), svc.papers.now())
-        return page, svc.votes.voted(user, [pick.paper.arxiv_id for pick in page.picks])
+        ids = [pick.paper.arxiv_id for pick in page.picks]
+        return page, svc.votes.voted(user, ids), svc.library.states(user, ids)
 
-    page, voted = await run_in_threadpool(work)
+    page, voted, states = await run_in_threadpool(work)
     return _render(request, "for_you.html", {
         "title": "For you", "picks": page.picks, "personal": page.personal, "profile": page.profile,
         "sub": page.subscription, "days": FOR_YOU_DAYS, "user": user, "voted_ids": voted,
+        "reading_states": states,
     })
 
 

@@ -30,13 +30,16 @@ CREATE TABLE arrival_rules (
 );
 
 -- One decision per arrival: added or pinned to its day's list, skipped, or removed (a curator
--- took an automatic addition back, so no rule adds it again). `previous` and `made_listing`
--- let the newest decision be undone exactly.
+-- took an automatic addition back, so no rule adds it again). `made_listing` and the previous_*
+-- columns (the addition a pin followed) let the newest decision be undone exactly.
 CREATE TABLE triage (
     arxiv_id        TEXT PRIMARY KEY REFERENCES papers(arxiv_id),
     day             TEXT NOT NULL,
     decision        TEXT NOT NULL CHECK (decision IN ('added', 'pinned', 'skipped', 'removed')),
     previous        TEXT,
+    previous_seq    INTEGER,
+    previous_user_id INTEGER REFERENCES users(id),
+    previous_rule   TEXT,
     made_listing    INTEGER NOT NULL DEFAULT 0,
     user_id         INTEGER REFERENCES users(id),
     rule            TEXT,             -- the rule that decided, when no person did

@@ -15,6 +15,7 @@ from dailypapers.storage.postgres.comments import CommentQueries
 from dailypapers.storage.postgres.curation import CurationQueries
 from dailypapers.storage.postgres.digests import DigestQueries
 from dailypapers.storage.postgres.embeddings import EmbeddingQueries
+from dailypapers.storage.postgres.library import LibraryQueries
 from dailypapers.storage.postgres.listings import ListingQueries
 from dailypapers.storage.postgres.papers import PaperQueries
 from dailypapers.storage.postgres.ratelog import RateLogQueries
@@ -32,6 +33,7 @@ class PostgresStore(
     DigestQueries,
     RateLogQueries,
     ArrivalQueries,
+    LibraryQueries,
     PostgresBase,
 ):
     """Implements dailypapers.storage.Store."""

@@ -114,6 +114,9 @@ class ArrivalQueries(PostgresBase):
                 if listed_day is None:
                     if listing is None:
                         raise ValueError("a listing is needed to add a paper that is on no list")
+                    if conn.execute("SELECT 1 FROM listings WHERE day = %s AND arxiv_id = %s",
+                                    (listing.day, arxiv_id)).fetchone():
+                        return "hidden"  # a curator hid it on that day: its row is still there
                     conn.execute("INSERT INTO listings (day, arxiv_id, rank, submitted_by, submitted_at, upvotes, "
                                  "num_comments, source, submitter_id) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)",
                                  listing_row(listing) + (actor_id,))
@@ -137,7 +140,8 @@ class ArrivalQueries(PostgresBase):
                     (arxiv_id, day, decision, made, actor_id, rule, format_ts(at)),
                 )
             else:  # added -> pinned
-                conn.execute(f"UPDATE triage SET decision = %s, previous = %s, user_id = %s, rule = %s, "
+                conn.execute(f"UPDATE triage SET decision = %s, previous = %s, previous_seq = seq, "
+                             f"previous_user_id = user_id, previous_rule = rule, user_id = %s, rule = %s, "
                              f"seq = {_NEXT_TRIAGE}, created_at = %s WHERE arxiv_id = %s",
                              (decision, previous, actor_id, rule, format_ts(at), arxiv_id))
         return "done"
@@ -161,8 +165,10 @@ class ArrivalQueries(PostgresBase):
             if decision == "skipped":
                 log_action(conn, actor_id, "unskip", at, arxiv_id, day, "undo")
             if previous is not None:
-                conn.execute("UPDATE triage SET decision = %s, previous = NULL WHERE arxiv_id = %s",
-                             (previous, arxiv_id))
+                conn.execute(
+                    "UPDATE triage SET decision = previous, seq = previous_seq, user_id = previous_user_id, "
+                    "rule = previous_rule, previous = NULL, previous_seq = NULL, previous_user_id = NULL, "
+                    "previous_rule = NULL WHERE arxiv_id = %s", (arxiv_id,))
             else:
                 conn.execute("DELETE FROM triage WHERE arxiv_id = %s", (arxiv_id,))
         return arxiv_id, decision

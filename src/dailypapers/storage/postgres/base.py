@@ -30,7 +30,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import psycopg
-from psycopg.conninfo import conninfo_to_dict
+from psycopg.conninfo import conninfo_to_dict, make_conninfo
 from psycopg.types.string import TextLoader
 from psycopg_pool import ConnectionPool, PoolTimeout
 
@@ -181,18 +181,47 @@ class PostgresBase:
                 backoff = min(backoff * 2, 5.0)
 
     # -- maintenance -------------------------------------------------------
+    def _client(self) -> tuple[str, dict[str, str]]:
+        """The connection string for pg_dump and pg_restore, with the password passed in the
+        environment (PGPASSWORD) rather than on their command line, where `ps` would show it."""
+        info = {k: str(v) for k, v in conninfo_to_dict(self.url).items()}
+        env = {**os.environ, "PGCONNECT_TIMEOUT": "10"}
+        password = info.pop("password", None)
+        if password is not None:
+            env["PGPASSWORD"] = password
+        return make_conninfo(**info), env
+
     def backup(self, target: str | Path) -> None:
-        """A consistent dump of the live database (pg_dump's custom format; restore with pg_restore)."""
+        """A consistent dump of the live database (pg_dump's custom format; restore with restore())."""
         target = Path(target)
         if target.exists():
             raise StorageError(f"{target} already exists; choose a new file")
         if shutil.which("pg_dump") is None:
             raise StorageError("pg_dump is not installed (Debian: apt-get install postgresql-client)")
-        done = subprocess.run(["pg_dump", "--format=custom", "--no-owner", "--file", str(target), self.url],
-                              capture_output=True, text=True, env={**os.environ, "PGCONNECT_TIMEOUT": "10"})
+        conninfo, env = self._client()
+        done = subprocess.run(["pg_dump", "--format=custom", "--no-owner", "--file", str(target), conninfo],
+                              capture_output=True, text=True, env=env)
         if done.returncode != 0:
             target.unlink(missing_ok=True)
             raise StorageError(f"pg_dump failed: {' '.join(done.stderr.split())}")
+
+    def restore(self, source: str | Path) -> None:
+        """Load a backup (pg_dump's custom format) into this database, which must be empty: all of
+        it in one transaction, or nothing."""
+        source = Path(source)
+        if not source.is_file():
+            raise StorageError(f"{source} is not a file")
+        if shutil.which("pg_restore") is None:
+            raise StorageError("pg_restore is not installed (Debian: apt-get install postgresql-client)")
+        tables = self.read("SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = current_schema()")
+        if tables[0][0]:
+            raise StorageError(f"the database {self.where} is not empty: restore into a new one (createdb NAME)")
+        conninfo, env = self._client()
+        done = subprocess.run(["pg_restore", "--no-owner", "--exit-on-error", "--single-transaction",
+                               "--dbname", conninfo, str(source)], capture_output=True, text=True, env=env)
+        if done.returncode != 0:
+            raise StorageError(f"pg_restore failed: {' '.join(done.stderr.split())}")
+        self.check_schema()
 
     def close(self) -> None:
         self._closing.set()

@@ -109,14 +109,22 @@ class PaperQueries(PostgresBase):
             changed.add(item.arxiv_id)
         if changed:
             # The HF base count is the best count across the paper's listings; a paper whose count
-            # moves takes a new seq so the search filters follow.
-            conn.execute(
-                "UPDATE papers p SET hf_upvotes = m.best, seq = nextval('paper_seq') FROM ("
-                " SELECT p2.arxiv_id, COALESCE((SELECT MAX(upvotes) FROM listings l WHERE l.arxiv_id = p2.arxiv_id), 0)"
-                " AS best FROM papers p2 WHERE p2.arxiv_id = ANY(%s) ORDER BY p2.arxiv_id) m "
-                "WHERE p.arxiv_id = m.arxiv_id AND p.hf_upvotes != m.best",
+            # moves takes a new seq so the search filters follow. Seqs go in arxiv_id order, as in
+            # SQLite, so both backends number the same changes alike (and a search index built from
+            # either holds its papers in the same order).
+            moved = conn.execute(
+                "SELECT arxiv_id, best FROM (SELECT p.arxiv_id, p.hf_upvotes, COALESCE((SELECT MAX(upvotes) "
+                "FROM listings l WHERE l.arxiv_id = p.arxiv_id), 0) AS best FROM papers p "
+                "WHERE p.arxiv_id = ANY(%s)) m WHERE hf_upvotes != best",
                 (sorted(changed),),
-            )
+            ).fetchall()
+            if moved:
+                moved.sort()
+                seqs = [r[0] for r in conn.execute("SELECT nextval('paper_seq') FROM generate_series(1, %s)",
+                                                   (len(moved),))]
+                with conn.cursor() as cur:
+                    cur.executemany("UPDATE papers SET hf_upvotes = %s, seq = %s WHERE arxiv_id = %s",
+                                    [(best, seq, arxiv_id) for (arxiv_id, best), seq in zip(moved, seqs)])
         return outcomes
 
     def get_paper(self, arxiv_id: str) -> StoredPaper | None:

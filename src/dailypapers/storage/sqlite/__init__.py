@@ -14,6 +14,7 @@ from dailypapers.storage.sqlite.comments import CommentQueries
 from dailypapers.storage.sqlite.curation import CurationQueries
 from dailypapers.storage.sqlite.digests import DigestQueries
 from dailypapers.storage.sqlite.embeddings import EmbeddingQueries
+from dailypapers.storage.sqlite.library import LibraryQueries
 from dailypapers.storage.sqlite.listings import ListingQueries
 from dailypapers.storage.sqlite.papers import PaperQueries
 from dailypapers.storage.sqlite.ratelog import RATE_KEEP_SECONDS, RATE_SWEEP_EVERY, RateLogQueries
@@ -32,6 +33,7 @@ class SQLiteStore(
     DigestQueries,
     RateLogQueries,
     ArrivalQueries,
+    LibraryQueries,
     SQLiteBase,
 ):
     """Implements dailypapers.storage.Store."""

@@ -164,8 +164,8 @@ class ArrivalQueries(SQLiteBase):
                 )
             else:  # added -> pinned
                 conn.execute(
-                    "UPDATE triage SET decision = ?, previous = ?, user_id = ?, rule = ?, seq = ?, created_at = ? "
-                    "WHERE arxiv_id = ?",
+                    "UPDATE triage SET decision = ?, previous = ?, previous_seq = seq, previous_user_id = user_id, "
+                    "previous_rule = rule, user_id = ?, rule = ?, seq = ?, created_at = ? WHERE arxiv_id = ?",
                     (decision, previous, actor_id, rule, seq, format_ts(at), arxiv_id),
                 )
         return "done"
@@ -193,7 +193,11 @@ class ArrivalQueries(SQLiteBase):
             if decision == "skipped":
                 log_action(conn, actor_id, "unskip", at, arxiv_id, day, "undo")
             if previous is not None:
-                conn.execute("UPDATE triage SET decision = ?, previous = NULL WHERE arxiv_id = ?", (previous, arxiv_id))
+                # back to the addition the pin followed, in its place in the order, by whoever made it
+                conn.execute(
+                    "UPDATE triage SET decision = previous, seq = previous_seq, user_id = previous_user_id, "
+                    "rule = previous_rule, previous = NULL, previous_seq = NULL, previous_user_id = NULL, "
+                    "previous_rule = NULL WHERE arxiv_id = ?", (arxiv_id,))
             else:
                 conn.execute("DELETE FROM triage WHERE arxiv_id = ?", (arxiv_id,))
         return arxiv_id, decision

@@ -91,6 +91,24 @@ class SQLiteBase:
         finally:
             dest.close()
 
+    def restore(self, source: str | Path) -> None:
+        """Load a backup (a SQLite file, as backup() writes) into this database, which must be empty."""
+        source = Path(source)
+        if not source.is_file():
+            raise StorageError(f"{source} is not a file")
+        if self._writer.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()[0]:
+            raise StorageError(f"the database {self.path} is not empty: restore into a new data folder")
+        src = sqlite3.connect(f"file:{source}?mode=ro", uri=True)
+        try:
+            src.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()
+            with self._write_lock:
+                src.backup(self._writer)
+        except sqlite3.DatabaseError as e:
+            raise StorageError(f"cannot restore {source}: {e}") from None
+        finally:
+            src.close()
+        self.check_schema()
+
     def close(self) -> None:
         with self._readers_lock:
             for conn in self._all_readers:

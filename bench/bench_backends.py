@@ -1,0 +1,543 @@
+#!/usr/bin/env python3
+"""SQLite and PostgreSQL side by side in one run: search quality, two nodes converging, votes
+from 50 concurrent voters through two nodes, bulk ingest, pages from 1 and 2 nodes, and 32 voters
+with a think time.
+
+    python bench/bench_backends.py [--data ../shared/data] [--pg-url postgresql://...] [--trials 50]
+                                   [--voters 50] [--rounds 40] [--skip-quality] [--no-append]
+                                   [--only quality,nodes,ingest,pages,voters32] [--ingest-repeat 1]
+                                   [--connections 32] [--duration 10] [--think-voters 32]
+                                   [--think-rounds 20]
+
+1. **Search quality on both backends.** SciFact train (809 judged queries, 5,183 abstracts) through
+   dailypapers.search.eval (what `dailypapers eval beir` runs): the corpus goes into a temporary
+   SQLite file, then into an empty PostgreSQL database, each with its own lexical and vector index
+   built from that store, and every query runs through SearchEngine.search in each mode. The same
+   document vectors (bench/cache) and query model serve both. nDCG@10, recall@100, MRR@10 and the
+   in-process p50 per mode and backend.
+2. **Convergence between two nodes.** Two real `dailypapers serve` processes (their own ports and
+   data folders, one PostgreSQL database). Each trial upvotes a paper through node A's API
+   (Bearer token) and polls node B back to back until it shows the new count: on
+   `/api/papers/{id}` (B's page cache, dropped by LISTEN/NOTIFY) and, in fewer trials, on
+   `/api/papers/search` (B's own search index, caught up by its follower, which looks twice a
+   second). Time from A's answer to the first answer from B that shows the vote; the poll itself
+   takes one GET (its median is given as the resolution). Then a job writes new papers to the
+   database: time until B's search API finds each (B answered the same search, empty, just before).
+3. **Concurrent voters.** VOTERS voters, each with its own connection and token, toggle upvotes on
+   40 papers as fast as the server answers (closed loop, ROUNDS each): through two PostgreSQL
+   nodes (half the voters on each), through one PostgreSQL node, and through one SQLite node, one
+   after the other in the same run. Votes/s, p50 and p99 of the round trip, and a check that each
+   paper's count equals its vote rows equals what the voters believe.
+
+4. **Bulk ingest** (`--only ingest`). The 58k arXiv cs papers (arxiv-daily-cs) through the real
+   ingest job (`ingest_jsonl`) into an empty SQLite file, then an empty PostgreSQL database (new
+   papers go in by COPY): papers/s, median of --ingest-repeat runs.
+5. **Pages from 1 and 2 nodes** (`--only pages`). The bundled demo (HF Daily Papers) loaded into
+   one PostgreSQL database with `migrate` and `ingest hf-daily`; `/` and `/api/daily_papers` under
+   wrk from one node, then from two (one wrk per node at once, the connections split): req/s
+   summed, p50/p99 of the worse node.
+6. **32 voters with a think time** (`--only voters32`). Each voter waits a uniform 0.5-1 s before
+   each click, half the voters on each of two nodes; then the same voters closed loop.
+
+PostgreSQL: a throwaway cluster (tests/pgcluster.py: initdb in a temporary folder, a free port) with
+the server's default durability (fsync and synchronous_commit on; the test suite turns them off),
+unless --pg-url names a server where this script may create databases. The load generator, both
+nodes and PostgreSQL share the machine's 2 cores (and other jobs on a shared machine): the tails
+are pessimistic.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import datetime as dt
+import os
+import random
+import shutil
+import signal
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+import psycopg
+from psycopg.conninfo import conninfo_to_dict
+
+BENCH = Path(__file__).resolve().parent
+sys.path.insert(0, str(BENCH))
+sys.path.insert(1, str(BENCH.parent / "tests"))
+from _report import DEFAULT_DATA, append_section, median, percentile, start_server, table  # noqa: E402
+
+MODES = ("lexical", "semantic", "hybrid")
+PARTS = ("quality", "nodes", "ingest", "pages", "voters32")
+SECRET = "bench-backends-secret-key-0123456789abcdef"
+
+
+def say(msg: str) -> None:
+    print(msg, flush=True)
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+# -- PostgreSQL ---------------------------------------------------------------------------------
+class Server:
+    """Where the databases come from: a throwaway cluster, durable as a server is by default, or
+    the server --pg-url names."""
+
+    def __init__(self, url: str | None):
+        self.cluster = None
+        self.n = 0
+        if url:
+            self.admin = url
+            return
+        from pgcluster import Cluster, find_bin_dir
+
+        bin_dir = find_bin_dir()
+        if bin_dir is None:
+            raise SystemExit("PostgreSQL is not installed (apt-get install postgresql) and no --pg-url given")
+        self.cluster = Cluster(bin_dir)
+        self.cluster.init()
+        options = (f"-c listen_addresses=127.0.0.1 -p {self.cluster.port} "
+                   f"-c unix_socket_directories={self.cluster.root} -c max_connections=300")
+        self.cluster._run(str(bin_dir / "pg_ctl"), "-D", str(self.cluster.data), "-l",
+                          str(self.cluster.root / "server.log"), "-w", "-t", "60", "-o", options, "start")
+        self.admin = self.cluster.url()
+
+    def version(self) -> str:
+        with psycopg.connect(self.admin) as conn:
+            return conn.execute("SHOW server_version").fetchone()[0].split()[0]
+
+    def new_database(self) -> str:
+        """A new, empty database; its postgresql:// URL."""
+        self.n += 1
+        name = f"bench_backends_{os.getpid()}_{self.n}"
+        with psycopg.connect(self.admin, autocommit=True) as conn:
+            conn.execute(f"CREATE DATABASE {name}")
+        info = conninfo_to_dict(self.admin)
+        auth = info.get("user", "") + (f":{info['password']}" if info.get("password") else "")
+        return f"postgresql://{auth}@{info.get('host', 'localhost')}:{info.get('port', 5432)}/{name}"
+
+    def close(self) -> None:
+        if self.cluster is not None:
+            self.cluster.destroy()
+
+
+# -- 1. search quality ----------------------------------------------------------------------------
+def quality(args, server: Server) -> tuple[list[list], list[str]]:
+    from _search_corpus import bench_embedder
+    from bench_search_quality import _vectors_cache
+
+    from dailypapers.search.eval import BeirRun
+
+    emb, model_note = bench_embedder()
+    if emb is None:
+        raise SystemExit("no embedding model: semantic and hybrid cannot run")
+    cache = _vectors_cache(emb, "scifact.npz", f"scifact-eval-{emb.model_id}.npz",
+                           f"scifact-search-{emb.model_id}.npz")
+    results: dict[str, dict] = {}
+    build: dict[str, float] = {}
+    for backend in ("sqlite", "postgres"):
+        url = server.new_database() if backend == "postgres" else None
+        t = time.perf_counter()
+        run = BeirRun(args.data / "scifact", embedder=emb, vectors_cache=cache, progress=say, database_url=url)
+        build[backend] = time.perf_counter() - t
+        try:
+            results[backend] = run.evaluate(MODES)
+        finally:
+            run.close()
+        say(f"{backend}: {results[backend]}")
+    rows = []
+    for mode in MODES:
+        for backend in ("sqlite", "postgres"):
+            m = results[backend][mode]
+            rows.append([mode, backend, round(m["ndcg@10"], 4), round(m["recall@100"], 4), round(m["mrr@10"], 4),
+                         round(m["p50_ms"], 1)])
+        diff = results["postgres"][mode]["ndcg@10"] - results["sqlite"][mode]["ndcg@10"]
+        rows.append([mode, "difference (postgres - sqlite)", round(diff, 4), "", "", ""])
+    notes = [f"SciFact train, {results['sqlite']['lexical']['queries']} judged queries; vectors {cache.name}; "
+             f"query model: {model_note}. Load (ingest + vectors + index build): SQLite "
+             f"{build['sqlite']:.0f} s, PostgreSQL {build['postgres']:.0f} s."]
+    return rows, notes
+
+
+# -- 2 and 3: nodes -------------------------------------------------------------------------------
+def prepare(url: str, papers: int, voters: int) -> tuple[list[str], list[tuple[int, str]]]:
+    """Papers on today's list and verified voters with API tokens, written to the database."""
+    from argon2 import PasswordHasher
+
+    from dailypapers import days
+    from dailypapers.community.accounts import AccountService
+    from dailypapers.config import Settings
+    from dailypapers.models import Listing, Paper
+    from dailypapers.storage import open_store
+
+    store = open_store(url)
+    store.migrate()
+    settings = Settings(data_dir=Path(tempfile.gettempdir()), secret_key=SECRET)
+    today = days.list_day(dt.datetime.now(dt.timezone.utc), settings.day_rollover, settings.timezone)
+    ids = [f"2608.{90000 + i:05d}" for i in range(papers)]
+    store.ingest_batch(
+        [Paper(arxiv_id=a, title=f"Bench paper zq{i}x", abstract="Bench.", authors=["A"]) for i, a in enumerate(ids)],
+        [Listing(arxiv_id=a, day=today, upvotes=random.randrange(0, 50), source="hf") for a in ids],
+    )
+    store.refresh_trending()
+    accounts = AccountService(store, settings, None, hasher=PasswordHasher(time_cost=1, memory_cost=8192,
+                                                                           parallelism=1))
+    tokens = []
+    for i in range(voters):
+        user = accounts.create_user(f"voter{i}@example.org", f"voter{i}", None, verified=True)
+        tokens.append((user.id, accounts.create_api_token(user, "bench")[1]))
+    store.close()
+    return ids, tokens
+
+
+class Nodes:
+    def __init__(self, tmp: Path, url: str, count: int):
+        env = {k: v for k, v in os.environ.items() if not k.startswith("DAILYPAPERS_")}
+        env.update(DAILYPAPERS_DATABASE_URL=url, DAILYPAPERS_SECRET_KEY=SECRET, PYTHONUNBUFFERED="1",
+                   DAILYPAPERS_RATE_VOTE="100000000/60", DAILYPAPERS_RATE_SEARCH="100000000/60",
+                   DAILYPAPERS_MODEL_DIR=str(tmp / "no-model"))
+        self.procs = []
+        self.bases = []
+        try:
+            for i in range(count):
+                proc, base = start_server(tmp / f"node{i}-{time.monotonic_ns()}", free_port(), env)
+                self.procs.append(proc)
+                self.bases.append(base)
+        except BaseException:
+            self.stop()
+            raise
+
+    def stop(self) -> None:
+        for proc in self.procs:
+            if proc.poll() is None:
+                os.killpg(proc.pid, signal.SIGTERM)
+                try:
+                    proc.wait(15)
+                except Exception:  # noqa: BLE001 - a node that does not stop is killed
+                    os.killpg(proc.pid, signal.SIGKILL)
+                    proc.wait()
+        self.procs = []
+
+
+def converge(a: str, b: str, token: str, ids: list[str], trials: int, search_trials: int) -> dict:
+    headers = {"Authorization": f"Bearer {token}"}
+    api: list[float] = []
+    search: list[float] = []
+    poll: list[float] = []
+    with httpx.Client(base_url=a, timeout=30) as ca, httpx.Client(base_url=b, timeout=30) as cb:
+        for n in range(trials + search_trials):
+            i = n % len(ids)
+            arxiv_id = ids[i]
+            before = cb.get(f"/api/papers/{arxiv_id}").json()["upvotes"]
+            r = ca.post(f"/api/papers/{arxiv_id}/upvote", headers=headers)
+            done = time.perf_counter()
+            want = r.json()["upvotes"]
+            assert want != before, (before, r.json())
+            while True:
+                t = time.perf_counter()
+                if n < trials:
+                    got = cb.get(f"/api/papers/{arxiv_id}").json()["upvotes"]
+                else:
+                    hits = cb.get("/api/papers/search", params={"q": f"zq{i}x"}).json()
+                    got = hits[0]["paper"]["upvotes"] if hits else None
+                end = time.perf_counter()
+                poll.append(end - t)
+                if got == want:
+                    (api if n < trials else search).append((end - done) * 1000)
+                    break
+                if end - done > 30:
+                    raise SystemExit(f"node B never showed the vote on {arxiv_id}")
+    return {"api": api, "search": search, "poll_ms": median(poll) * 1000}
+
+
+def converge_new_papers(url: str, b: str, trials: int) -> list[float]:
+    """A job writes a new paper to the database; ms until node B's search API finds it. B has
+    answered the same search (nothing found) just before, as a reader waiting for it would."""
+    from dailypapers.models import Paper
+    from dailypapers.storage import open_store
+
+    store = open_store(url)
+    found: list[float] = []
+    try:
+        with httpx.Client(base_url=b, timeout=30) as cb:
+            for k in range(trials):
+                word = f"freshpaper{k}w{os.getpid()}"
+                assert cb.get("/api/papers/search", params={"q": word}).json() == []
+                store.ingest_batch([Paper(arxiv_id=f"2609.{k:05d}", title=f"A study of {word}", abstract="New.",
+                                          authors=["B"])])
+                done = time.perf_counter()
+                while not cb.get("/api/papers/search", params={"q": word}).json():
+                    if time.perf_counter() - done > 120:
+                        raise SystemExit(f"node B never found the new paper {word}")
+                found.append((time.perf_counter() - done) * 1000)
+                time.sleep(0.5)
+    finally:
+        store.close()
+    return found
+
+
+async def _voters(bases: list[str], tokens: list[str], ids: list[str], rounds: int, states: list[dict],
+                  think: tuple[float, float] | None = None):
+    lat: list[float] = []
+    errors: list[str] = []
+    clients = [httpx.AsyncClient(base_url=bases[i % len(bases)], timeout=60) for i in range(len(tokens))]
+
+    async def voter(i: int) -> None:
+        rng = random.Random(i)
+        headers = {"Authorization": f"Bearer {tokens[i]}"}
+        for _ in range(rounds):
+            if think:  # a reader between two clicks
+                await asyncio.sleep(rng.uniform(*think))
+            arxiv_id = rng.choice(ids)
+            t = time.perf_counter()
+            r = await clients[i].post(f"/api/papers/{arxiv_id}/upvote", headers=headers)
+            lat.append((time.perf_counter() - t) * 1000)
+            if r.status_code != 200:
+                errors.append(f"{r.status_code} {r.text[:100]}")
+                continue
+            body = r.json()
+            if body["voted"] == states[i].get(arxiv_id, False):
+                errors.append(f"{arxiv_id}: voted={body['voted']} twice")
+            states[i][arxiv_id] = body["voted"]
+
+    try:
+        await asyncio.gather(*(c.get("/healthz") for c in clients))
+        t0 = time.perf_counter()
+        await asyncio.gather(*(voter(i) for i in range(len(tokens))))
+        wall = time.perf_counter() - t0
+    finally:
+        await asyncio.gather(*(c.aclose() for c in clients))
+    return lat, errors, states, wall
+
+
+def vote_load(label: str, url: str, bases: list[str], voters: list[tuple[int, str]], ids: list[str],
+              rounds: int, think: tuple[float, float] | None = None) -> list:
+    from dailypapers.storage import open_store
+
+    store = open_store(url)
+    try:  # what each voter starts from (earlier runs left votes)
+        states = [{a: True for a in store.voted_ids(uid, ids)} for uid, _ in voters]
+    finally:
+        store.close()
+    lat, errors, states, wall = asyncio.run(_voters(bases, [t for _, t in voters], ids, rounds, states, think))
+    store = open_store(url)
+    try:
+        expected = {a: sum(1 for s in states if s.get(a)) for a in ids}
+        stored = {p.arxiv_id: p.votes for p in store.get_papers(ids).values()}
+        counted = {a: store.count_votes(a) for a in ids}
+    finally:
+        store.close()
+    lost = sum(abs(expected[a] - counted[a]) for a in ids)
+    drift = sum(abs(stored[a] - counted[a]) for a in ids)
+    say(f"{label}: {len(lat) / wall:.0f} votes/s, p99 {percentile(lat, 99):.1f} ms, lost {lost}, drift {drift}, "
+        f"errors {len(errors)} {errors[:3]}")
+    return [label, len(voters), len(lat), round(len(lat) / wall, 1), round(percentile(lat, 50), 1),
+            round(percentile(lat, 95), 1), round(percentile(lat, 99), 1), len(errors), lost, drift]
+
+
+# -- 4. bulk ingest -------------------------------------------------------------------------------
+def bulk_ingest(args, server: Server, tmp: Path) -> list:
+    """The 58k arXiv cs papers through the real ingest job (ingest_jsonl), into an empty SQLite
+    file and an empty PostgreSQL database, one after the other."""
+    from dailypapers.ingest.jobs import ingest_jsonl
+    from dailypapers.storage import open_store
+
+    path = args.data / "arxiv-daily-cs" / "arxiv_cs_papers_dedup.jsonl.gz"
+    rows = []
+    for backend in ("sqlite", "postgres"):
+        times, added = [], 0
+        for _ in range(args.ingest_repeat):
+            url = (server.new_database() if backend == "postgres"
+                   else f"sqlite:///{tmp / f'ingest-{time.monotonic_ns()}.db'}")
+            store = open_store(url)
+            store.migrate()
+            t = time.perf_counter()
+            added = ingest_jsonl(store, path).added
+            times.append(time.perf_counter() - t)
+            store.close()
+            say(f"ingest {backend}: {added} papers in {times[-1]:.1f} s")
+        rows.append([backend, added, round(median(times), 1), round(added / median(times))])
+    return rows
+
+
+# -- 5. pages from 1 and 2 nodes ------------------------------------------------------------------
+def _wrk_nodes(bases: list[str], path: str, connections: int, duration: int) -> dict:
+    """One wrk per node at once, the connections split between them: summed req/s, worst p50/p99."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from _report import run_wrk
+
+    per = max(1, connections // len(bases))
+    with ThreadPoolExecutor(len(bases)) as pool:
+        res = list(pool.map(lambda b: run_wrk(b + path, per, duration, threads=1), bases))
+    return {"rps": sum(r["rps"] for r in res), "p50": max(r["p50"] for r in res),
+            "p99": max(r["p99"] for r in res), "errors": sum(r["errors"] for r in res)}
+
+
+def pages(args, server: Server, tmp: Path) -> list:
+    """The bundled demo (HF Daily Papers, 9.9k papers) in one PostgreSQL database, loaded through
+    the CLI; `/` and `/api/daily_papers` from 1 node, then from 2 nodes on that database."""
+    import subprocess
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DAILYPAPERS_")}
+    rows = []
+    urls = [("PostgreSQL", server.new_database(), (1, 2)),
+            ("SQLite", f"sqlite:///{tmp / 'sqlite-pages' / 'dailypapers.db'}", (1,))]
+    for backend, url, counts in urls:
+        for cmd in (["migrate"], ["ingest", "hf-daily", str(BENCH.parent / "demo" / "hf-daily")]):
+            subprocess.run([sys.executable, "-m", "dailypapers", "--data-dir", str(tmp / "loader"),
+                            "--database-url", url, *cmd], check=True, env=env, stdout=subprocess.DEVNULL)
+        nodes = Nodes(tmp, url, max(counts))
+        try:
+            for path in ("/", "/api/daily_papers"):
+                for count in counts:
+                    bases = nodes.bases[:count]
+                    _wrk_nodes(bases, path, args.connections, 3)  # warm-up
+                    r = _wrk_nodes(bases, path, args.connections, args.duration)
+                    say(f"{backend} {path} {count} node(s): {r}")
+                    rows.append([path, backend, count, args.connections, round(r["rps"]), round(r["p50"], 1),
+                                 round(r["p99"], 1), r["errors"]])
+        finally:
+            nodes.stop()
+    return rows
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--data", type=Path, default=DEFAULT_DATA)
+    ap.add_argument("--pg-url", help="A PostgreSQL server where this script may create databases "
+                                     "[default: a throwaway cluster].")
+    ap.add_argument("--trials", type=int, default=50, help="convergence trials on the paper API")
+    ap.add_argument("--search-trials", type=int, default=20, help="convergence trials on the search API")
+    ap.add_argument("--new-trials", type=int, default=10, help="convergence trials with a new paper")
+    ap.add_argument("--voters", type=int, default=50)
+    ap.add_argument("--rounds", type=int, default=40, help="toggles per voter")
+    ap.add_argument("--papers", type=int, default=40)
+    ap.add_argument("--skip-quality", action="store_true")
+    ap.add_argument("--only", default=",".join(PARTS),
+                    help=f"comma-separated parts to run, of {','.join(PARTS)} [default: all]")
+    ap.add_argument("--ingest-repeat", type=int, default=1, help="bulk ingest runs per backend (median)")
+    ap.add_argument("--connections", type=int, default=32, help="wrk connections for the page figures")
+    ap.add_argument("--duration", type=int, default=10, help="seconds per wrk run")
+    ap.add_argument("--think-voters", type=int, default=32, help="voters with a think time (part voters32)")
+    ap.add_argument("--think-rounds", type=int, default=20, help="clicks per voter with a think time")
+    ap.add_argument("--no-append", action="store_true")
+    args = ap.parse_args()
+    parts = set(args.only.split(","))
+    if parts - set(PARTS):
+        ap.error(f"unknown parts: {parts - set(PARTS)}")
+
+    tmp = Path(tempfile.mkdtemp(prefix="bench-backends-"))
+    server = Server(args.pg_url)
+    load_before = os.getloadavg()
+    sections: list[str] = []
+    try:
+        pg_version = server.version()
+        say(f"PostgreSQL {pg_version}")
+        if "quality" in parts and not args.skip_quality:
+            rows, notes = quality(args, server)
+            sections.append("**Search quality, SciFact train, both backends in one run** (`dailypapers eval beir` "
+                            "code path):\n\n" + table(["mode", "backend", "nDCG@10", "R@100", "MRR@10",
+                                                       "p50 ms in-process"], rows) + "\n\n" + " ".join(notes))
+
+        if "ingest" in parts:
+            rows = bulk_ingest(args, server, tmp)
+            sections.append(
+                "**Bulk ingest of the 58k arXiv cs papers** (`arxiv_cs_papers_dedup.jsonl.gz` through the real "
+                "ingest job, `ingest_jsonl`, into an empty database; PostgreSQL writes new papers by COPY; "
+                f"median of {args.ingest_repeat} run(s) per backend):\n\n"
+                + table(["backend", "papers", "seconds", "papers/s"], rows))
+        if "pages" in parts:
+            rows = pages(args, server, tmp)
+            sections.append(
+                "**Pages from 1 and 2 nodes on one PostgreSQL database, and from 1 SQLite node** (the bundled "
+                "demo, 9.9k HF papers, loaded with `migrate` + `ingest hf-daily`; each node 1 worker; wrk, "
+                f"{args.connections} connections split between the nodes, one wrk per node at once, "
+                f"{args.duration} s after a 3 s warm-up; req/s summed over the nodes, p50/p99 the worse node's):"
+                "\n\n"
+                + table(["path", "backend", "nodes", "connections", "req/s", "p50 ms", "p99 ms", "errors"], rows))
+        if "voters32" in parts:
+            url = server.new_database()
+            ids, tokens = prepare(url, args.papers, args.think_voters)
+            nodes = Nodes(tmp, url, 2)
+            try:
+                think = vote_load("PostgreSQL, 2 nodes, think 0.5-1 s", url, nodes.bases, tokens, ids,
+                                  args.think_rounds, think=(0.5, 1.0))
+                closed = vote_load("PostgreSQL, 2 nodes, closed loop", url, nodes.bases, tokens, ids,
+                                   args.think_rounds)
+            finally:
+                nodes.stop()
+            sections.append(
+                f"**Upvotes from {args.think_voters} concurrent voters through 2 nodes** ({args.think_rounds} "
+                f"toggles each on {args.papers} papers; half the voters on each node. With a think time each "
+                "voter waits a uniform 0.5-1 s before each click, as a reader does; closed loop: it clicks again "
+                "as soon as it has its answer):\n\n"
+                + table(["through", "voters", "votes", "votes/s", "p50 ms", "p95 ms", "p99 ms", "errors", "lost",
+                         "drift"], [think, closed]))
+        if "nodes" in parts:
+            url = server.new_database()
+            ids, tokens = prepare(url, args.papers, args.voters)
+            nodes = Nodes(tmp, url, 2)
+            try:
+                conv = converge(nodes.bases[0], nodes.bases[1], tokens[0][1], ids, args.trials, args.search_trials)
+                fresh = converge_new_papers(url, nodes.bases[1], args.new_trials)
+                two = vote_load("PostgreSQL, 2 nodes", url, nodes.bases, tokens, ids, args.rounds)
+                one_pg = vote_load("PostgreSQL, 1 node", url, nodes.bases[:1], tokens, ids, args.rounds)
+            finally:
+                nodes.stop()
+            rows = [["a vote, in B's paper API (page cache, NOTIFY)", len(conv["api"]), round(median(conv["api"]), 1),
+                     round(percentile(conv["api"], 99), 1), round(max(conv["api"]), 1)],
+                    ["a vote, in B's search API", len(conv["search"]), round(median(conv["search"]), 1),
+                     round(percentile(conv["search"], 99), 1), round(max(conv["search"]), 1)],
+                    ["a new paper (a job's commit), in B's search API (B's index, follower)", len(fresh),
+                     round(median(fresh), 1), round(percentile(fresh, 99), 1), round(max(fresh), 1)]]
+            sections.append(
+                "**Convergence between two nodes: a vote through node A, or a new paper, seen on node B** "
+                "(2 `serve` processes, 1 PostgreSQL database; "
+                "ms from A's answer, or the job's commit, to B's first answer showing it; one poll GET takes "
+                f"{conv['poll_ms']:.1f} ms (median), the resolution):\n\n"
+                + table(["seen on", "trials", "median ms", "p99 ms", "max ms"], rows))
+
+            sqlite_dir = tmp / "sqlite-node"
+            sqlite_url = f"sqlite:///{sqlite_dir / 'dailypapers.db'}"
+            ids, tokens = prepare(sqlite_url, args.papers, args.voters)
+            node = Nodes(tmp, sqlite_url, 1)
+            try:
+                one_sqlite = vote_load("SQLite, 1 node", sqlite_url, node.bases, tokens, ids, args.rounds)
+            finally:
+                node.stop()
+            sections.append(
+                f"**{args.voters} concurrent voters, closed loop** ({args.rounds} toggles each on {args.papers} "
+                "papers, "
+                "POST /api/papers/{id}/upvote with a Bearer token, each voter clicking again as soon as it has its "
+                "answer; lost = |what voters believe - vote rows|, drift = |papers.votes - vote rows|):\n\n"
+                + table(["through", "voters", "votes", "votes/s", "p50 ms", "p95 ms", "p99 ms", "errors", "lost",
+                         "drift"], [two, one_pg, one_sqlite]))
+    finally:
+        server.close()
+        shutil.rmtree(tmp, ignore_errors=True)
+    load_after = os.getloadavg()
+    body = "\n\n".join(sections) + (
+        f"\n\nPostgreSQL {pg_version} ({'a throwaway cluster' if args.pg_url is None else 'the server of --pg-url'})"
+        ", default durability (fsync, synchronous_commit on); nodes: 1 worker each, no embedding model loaded (the "
+        "quality part loads it in-process). Load average before/after the run: "
+        f"{load_before[0]:.1f} / {load_after[0]:.1f} on 2 cores shared with other jobs, so the tails are "
+        "pessimistic."
+    )
+    if not args.no_append:
+        append_section("SQLite and PostgreSQL side by side (bench_backends.py)",
+                       "python bench/bench_backends.py " + " ".join(sys.argv[1:]), body)
+    else:
+        print(body)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,116 @@
+"""The filter columns (the semantic leg's predicate): they must pass exactly the papers the lexical
+index's filter clauses pass, and follow the store by seq like the indexes."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import pytest
+from search_helpers import fixture_rows, load_papers, row_paper
+
+from dailypapers.models import Listing, Organization, Paper
+from dailypapers.search.catchup import paper_key
+from dailypapers.search.columns import FilterColumns
+from dailypapers.search.lexical import LexicalIndex
+from dailypapers.search.query import SearchFilters, parse_query
+from dailypapers.storage.sqlite import SQLiteStore
+
+ORGS = {0: Organization("google", "Google"), 1: Organization("NVIDIA"), 2: Organization("google", "Google")}
+
+
+@pytest.fixture(scope="module")
+def indexed(tmp_path_factory):
+    path = tmp_path_factory.mktemp("columns")
+    store = SQLiteStore(path / "db.sqlite")
+    store.migrate()
+    rows = fixture_rows()
+    for n, org in ORGS.items():  # a few papers from organizations
+        store.ingest_batch([row_paper(rows[n]).replace(organization=org)])
+    load_papers(store, [r for n, r in enumerate(rows) if n not in ORGS])
+    lexical = LexicalIndex(path / "index" / "lexical")
+    lexical.sync(store)
+    columns = FilterColumns(path / "index")
+    assert columns.sync(store) == len(rows)
+    yield store, lexical, columns
+    lexical.close()
+    store.close()
+
+
+CASES = [
+    ("", SearchFilters(has_code=True)),
+    ("", SearchFilters(min_upvotes=20)),
+    ("", SearchFilters(min_upvotes=0)),
+    ("", SearchFilters(date_from=dt.date(2025, 1, 1), date_to=dt.date(2025, 3, 31))),
+    ("", SearchFilters(date_to=dt.date(2024, 12, 31))),
+    ("", SearchFilters(date_from=dt.date(2025, 2, 1), date_to=dt.date(2025, 1, 1))),
+    ("", SearchFilters(category="cs.CV")),
+    ("", SearchFilters(category="cs")),
+    ("", SearchFilters(category="math.NT")),
+    ("", SearchFilters(organization="GOOGLE")),
+    ("", SearchFilters(organization="nobody")),
+    ("", SearchFilters(has_code=True, category="cs.CL", date_from=dt.date(2024, 6, 1))),
+    ("model cat:cs.CL cat:cs.LG", SearchFilters()),
+    ("model year:2025", SearchFilters(min_upvotes=5)),
+    ("model year:-2024", SearchFilters()),
+]
+
+
+@pytest.mark.parametrize("q, filters", CASES)
+def test_the_columns_pass_what_the_lexical_index_passes(indexed, q, filters):
+    _, lexical, columns = indexed
+    parsed = parse_query(q) if q else None
+    fq = lexical.filter_query(parsed, filters)
+    want = sorted(lexical.keys_matching(fq, 10_000)) if fq is not None else None
+    got = columns.passing(parsed, filters)
+    assert got is not None
+    assert got.tolist() == (want if want is not None else sorted(columns._current().keys.tolist()))
+
+
+def test_text_restrictions_are_left_to_the_lexical_index(indexed):
+    _, _, columns = indexed
+    for q in ('author:lecun model', '"language model" agents', "robots -robot"):
+        assert not columns.expressible(parse_query(q))
+        assert columns.passing(parse_query(q), SearchFilters(has_code=True)) is None
+
+
+def test_an_organization_filter_matches_its_papers(indexed):
+    store, _, columns = indexed
+    got = columns.passing(None, SearchFilters(organization="google"))
+    rows = fixture_rows()
+    assert sorted(got.tolist()) == sorted(paper_key(rows[n]["arxiv_id"]) for n in (0, 2))
+
+
+def test_sync_follows_the_store(tmp_path):
+    store = SQLiteStore(tmp_path / "db.sqlite")
+    store.migrate()
+    store.ingest_batch([Paper("2501.00001", "A", "a", ["X"], categories=["cs.CL"]),
+                        Paper("2501.00002", "B", "b", ["X"], categories=["cs.CV", "cs.AI"])])
+    columns = FilterColumns(tmp_path / "index")
+    assert columns.passing(None, SearchFilters(has_code=True)) is None  # not built yet
+    assert columns.sync(store) == 2 and columns.sync(store) == 0
+    assert columns.passing(None, SearchFilters(min_upvotes=5)).tolist() == []
+    # a new listing (upvotes), a code link, a new paper: only the changed ones are read again
+    store.ingest_batch([Paper("2501.00001", "A", "a", ["X"], categories=["cs.CL"], github_repo="https://github.com/a/b")],
+                       [Listing("2501.00001", dt.date(2025, 1, 2), upvotes=9, source="hf")])
+    store.ingest_batch([Paper("2501.00003", "C", "c", ["X"], categories=["math.NT"])])
+    assert columns.sync(store) == 2
+    assert columns.passing(None, SearchFilters(min_upvotes=5)).tolist() == [paper_key("2501.00001")]
+    assert columns.passing(None, SearchFilters(has_code=True)).tolist() == [paper_key("2501.00001")]
+    assert sorted(columns.passing(None, SearchFilters(category="cs")).tolist()) == sorted(
+        [paper_key("2501.00001"), paper_key("2501.00002")])
+    assert columns.passing(None, SearchFilters(category="math")).tolist() == [paper_key("2501.00003")]
+    assert columns.last_seq == store.max_seq()
+    # a rebuild gives the same columns
+    before = {k: getattr(columns._current(), k).copy() for k in ("keys", "upvotes", "has_code", "cat_ptr")}
+    columns.rebuild(store)
+    after = columns._current()
+    for k, v in before.items():
+        assert np.array_equal(getattr(after, k), v)
+    store.close()
+
+
+def test_a_damaged_file_is_no_columns(tmp_path):
+    columns = FilterColumns(tmp_path)
+    (tmp_path / "columns.npz").write_bytes(b"not a zip")
+    assert columns.passing(None, SearchFilters(has_code=True)) is None and columns.last_seq == -1
