@@ -276,6 +276,37 @@ def measure(workdir: Path, emb, qs: list[str], modes=("lexical", "semantic", "hy
     return out
 
 
+def query_precision(emb, qs: list[str], fp32_dir: Path, rounds: int = 3) -> dict:
+    """Query embedding latency of the shipped int8 model against fp32 on this CPU (one thread, as the
+    server runs it), interleaved query by query, and how close their query vectors are."""
+    from _report import percentile
+
+    from dailypapers.search.embedder import load_embedder
+
+    fp32 = load_embedder(fp32_dir, threads=1)
+    int8 = load_embedder(None, threads=1) or emb
+    times: dict[str, list[float]] = {"int8": [], "fp32": []}
+    for q in qs[:50]:
+        int8._run(int8._tokenize([q]))
+        fp32._run(fp32._tokenize([q]))
+    for _ in range(rounds):
+        for q in qs:
+            for name, e in (("int8", int8), ("fp32", fp32)):
+                ids = e._tokenize([q])
+                t = time.perf_counter()
+                e._run(ids)
+                times[name].append((time.perf_counter() - t) * 1000)
+    a = np.stack([int8.embed_query(q) for q in qs])
+    b = np.stack([fp32.embed_query(q) for q in qs])
+    cos = (a * b).sum(axis=1)
+    tokens = [len(int8._tokenize([q])[0]) for q in qs]
+    out = {name: {"p50": percentile(t, 50), "p90": percentile(t, 90), "p99": percentile(t, 99)}
+           for name, t in times.items()}
+    out["cosine"] = {"mean": float(cos.mean()), "min": float(cos.min())}
+    out["tokens"] = {"median": float(np.median(tokens)), "max": int(max(tokens))}
+    return out
+
+
 def recall_check(
     workdir: Path, emb, qs: list[str], base: np.ndarray, base_ids: list[str], copies: int, real: bool
 ) -> dict:
@@ -367,6 +398,9 @@ def main() -> int:
                     "in float32: 1.5 GB at 1M)")
     ap.add_argument("--queries", type=int, default=0, help="time only the first N queries (default: all)")
     ap.add_argument("--filter-queries", type=int, default=200)
+    ap.add_argument("--fp32-model", type=Path, default=CACHE / "models" / "none-256",
+                    help="an fp32 export of the model (scripts/convert_model.py --quantize none) to compare query "
+                    "embedding latency with; skipped when absent")
     ap.add_argument("--no-report", action="store_true")
     ap.add_argument("--rss-probe", type=Path, help=argparse.SUPPRESS)
     args = ap.parse_args()
@@ -383,6 +417,10 @@ def main() -> int:
         qs = qs[: args.queries]
     say(f"{len(qs)} queries; model {emb.model_id} from {model_note}")
     results = {}
+    precision = None
+    if args.fp32_model and (args.fp32_model / "model.onnx").exists():
+        precision = query_precision(emb, qs, args.fp32_model)
+        say(f"query embedding int8 vs fp32: {json.dumps(precision)}")
     for scale in args.scales.split(","):
         papers_n = len(load_corpus(args.data)[0])
         copies = 1 if scale == "64k" else -(-1_000_000 // papers_n)
@@ -435,11 +473,26 @@ def main() -> int:
         if r["recall"]:
             brute = r["recall"]["brute_force_f32_ms"]
             body.append(f"- {scale}: brute-force float32 numpy top-10: {brute:.1f} ms/query")
-    body += ["", "HNSW (usearch, f16, M=16, efConstruction=128) against exact float32 search, 200 queries (real "
-             "topic queries with real vectors; with synthetic vectors, perturbed corpus vectors; with replicas, the "
-             "exact top 10 is mostly near-duplicate copies, so this is a stress test of telling copies apart, not a "
-             "recall figure for real data: that one is in \"Vector index (usearch) on real embeddings\"):", "",
-             table(["scale", "ef", "recall@10", "ANN p50 ms", "ANN p99 ms"], rrows), ""]
+    if rrows:
+        body += ["", "HNSW (usearch, f16, M=16, efConstruction=128) against exact float32 search, 200 queries (real "
+                 "topic queries with real vectors; with synthetic vectors, perturbed corpus vectors; with replicas, "
+                 "the exact top 10 is mostly near-duplicate copies, so this is a stress test of telling copies apart, "
+                 "not a recall figure for real data: that one is in \"Vector index (usearch) on real embeddings\"):",
+                 "", table(["scale", "ef", "recall@10", "ANN p50 ms", "ANN p99 ms"], rrows), ""]
+    if precision is not None:
+        cpu = next((line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name")),
+                   "?")
+        flags = next((line for line in open("/proc/cpuinfo") if line.startswith("flags")), "")
+        vnni = ", ".join(f for f in ("avx512_vnni", "avx_vnni", "amx_int8") if f" {f}" in flags) or "none"
+        body += [f"Query embedding precision, shipped int8 against fp32 ({args.fp32_model}), one ONNX Runtime thread, "
+                 f"{len(qs)} queries x 3 interleaved (median {precision['tokens']['median']:.0f} tokens, at most "
+                 f"{precision['tokens']['max']}); CPU {cpu}, VNNI flags: {vnni}:", "",
+                 table(["model", "p50 ms", "p90 ms", "p99 ms"],
+                       [[name, precision[name]["p50"], precision[name]["p90"], precision[name]["p99"]]
+                        for name in ("int8", "fp32")]),
+                 "", f"- query vectors int8 vs fp32: cosine mean {precision['cosine']['mean']:.4f}, "
+                 f"min {precision['cosine']['min']:.4f} (the int8 model's fidelity check on SciFact stays in "
+                 "bench_embed.py and tests/search/test_embedder.py)", ""]
     frows = []
     for scale, r in results.items():
         for key, m in r["latency"].items():

@@ -64,7 +64,7 @@ def test_the_columns_pass_what_the_lexical_index_passes(indexed, q, filters):
     want = sorted(lexical.keys_matching(fq, 10_000)) if fq is not None else None
     got = columns.passing(parsed, filters)
     assert got is not None
-    assert got.tolist() == (want if want is not None else sorted(columns._current().keys.tolist()))
+    assert sorted(got.keys().tolist()) == (want if want is not None else sorted(columns._current().base.keys.tolist()))
 
 
 def test_text_restrictions_are_left_to_the_lexical_index(indexed):
@@ -78,10 +78,16 @@ def test_an_organization_filter_matches_its_papers(indexed):
     store, _, columns = indexed
     got = columns.passing(None, SearchFilters(organization="google"))
     rows = fixture_rows()
-    assert sorted(got.tolist()) == sorted(paper_key(rows[n]["arxiv_id"]) for n in (0, 2))
+    assert sorted(got.keys().tolist()) == sorted(paper_key(rows[n]["arxiv_id"]) for n in (0, 2))
 
 
-def test_sync_follows_the_store(tmp_path):
+def keys_of(columns, filters) -> list[int]:
+    return sorted(columns.passing(None, filters).keys().tolist())
+
+
+def test_sync_follows_the_store(tmp_path, monkeypatch):
+    from dailypapers.search import columns as columns_module
+
     store = SQLiteStore(tmp_path / "db.sqlite")
     store.migrate()
     store.ingest_batch([Paper("2501.00001", "A", "a", ["X"], categories=["cs.CL"]),
@@ -89,24 +95,39 @@ def test_sync_follows_the_store(tmp_path):
     columns = FilterColumns(tmp_path / "index")
     assert columns.passing(None, SearchFilters(has_code=True)) is None  # not built yet
     assert columns.sync(store) == 2 and columns.sync(store) == 0
-    assert columns.passing(None, SearchFilters(min_upvotes=5)).tolist() == []
-    # a new listing (upvotes), a code link, a new paper: only the changed ones are read again
+    assert keys_of(columns, SearchFilters(min_upvotes=5)) == []
+    # a new listing (upvotes), a code link, a new paper: only the changed ones are read again, and
+    # they go to the delta file
     store.ingest_batch([Paper("2501.00001", "A", "a", ["X"], categories=["cs.CL"], github_repo="https://github.com/a/b")],
                        [Listing("2501.00001", dt.date(2025, 1, 2), upvotes=9, source="hf")])
-    store.ingest_batch([Paper("2501.00003", "C", "c", ["X"], categories=["math.NT"])])
+    store.ingest_batch([Paper("2501.00003", "C", "c", ["X"], categories=["math.NT"],
+                              organization=Organization("Google"))])
+    full = columns.file.stat().st_mtime_ns
     assert columns.sync(store) == 2
-    assert columns.passing(None, SearchFilters(min_upvotes=5)).tolist() == [paper_key("2501.00001")]
-    assert columns.passing(None, SearchFilters(has_code=True)).tolist() == [paper_key("2501.00001")]
-    assert sorted(columns.passing(None, SearchFilters(category="cs")).tolist()) == sorted(
-        [paper_key("2501.00001"), paper_key("2501.00002")])
-    assert columns.passing(None, SearchFilters(category="math")).tolist() == [paper_key("2501.00003")]
-    assert columns.last_seq == store.max_seq()
+    assert columns.delta_file.exists() and columns.file.stat().st_mtime_ns == full
+    assert len(columns) == 3 and columns.last_seq == store.max_seq()
+    assert keys_of(columns, SearchFilters(min_upvotes=5)) == [paper_key("2501.00001")]
+    assert keys_of(columns, SearchFilters(has_code=True)) == [paper_key("2501.00001")]
+    assert keys_of(columns, SearchFilters(category="cs")) == sorted([paper_key("2501.00001"), paper_key("2501.00002")])
+    assert keys_of(columns, SearchFilters(category="math")) == [paper_key("2501.00003")]
+    assert keys_of(columns, SearchFilters(organization="google")) == [paper_key("2501.00003")]
+    passing = columns.passing(None, SearchFilters(category="cs"))
+    probe = np.array([paper_key("2501.00002"), paper_key("2501.00003"), paper_key("2501.00001")], dtype=np.uint64)
+    assert passing.contains(probe).tolist() == [True, False, True]
+    # past its share, the delta is folded into the full file
+    monkeypatch.setattr(columns_module, "DELTA_MIN", 0)
+    store.ingest_batch([], [Listing("2501.00002", dt.date(2025, 1, 3), upvotes=50, source="hf")])
+    assert columns.sync(store) == 1
+    assert not columns.delta_file.exists() and columns.file.stat().st_mtime_ns != full
+    assert keys_of(columns, SearchFilters(min_upvotes=5)) == sorted([paper_key("2501.00001"), paper_key("2501.00002")])
+    assert keys_of(columns, SearchFilters(has_code=True)) == [paper_key("2501.00001")]
+    assert keys_of(columns, SearchFilters(organization="google")) == [paper_key("2501.00003")]
     # a rebuild gives the same columns
-    before = {k: getattr(columns._current(), k).copy() for k in ("keys", "upvotes", "has_code", "cat_ptr")}
+    before = {k: getattr(columns._current().base, k).copy() for k in ("keys", "upvotes", "has_code", "cat_ptr", "org")}
     columns.rebuild(store)
-    after = columns._current()
+    after = columns._current().base
     for k, v in before.items():
-        assert np.array_equal(getattr(after, k), v)
+        assert np.array_equal(getattr(after, k), v), k
     store.close()
 
 

@@ -2,17 +2,22 @@
 
 A filtered semantic search needs the papers that pass the filters as keys, to score them exactly
 or to check the nearest neighbours against them. tantivy answers that too, but handing tens of
-thousands of keys to Python costs ~1.6 us each (32 ms for 20k; BENCHMARKS.md, "Filtered
-search"); a mask over these columns costs ~1 ms at 1M papers, whatever the filter.
+thousands of keys to Python costs ~1.6 us each (32 ms for 20k; BENCHMARKS.md, "Search speed");
+a mask over these columns costs a few ms at 1M papers, whatever the filter.
 
-One file, ``<index_dir>/columns.npz``, holds for each paper key (sorted): has code, upvotes, the
-published day, the organization (an index into a list of names) and the categories (compressed
-rows: ``cat_ptr`` and ``cat_ids`` into a list of names, with the archive of each category, as the
-lexical index files them). It follows the store by ``seq`` like the other indexes
-(:meth:`FilterColumns.sync`), is rewritten whole (tmp + rename) and read whole by each process when
-it changed (1M papers: ~15 MB). It can express the form's filters and the query's ``cat:`` and
-``year:``; :meth:`FilterColumns.passing` returns None for anything else (``author:``, phrases,
-exclusions), which the engine answers through the lexical index.
+For each paper key (sorted): has code, upvotes, the published day, the organization (an index into
+a list of names) and the categories (compressed rows: ``cat_ptr`` and ``cat_ids`` into a list of
+names, with the archive of each category, as the lexical index files them). They follow the store
+by ``seq`` like the other indexes (:meth:`FilterColumns.sync`) in two files beside them:
+
+* ``columns.npz``: every paper, rewritten (tmp + rename) only when the changes since it outgrow
+  the delta (``DELTA_SHARE``; 1M papers: ~25 MB, ~1 s);
+* ``columns-delta.npz``: the papers changed since, rewritten on every sync (votes move upvotes all
+  day; the server's index follower syncs twice a second).
+
+Each process reads a file whole when it changed. The columns express the form's filters and the
+query's ``cat:`` and ``year:``; :meth:`FilterColumns.passing` returns None for anything else
+(``author:``, phrases, exclusions), which the engine answers through the lexical index.
 """
 
 from __future__ import annotations
@@ -32,8 +37,11 @@ from dailypapers.search.lexical import organization_term, paper_categories
 from dailypapers.search.query import ParsedQuery, SearchFilters, normalize_category
 
 FILE = "columns.npz"
-SCHEMA = 1
+DELTA_FILE = "columns-delta.npz"
+SCHEMA = 2
 NO_DAY = int(np.iinfo(np.int32).min)  # no published date: fails every date filter
+DELTA_SHARE = 0.02  # the delta is folded into the full file past this share of papers...
+DELTA_MIN = 20_000  # ...or this many, whichever is more
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
 
 Progress = Callable[[int, int], None]
@@ -50,7 +58,7 @@ def _day(value: dt.datetime | dt.date | None) -> int:
 
 
 class _Columns:
-    """One loaded file."""
+    """The columns of one file."""
 
     def __init__(self, arrays: dict[str, Any]):
         self.keys: np.ndarray = arrays["keys"]
@@ -67,94 +75,20 @@ class _Columns:
         self._org_index = {o: i for i, o in enumerate(self.orgs)}
 
     @classmethod
-    def empty(cls) -> _Columns:
+    def empty(cls, last_seq: int = 0) -> _Columns:
         return cls({
             "keys": np.zeros(0, np.uint64), "has_code": np.zeros(0, bool), "upvotes": np.zeros(0, np.int32),
             "day": np.zeros(0, np.int32), "org": np.zeros(0, np.int32), "cat_ptr": np.zeros(1, np.int64),
             "cat_ids": np.zeros(0, np.int32), "cats": np.zeros(0, "U1"), "orgs": np.zeros(0, "U1"),
-            "last_seq": np.int64(0),
+            "last_seq": np.int64(last_seq),
         })
 
-    def with_category(self, names: list[str]) -> np.ndarray:
-        """Mask of the papers filed under any of ``names``."""
-        ids = [self._cat_index[n] for n in names if n in self._cat_index]
-        mask = np.zeros(len(self.keys), dtype=bool)
-        if ids:
-            entries = np.flatnonzero(np.isin(self.cat_ids, ids))
-            mask[np.searchsorted(self.cat_ptr, entries, side="right") - 1] = True
-        return mask
-
-    def with_organization(self, name: str) -> np.ndarray:
-        i = self._org_index.get(organization_term(name))
-        if i is None:
-            return np.zeros(len(self.keys), dtype=bool)
-        return self.org == i
-
-
-class FilterColumns:
-    """Readers call :meth:`passing`; the CLI calls :meth:`sync` / :meth:`rebuild`."""
-
-    def __init__(self, path: str | os.PathLike):
-        self.path = Path(path)
-        self._lock = threading.Lock()
-        self._cols: _Columns | None = None
-        self._stamp: tuple[int, int, int] | None = None
-
-    @property
-    def file(self) -> Path:
-        return self.path / FILE
-
-    # -- readers -----------------------------------------------------------
-    def _current(self) -> _Columns | None:
-        try:
-            st = os.stat(self.file)
-        except OSError:
-            self._cols, self._stamp = None, None
-            return None
-        stamp = (st.st_mtime_ns, st.st_size, st.st_ino)
-        if stamp != self._stamp:
-            with self._lock:
-                if stamp != self._stamp:
-                    self._cols, self._stamp = self._read(), stamp
-        return self._cols
-
-    def _read(self) -> _Columns | None:
-        try:
-            with np.load(self.file, allow_pickle=False) as z:
-                if int(z["schema"]) != SCHEMA:
-                    return None
-                return _Columns({k: z[k] for k in z.files})
-        except (OSError, ValueError, KeyError):
-            return None
-
-    @property
-    def last_seq(self) -> int:
-        """The store seq the columns have seen (-1: no usable file)."""
-        cols = self._current()
-        return -1 if cols is None else cols.last_seq
-
     def __len__(self) -> int:
-        cols = self._current()
-        return 0 if cols is None else len(cols.keys)
+        return len(self.keys)
 
-    @staticmethod
-    def expressible(parsed: ParsedQuery | None) -> bool:
-        """Whether the query's own restrictions are columns (cat:, year:), not text (author:,
-        phrases, exclusions)."""
-        return parsed is None or not (parsed.authors or parsed.phrases or parsed.excluded_terms
-                                      or parsed.excluded_phrases)
-
-    def passing(self, parsed: ParsedQuery | None, filters: SearchFilters | None) -> np.ndarray | None:
-        """The sorted keys of the papers passing the query's ``cat:`` / ``year:`` and the form's
-        filters (as the lexical index's ``filter_clauses`` reads them), or None when there are no
-        columns or the query restricts by text."""
-        if not self.expressible(parsed):
-            return None
-        cols = self._current()
-        if cols is None:
-            return None
-        f = filters or SearchFilters()
-        mask = np.ones(len(cols.keys), dtype=bool)
+    def mask(self, parsed: ParsedQuery | None, f: SearchFilters) -> np.ndarray:
+        """Which papers pass (as the lexical index's ``filter_clauses`` reads the same filters)."""
+        mask = np.ones(len(self.keys), dtype=bool)
         date_from, date_to = f.date_from, f.date_to
         if parsed is not None and parsed.year_from:
             y = dt.date(parsed.year_from, 1, 1)
@@ -163,99 +97,277 @@ class FilterColumns:
             y = dt.date(parsed.year_to, 12, 31)
             date_to = min(date_to, y) if date_to else y
         if date_from or date_to:
-            mask &= cols.day != NO_DAY
+            mask &= self.day != NO_DAY
             if date_from:
-                mask &= cols.day >= _day(date_from)
+                mask &= self.day >= _day(date_from)
             if date_to:
-                mask &= cols.day <= _day(date_to)
+                mask &= self.day <= _day(date_to)
         if f.category:
             c = normalize_category(f.category)
-            mask &= cols.with_category([c]) if c else False
+            mask &= self._with_category([c]) if c else False
         if parsed is not None and parsed.categories:
-            mask &= cols.with_category(list(parsed.categories))
+            mask &= self._with_category(list(parsed.categories))
         if f.has_code:
-            mask &= cols.has_code
+            mask &= self.has_code
         if f.min_upvotes:
-            mask &= cols.upvotes >= int(f.min_upvotes)
+            mask &= self.upvotes >= int(f.min_upvotes)
         if f.organization:
-            mask &= cols.with_organization(f.organization)
-        return cols.keys[mask]
+            i = self._org_index.get(organization_term(f.organization))
+            mask &= (self.org == i) if i is not None else False
+        return mask
+
+    def _with_category(self, names: list[str]) -> np.ndarray:
+        ids = [self._cat_index[n] for n in names if n in self._cat_index]
+        mask = np.zeros(len(self.keys), dtype=bool)
+        if ids:
+            entries = np.flatnonzero(np.isin(self.cat_ids, ids))
+            mask[np.searchsorted(self.cat_ptr, entries, side="right") - 1] = True
+        return mask
+
+    def arrays(self) -> dict[str, Any]:
+        return {"keys": self.keys, "has_code": self.has_code, "upvotes": self.upvotes, "day": self.day, "org": self.org,
+                "cat_ptr": self.cat_ptr, "cat_ids": self.cat_ids, "cats": self.cats, "orgs": self.orgs}
+
+
+class Passing:
+    """The papers passing some filters: the full file's (sorted) and the delta's (sorted)."""
+
+    def __init__(self, parts: list[np.ndarray]):
+        self.parts = [p for p in parts if len(p)]
+
+    def __len__(self) -> int:
+        return sum(len(p) for p in self.parts)
+
+    def keys(self) -> np.ndarray:
+        return np.concatenate(self.parts) if self.parts else np.zeros(0, dtype=np.uint64)
+
+    def contains(self, keys: np.ndarray) -> np.ndarray:
+        out = np.zeros(len(keys), dtype=bool)
+        for part in self.parts:
+            at = np.minimum(np.searchsorted(part, keys), len(part) - 1)
+            out |= part[at] == keys
+        return out
+
+
+class _Loaded:
+    """The full file, the delta, and which of the full file's papers the delta replaces."""
+
+    def __init__(self, base: _Columns, delta: _Columns | None):
+        self.base, self.delta = base, delta
+        self.replaced = np.isin(base.keys, delta.keys) if delta is not None and len(delta) else None
+        self.last_seq = max(base.last_seq, delta.last_seq if delta is not None else -1)
+
+    def passing(self, parsed: ParsedQuery | None, f: SearchFilters) -> Passing:
+        mask = self.base.mask(parsed, f)
+        if self.replaced is not None:
+            mask &= ~self.replaced
+        parts = [self.base.keys[mask]]
+        if self.delta is not None:
+            parts.append(self.delta.keys[self.delta.mask(parsed, f)])
+        return Passing(parts)
+
+
+class FilterColumns:
+    """Readers call :meth:`passing`; the CLI and the server's index follower call :meth:`sync`."""
+
+    def __init__(self, path: str | os.PathLike):
+        self.path = Path(path)
+        self._lock = threading.Lock()
+        self._loaded: _Loaded | None = None
+        self._stamp: tuple | None = None
+
+    @property
+    def file(self) -> Path:
+        return self.path / FILE
+
+    @property
+    def delta_file(self) -> Path:
+        return self.path / DELTA_FILE
+
+    # -- readers -----------------------------------------------------------
+    @staticmethod
+    def _file_stamp(path: Path) -> tuple[int, int, int] | None:
+        try:
+            st = os.stat(path)
+        except OSError:
+            return None
+        return (st.st_mtime_ns, st.st_size, st.st_ino)
+
+    def _current(self) -> _Loaded | None:
+        stamp = (self._file_stamp(self.file), self._file_stamp(self.delta_file))
+        if stamp[0] is None:
+            self._loaded, self._stamp = None, stamp
+            return None
+        if stamp != self._stamp:
+            with self._lock:
+                if stamp != self._stamp:
+                    loaded = self._loaded
+                    base = loaded.base if loaded is not None and self._stamp and self._stamp[0] == stamp[0] else None
+                    base = base or _read(self.file)
+                    delta = _read(self.delta_file) if stamp[1] is not None else None
+                    if delta is not None and base is not None and delta.last_seq < base.last_seq:
+                        delta = None  # left from before the full file was last rewritten
+                    self._loaded = _Loaded(base, delta) if base is not None else None
+                    self._stamp = stamp
+        return self._loaded
+
+    @property
+    def last_seq(self) -> int:
+        """The store seq the columns have seen (-1: no usable file)."""
+        loaded = self._current()
+        return -1 if loaded is None else loaded.last_seq
+
+    def __len__(self) -> int:
+        loaded = self._current()
+        if loaded is None:
+            return 0
+        replaced = int(loaded.replaced.sum()) if loaded.replaced is not None else 0
+        return len(loaded.base) - replaced + (len(loaded.delta) if loaded.delta is not None else 0)
+
+    @staticmethod
+    def expressible(parsed: ParsedQuery | None) -> bool:
+        """Whether the query's own restrictions are columns (cat:, year:), not text (author:,
+        phrases, exclusions)."""
+        return parsed is None or not (parsed.authors or parsed.phrases or parsed.excluded_terms
+                                      or parsed.excluded_phrases)
+
+    def passing(self, parsed: ParsedQuery | None, filters: SearchFilters | None) -> Passing | None:
+        """The papers passing the query's ``cat:`` / ``year:`` and the form's filters, or None when
+        there are no columns or the query restricts by text."""
+        if not self.expressible(parsed):
+            return None
+        loaded = self._current()
+        if loaded is None:
+            return None
+        return loaded.passing(parsed, filters or SearchFilters())
 
     # -- writers -----------------------------------------------------------
     def rebuild(self, store, progress: Progress | None = None) -> int:
-        return self._update(store, _Columns.empty(), progress)
+        changed, seq = _changed(store, 0, progress)
+        _write(self.file, _merge(_Columns.empty(), changed, seq))
+        self.delta_file.unlink(missing_ok=True)
+        return len(changed)
 
     def sync(self, store, progress: Progress | None = None) -> int:
-        """Bring the columns in step with the store: papers changed since the last sync (by seq)."""
-        return self._update(store, self._read() or _Columns.empty(), progress)
-
-    def _update(self, store, base: _Columns, progress: Progress | None) -> int:
-        rows: dict[int, StoredPaper] = {}
-        since = base.last_seq
-        for seq, papers in iter_changed(store, since):
-            for p in papers:
-                rows[paper_key(p.arxiv_id)] = p
-            since = seq
-            if progress:
-                progress(len(rows), 0)
-        if not rows and since == base.last_seq and self.file.exists():
+        """Bring the columns in step with the store: the papers changed since the last sync (by
+        seq) go to the delta, or with it into the full file once it has grown."""
+        base = _read(self.file)
+        if base is None:
+            return self.rebuild(store, progress)
+        delta = _read(self.delta_file)
+        if delta is not None and delta.last_seq < base.last_seq:
+            delta = None
+        since = delta.last_seq if delta is not None else base.last_seq
+        changed, seq = _changed(store, since, progress)
+        if not changed:
             return 0
-        cats, orgs = list(base.cats), list(base.orgs)
-        cat_index = {c: i for i, c in enumerate(cats)}
-        org_index = {o: i for i, o in enumerate(orgs)}
-        new_keys = np.fromiter(rows, dtype=np.uint64, count=len(rows))
-        new_code = np.fromiter((bool(p.github_repo) for p in rows.values()), dtype=bool, count=len(rows))
-        new_up = np.fromiter((int(p.upvotes) for p in rows.values()), dtype=np.int32, count=len(rows))
-        new_day = np.fromiter((_day(p.published) for p in rows.values()), dtype=np.int32, count=len(rows))
-        new_org = np.full(len(rows), -1, dtype=np.int32)
-        new_len = np.zeros(len(rows), dtype=np.int64)
-        new_cats: list[int] = []
-        for n, p in enumerate(rows.values()):
-            if p.organization is not None and p.organization.name:
-                name = organization_term(p.organization.name)
-                if name not in org_index:
-                    org_index[name] = len(orgs)
-                    orgs.append(name)
-                new_org[n] = org_index[name]
-            names = paper_categories(p)
-            for c in names:
-                if c not in cat_index:
-                    cat_index[c] = len(cats)
-                    cats.append(c)
-                new_cats.append(cat_index[c])
-            new_len[n] = len(names)
-        # the old rows of papers that did not change, then the changed ones, sorted by key
-        keep = ~np.isin(base.keys, new_keys)
-        old_len = np.diff(base.cat_ptr)
-        old_entry_row = np.repeat(np.arange(len(base.keys)), old_len)
-        keys = np.concatenate([base.keys[keep], new_keys])
-        lengths = np.concatenate([old_len[keep], new_len])
-        entries = np.concatenate([base.cat_ids[keep[old_entry_row]], np.asarray(new_cats, dtype=np.int32)])
-        order = np.argsort(keys, kind="stable")
-        ptr = np.concatenate([[0], np.cumsum(lengths)])
-        sorted_len = lengths[order]
-        sorted_ptr = np.concatenate([[0], np.cumsum(sorted_len)])
-        # entry j of sorted row r comes from ptr[order[r]] + (j - sorted_ptr[r])
-        src = np.repeat(ptr[:-1][order] - sorted_ptr[:-1], sorted_len) + np.arange(int(sorted_ptr[-1]))
-        arrays: dict[str, Any] = {
-            "keys": keys[order],
-            "has_code": np.concatenate([base.has_code[keep], new_code])[order],
-            "upvotes": np.concatenate([base.upvotes[keep], new_up])[order],
-            "day": np.concatenate([base.day[keep], new_day])[order],
-            "org": np.concatenate([base.org[keep], new_org])[order],
-            "cat_ptr": sorted_ptr.astype(np.int64),
-            "cat_ids": entries[src].astype(np.int32),
-            "cats": np.asarray(cats if cats else [""], dtype=str)[: len(cats)],
-            "orgs": np.asarray(orgs if orgs else [""], dtype=str)[: len(orgs)],
-            "last_seq": np.int64(since),
-            "schema": np.int64(SCHEMA),
-        }
-        self.path.mkdir(parents=True, exist_ok=True)
-        tmp = self.path / f".{FILE}.{os.getpid()}.tmp"
-        with open(tmp, "wb") as fh:
-            np.savez(fh, **arrays)
-        os.replace(tmp, self.file)
-        return len(rows)
+        delta = _merge(delta or _Columns.empty(since), changed, seq)
+        if len(delta) > max(DELTA_MIN, DELTA_SHARE * len(base)):
+            _write(self.file, _merge(base, _rows_of(delta), seq))
+            self.delta_file.unlink(missing_ok=True)
+        else:
+            _write(self.delta_file, delta)
+        return len(changed)
 
 
-__all__ = ["FilterColumns", "NO_DAY", "FILE"]
+_Row = tuple[bool, int, int, str | None, list[str]]  # has code, upvotes, day, organization, categories
+
+
+def _row(p: StoredPaper) -> _Row:
+    org = organization_term(p.organization.name) if p.organization is not None and p.organization.name else None
+    return (bool(p.github_repo), int(p.upvotes), _day(p.published), org, paper_categories(p))
+
+
+def _changed(store, since: int, progress: Progress | None) -> tuple[dict[int, _Row], int]:
+    rows: dict[int, _Row] = {}
+    for seq, papers in iter_changed(store, since):
+        for p in papers:
+            rows[paper_key(p.arxiv_id)] = _row(p)
+        since = seq
+        if progress:
+            progress(len(rows), 0)
+    return rows, since
+
+
+def _rows_of(cols: _Columns) -> dict[int, _Row]:
+    """The rows of a (small) set of columns, to merge them into another."""
+    out: dict[int, _Row] = {}
+    for n, key in enumerate(cols.keys.tolist()):
+        org = cols.orgs[cols.org[n]] if cols.org[n] >= 0 else None
+        cats = [cols.cats[c] for c in cols.cat_ids[cols.cat_ptr[n]: cols.cat_ptr[n + 1]].tolist()]
+        out[key] = (bool(cols.has_code[n]), int(cols.upvotes[n]), int(cols.day[n]), org, cats)
+    return out
+
+
+def _merge(base: _Columns, rows: dict[int, _Row], last_seq: int) -> _Columns:
+    """``base`` with ``rows`` added or replaced, sorted by key."""
+    cats, orgs = list(base.cats), list(base.orgs)
+    cat_index = {c: i for i, c in enumerate(cats)}
+    org_index = {o: i for i, o in enumerate(orgs)}
+    n_new = len(rows)
+    new_keys = np.fromiter(rows, dtype=np.uint64, count=n_new)
+    new_code = np.fromiter((r[0] for r in rows.values()), dtype=bool, count=n_new)
+    new_up = np.fromiter((r[1] for r in rows.values()), dtype=np.int32, count=n_new)
+    new_day = np.fromiter((r[2] for r in rows.values()), dtype=np.int32, count=n_new)
+    new_org = np.full(n_new, -1, dtype=np.int32)
+    new_len = np.zeros(n_new, dtype=np.int64)
+    new_cats: list[int] = []
+    for n, (_, _, _, org, names) in enumerate(rows.values()):
+        if org is not None:
+            if org not in org_index:
+                org_index[org] = len(orgs)
+                orgs.append(org)
+            new_org[n] = org_index[org]
+        for c in names:
+            if c not in cat_index:
+                cat_index[c] = len(cats)
+                cats.append(c)
+            new_cats.append(cat_index[c])
+        new_len[n] = len(names)
+    keep = ~np.isin(base.keys, new_keys)
+    old_len = np.diff(base.cat_ptr)
+    old_entry_row = np.repeat(np.arange(len(base.keys)), old_len)
+    keys = np.concatenate([base.keys[keep], new_keys])
+    lengths = np.concatenate([old_len[keep], new_len])
+    entries = np.concatenate([base.cat_ids[keep[old_entry_row]], np.asarray(new_cats, dtype=np.int32)])
+    order = np.argsort(keys, kind="stable")
+    ptr = np.concatenate([[0], np.cumsum(lengths)])
+    sorted_len = lengths[order]
+    sorted_ptr = np.concatenate([[0], np.cumsum(sorted_len)])
+    # entry j of sorted row r comes from ptr[order[r]] + (j - sorted_ptr[r])
+    src = np.repeat(ptr[:-1][order] - sorted_ptr[:-1], sorted_len) + np.arange(int(sorted_ptr[-1]))
+    return _Columns({
+        "keys": keys[order],
+        "has_code": np.concatenate([base.has_code[keep], new_code])[order],
+        "upvotes": np.concatenate([base.upvotes[keep], new_up])[order],
+        "day": np.concatenate([base.day[keep], new_day])[order],
+        "org": np.concatenate([base.org[keep], new_org])[order],
+        "cat_ptr": sorted_ptr.astype(np.int64),
+        "cat_ids": entries[src].astype(np.int16 if len(cats) < 2**15 else np.int32),
+        "cats": cats, "orgs": orgs, "last_seq": np.int64(last_seq),
+    })
+
+
+def _read(path: Path) -> _Columns | None:
+    try:
+        with np.load(path, allow_pickle=False) as z:
+            if int(z["schema"]) != SCHEMA:
+                return None
+            return _Columns({k: z[k] for k in z.files})
+    except (OSError, ValueError, KeyError):
+        return None
+
+
+def _write(path: Path, cols: _Columns) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    arrays = cols.arrays()
+    arrays["cats"] = np.asarray(cols.cats or [""], dtype=str)[: len(cols.cats)]
+    arrays["orgs"] = np.asarray(cols.orgs or [""], dtype=str)[: len(cols.orgs)]
+    arrays["cat_ptr"] = cols.cat_ptr.astype(np.int32 if int(cols.cat_ptr[-1]) < 2**31 else np.int64)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    with open(tmp, "wb") as fh:
+        np.savez(fh, **arrays, last_seq=np.int64(cols.last_seq), schema=np.int64(SCHEMA))
+    os.replace(tmp, path)
+
+
+__all__ = ["FilterColumns", "Passing", "NO_DAY", "FILE", "DELTA_FILE"]

@@ -48,7 +48,7 @@ from markupsafe import Markup  # Jinja2 will not escape a Markup string twice
 from dailypapers.models import StoredPaper
 from dailypapers.search import fusion, relevance
 from dailypapers.search.catchup import paper_key
-from dailypapers.search.columns import FilterColumns
+from dailypapers.search.columns import FilterColumns, Passing
 from dailypapers.search.lexical import LexicalIndex, analyze, is_short_query
 from dailypapers.search.query import ParsedQuery, SearchFilters, parse_query
 from dailypapers.search.request import (
@@ -606,16 +606,15 @@ class SearchEngine:
             return self.vectors.search_keys(qvec, depth), None
         size = max(1, len(self.vectors))
         passing = self._passing(parsed, filters)
-        if passing is not None:  # the papers passing, as keys
+        if passing is not None:  # the papers passing, from the columns
             n = len(passing)
             if n == 0:
                 return [], self._best(qvec)
             if n * n <= EXACT_FILTER_RATIO * size:
-                return self.vectors.search_keys(qvec, depth, candidates=passing), self._best(qvec)
+                return self.vectors.search_keys(qvec, depth, candidates=passing.keys()), self._best(qvec)
             cands = self.vectors.search_keys(qvec, min(size, int(depth * OVERFETCH_MARGIN * size / n) + 1))
             keys = np.fromiter((c[2] for c in cands), dtype=np.uint64, count=len(cands))
-            at = np.minimum(np.searchsorted(passing, keys), n - 1)
-            ok = (passing[at] == keys).tolist()
+            ok = passing.contains(keys).tolist()
             return [c for c, good in zip(cands, ok) if good][:depth], (cands[0][1] if cands else None)
         # restrictions by text: the papers passing come from the lexical index
         n = self.lexical.count_matching(fq)
@@ -629,9 +628,9 @@ class SearchEngine:
         ok_keys = set(self.lexical.keys_matching(fq, len(cands), keys=[c[2] for c in cands]))
         return [c for c in cands if c[2] in ok_keys][:depth], (cands[0][1] if cands else None)
 
-    def _passing(self, parsed: ParsedQuery, filters: SearchFilters) -> np.ndarray | None:
-        """The sorted keys of the papers passing the restrictions, from the columns when they can
-        express them and are as recent as the lexical index (else None)."""
+    def _passing(self, parsed: ParsedQuery, filters: SearchFilters) -> Passing | None:
+        """The papers passing the restrictions, from the columns when they can express them and are
+        as recent as the lexical index (else None)."""
         if not self.columns.expressible(parsed) or self.columns.last_seq < self.lexical.last_seq:
             return None
         return self.columns.passing(parsed, filters)
