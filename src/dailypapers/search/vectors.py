@@ -189,6 +189,9 @@ class VectorIndex:
         self.dim = int(dim)
         self.dtype = dtype
         self._lock = threading.Lock()
+        # usearch takes the beam (ef) as a property of the index, not per search: setting it and
+        # searching go together, or a concurrent search could run with another's beam
+        self._search_lock = threading.Lock()
         self._state: _Viewed | None = None
         self.expansion_search = EXPANSION_SEARCH
 
@@ -302,8 +305,9 @@ class VectorIndex:
             keys, sims = self._exact(state, q, np.asarray(candidates, dtype=np.uint64).reshape(-1), k)
         else:
             view = state.view
-            view.expansion_search = max(ef or self.expansion_search, k)
-            m = view.search(q, k, threads=1)
+            with self._search_lock:
+                view.expansion_search = max(ef or self.expansion_search, k)
+                m = view.search(q, k, threads=1)
             keys, sims = np.asarray(m.keys, dtype=np.uint64), 1.0 - m.distances
         ids = state.ids_for_keys(keys)
         return [(i, s, key) for i, s, key in zip(ids, np.asarray(sims, dtype=np.float64).tolist(), keys.tolist())
