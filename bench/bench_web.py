@@ -231,46 +231,68 @@ def build_64k(data_dir: Path, env: dict) -> float:
 
 
 # -- what HTTP adds ----------------------------------------------------------------------------------------
-def in_process_latency(data_dir: Path, queries: list[str]) -> dict:
-    """The same searches in this process, through an engine built as the server builds it."""
+def in_process_server(data_dir: Path) -> None:
+    """A process holding the engine built as the server builds it: reads "page|api QUERY" lines and
+    answers the milliseconds each search took (the page's snippets made for "page")."""
     from dailypapers.app import build_services
     from dailypapers.config import load_settings
     from dailypapers.search.request import SearchRequest
 
-    settings = load_settings().replace(data_dir=data_dir)
-    services = build_services(settings)
+    services = build_services(load_settings().replace(data_dir=data_dir))
     engine = services.search
-    for q in queries[:10]:
-        engine.search(q + " warm")
-    out = {}
-    for name, page in (("page", True), ("api", False)):
-        times = []
-        for q in queries:
-            t = time.perf_counter()
-            res = engine.search(SearchRequest(q=q, per_page=20))
-            if page:
-                for h in res.results:
-                    h.title_html, h.snippet_html  # noqa: B018 - the page reads them
-            times.append((time.perf_counter() - t) * 1000)
-            services.embedder._cache.clear() if services.embedder is not None else None
-        out[name] = percentile(times, 50)
-    engine.close()
-    services.store.close()
-    return out
+    for n in range(10):
+        engine.search(f"warm up {n}")
+    print("ready", flush=True)
+    for line in sys.stdin:
+        kind, _, q = line.rstrip("\n").partition(" ")
+        t = time.perf_counter()
+        res = engine.search(SearchRequest(q=q, per_page=20))
+        if kind == "page":
+            for h in res.results:
+                h.title_html, h.snippet_html  # noqa: B018 - the page reads them
+        print(f"{(time.perf_counter() - t) * 1000:.3f}", flush=True)
 
 
-def http_latency(base: str, paths: list[str]) -> float:
-    """Median latency of one client asking these paths one at a time (keep-alive, gzip)."""
-    times = []
+def overhead(base: str, data_dir: Path, queries: list[str], env: dict) -> list[list]:
+    """What HTTP adds to a search: each never-seen query asked once in-process and once over HTTP
+    (one client, keep-alive, gzip), alternating which goes first; medians per response kind."""
+    proc = subprocess.Popen([sys.executable, __file__, "--in-process-server", str(data_dir)], env=env, text=True,
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+    if proc.stdout.readline().strip() != "ready":
+        raise SystemExit("the in-process probe did not start")
+    rows = []
     with httpx.Client(base_url=base, timeout=10, headers={"Accept-Encoding": "gzip"}) as c:
-        for path in paths:
+        floor = []
+        for _ in range(200):
             t = time.perf_counter()
-            r = c.get(path)
-            r.read()
-            times.append((time.perf_counter() - t) * 1000)
-            if r.status_code >= 400:
-                raise SystemExit(f"{path}: HTTP {r.status_code}")
-    return percentile(times, 50)
+            c.get("/healthz").read()
+            floor.append((time.perf_counter() - t) * 1000)
+        for kind, prefix in (("page", "/papers/search?q="), ("api", "/api/papers/search?limit=20&q=")):
+            local: list[float] = []
+            remote: list[float] = []
+            for n, q in enumerate(queries):
+                q = f"{q} {kind}"  # the page and the API each get queries nobody asked before
+
+                def in_process(q=q, kind=kind, local=local):
+                    proc.stdin.write(f"{kind} {q}\n")
+                    proc.stdin.flush()
+                    local.append(float(proc.stdout.readline()))
+
+                def over_http(q=q, prefix=prefix, remote=remote):
+                    t = time.perf_counter()
+                    r = c.get(prefix + quote_plus(q))
+                    r.read()
+                    remote.append((time.perf_counter() - t) * 1000)
+                    if r.status_code >= 400:
+                        raise SystemExit(f"{q}: HTTP {r.status_code}")
+
+                for step in ((in_process, over_http) if n % 2 == 0 else (over_http, in_process)):
+                    step()
+            rows.append([kind, round(percentile(local, 50), 2), round(percentile(remote, 50), 2),
+                         round(percentile(remote, 50) - percentile(local, 50), 2), round(percentile(floor, 50), 2)])
+    proc.stdin.close()
+    proc.wait()
+    return rows
 
 
 # -- memory ------------------------------------------------------------------------------------------------
@@ -439,12 +461,11 @@ def main() -> None:
     ap.add_argument("--only", help="comma list of scenarios and steps to run (no BENCHMARKS.md section): "
                     + ", ".join([sc[0] for sc in SCENARIOS] + list(EXTRA)))
     ap.add_argument("--no-append", action="store_true")
-    ap.add_argument("--in-process-probe", nargs=2, help=argparse.SUPPRESS)
+    ap.add_argument("--in-process-server", help=argparse.SUPPRESS)
     ap.add_argument("--rss-probe", help=argparse.SUPPRESS)
     args = ap.parse_args()
-    if args.in_process_probe:
-        data_dir, qfile = args.in_process_probe
-        print(json.dumps(in_process_latency(Path(data_dir), Path(qfile).read_text().splitlines())))
+    if args.in_process_server:
+        in_process_server(Path(args.in_process_server))
         return
     if args.rss_probe:
         rss_components(args.rss_probe)
@@ -467,12 +488,6 @@ def main() -> None:
         if not (data_dir / "dailypapers.db").exists():
             secs = build_64k(data_dir, env) if args.scale == "64k" else build(data_dir, raw, env)
             print(f"built {data_dir} in {secs:.1f} s", file=sys.stderr)
-        in_process = None
-        if only is None or "overhead" in only:
-            qfile = tmp / "overhead-queries.txt"
-            qfile.write_text("\n".join(overhead_qs))
-            in_process = probe(["--in-process-probe", str(data_dir), str(qfile)], env)[0]
-            print(f"in-process p50: {in_process}", file=sys.stderr)
         port = free_port()
         base = f"http://127.0.0.1:{port}"
         proc = start_server(data_dir, port, args.workers, env)
@@ -523,14 +538,9 @@ def main() -> None:
                 if not ok:
                     failures.append(name)
                 print(rows[-1], file=sys.stderr)
-            if in_process is not None:
-                floor = http_latency(base, ["/healthz"] * 200)
-                for name, prefix in (("page", "/papers/search?q="), ("api", "/api/papers/search?limit=20&q=")):
-                    over = http_latency(base, [prefix + quote_plus(q) for q in overhead_qs])
-                    overhead_rows.append([name, round(in_process[name], 2), round(over, 2),
-                                          round(over - in_process[name], 2), round(floor, 2)])
-                    if over - in_process[name] > 3:
-                        failures.append(f"HTTP overhead ({name})")
+            if only is None or "overhead" in only:
+                overhead_rows = overhead(base, data_dir, overhead_qs, env)
+                failures += [f"HTTP overhead ({row[0]})" for row in overhead_rows if row[3] > 3]
                 print(overhead_rows, file=sys.stderr)
             if only is None or "memory" in only:
                 workers = worker_memory(proc.pid)
@@ -558,10 +568,10 @@ def main() -> None:
             f"on {os.cpu_count()} cores).\n"
         )
         if overhead_rows:
-            body += ("\nWhat HTTP adds (target <= 3 ms): one client (httpx, keep-alive, gzip), one request at a time, "
-                     "400 queries nobody asked before, against the same searches in a fresh process with the engine "
-                     "built as the server builds it (the page's snippets made; vector cache cleared per query); "
-                     "medians. The client's own floor is /healthz through the same client.\n\n"
+            body += ("\nWhat HTTP adds (target <= 3 ms): 400 queries nobody asked before, each asked once over HTTP "
+                     "(one client, httpx, keep-alive, gzip, one request at a time) and once in another process holding "
+                     "the engine built as the server builds it (the page's snippets made), the two alternating which "
+                     "goes first; medians. The client's own floor is /healthz through the same client.\n\n"
                      + table(["response", "in-process p50 ms", "HTTP p50 ms", "HTTP adds ms", "/healthz p50 ms"],
                              overhead_rows) + "\n")
         if workers:

@@ -17,6 +17,10 @@ from dailypapers.web.site import export_links, paper_url, site_of
 SEARCH_TTL = 60.0  # seconds a rendered search page is reused (within one store version)
 SEARCH_PER_PAGE = 20
 SEARCH_SORTS = {"relevance": "Relevance", "newest": "Newest", "upvotes": "Most upvoted"}
+# The category menu offers the most used categories (the query's cat: reaches any other). The 64k
+# arXiv corpus files papers under 837 categories and cross-lists: all of them made every search
+# page ~40 KB larger and cost more to render than the search itself (BENCHMARKS.md, "Search speed").
+CATEGORY_OPTIONS = 60
 PAGE_PARAMS = ("q", "mode", "sort", "from", "to", "category", "has_code", "min_upvotes", "page")
 
 
@@ -24,7 +28,7 @@ async def search_page(request: Request) -> Response:
     site = site_of(request)
     rate_limit(request, "search")
     await page_user(request)  # the uncached pages below name a member in the header too
-    categories = site.services.search.categories()
+    categories = site.services.search.categories()[:CATEGORY_OPTIONS]  # most used first
     try:
         form = SearchRequest.from_params(request.query_params, accept=PAGE_PARAMS,
                                          defaults=SearchRequest(per_page=SEARCH_PER_PAGE))
