@@ -248,7 +248,7 @@ def test_exact_search_reads_vectors_from_the_mapped_file(corpus, tmp_path):
     index.add(ids[:50], clustered(50, seed=9))
     index.remove(ids[50:80])
     state = index._current()
-    assert state.slots(index.index_file, DIM) is not None
+    assert state.slots(DIM) is not None
     q = unit_vectors(1, DIM, seed=4)[0]
     for cand in (paper_keys(ids[:3000:3]), paper_keys(ids)):
         got_keys, got_sims = index._exact(state, q, cand, 200)
@@ -267,10 +267,10 @@ def test_an_index_file_of_another_layout_is_scored_through_get(corpus, tmp_path,
     index = VectorIndex(tmp_path / "vectors", DIM)
     index.rebuild(store, "m1")
     state = index._current()
-    odd = tmp_path / "odd.usearch"
-    odd.write_bytes(index.index_file.read_bytes() + b"\0")
-    assert vectors_module.SlotTable.load(odd, DIM, state.view) is None
-    assert vectors_module.SlotTable.load(index.index_file, DIM + 1, state.view) is None
+    odd = np.frombuffer(index.index_file.read_bytes() + b"\0", dtype=np.uint8)
+    assert vectors_module.SlotTable.load(odd, DIM, state.view, state.stamp) is None
+    assert vectors_module.SlotTable.load(state.raw, DIM + 1, state.view, state.stamp) is None
+    assert vectors_module.SlotTable.load(state.raw, DIM, state.view, state.stamp) is not None
     monkeypatch.setattr(vectors_module.SlotTable, "load", classmethod(lambda cls, *a: None))
     index2 = VectorIndex(tmp_path / "vectors", DIM)
     q = unit_vectors(1, DIM, seed=5)[0]

@@ -35,6 +35,7 @@ embedding was deleted; :meth:`VectorIndex.rebuild` starts over.
 from __future__ import annotations
 
 import json
+import mmap
 import os
 import threading
 from collections.abc import Callable, Iterable, Sequence
@@ -100,14 +101,9 @@ class SlotTable:
         self.stamp = stamp
 
     @classmethod
-    def load(cls, path: Path, dim: int, view: Any) -> SlotTable | None:
-        try:
-            with open(path, "rb") as f:
-                st = os.fstat(f.fileno())
-            raw = np.memmap(path, dtype=np.uint8, mode="r")
-        except (OSError, ValueError):
-            return None
-        stamp = (st.st_mtime_ns, st.st_size, st.st_ino)
+    def load(cls, raw: np.ndarray, dim: int, view: Any, stamp: tuple[int, int, int]) -> SlotTable | None:
+        """The table of the index file mapped at ``raw`` (the mapping usearch views too: one copy of
+        each page, counted once in the process's RSS)."""
         try:
             rows, width = (int(x) for x in raw[:8].view("<u4"))
             if width != 2 * dim:
@@ -146,8 +142,10 @@ class _Viewed:
     """What a reader holds for one version of the index files: swapped as a whole on refresh, so a
     search never mixes the graph of one version with the key table of another."""
 
-    def __init__(self, view: Any, stamp: tuple[int, int, int], keys: np.ndarray, ids: np.ndarray, meta: dict):
+    def __init__(self, view: Any, raw: np.ndarray, stamp: tuple[int, int, int], keys: np.ndarray, ids: np.ndarray,
+                 meta: dict):
         self.view = view
+        self.raw = raw  # the mapped index file usearch views (kept alive as long as the view)
         self.stamp = stamp
         self.keys = keys  # sorted uint64 keys (mmap of keys.npy)
         self.ids = ids  # arXiv ids, aligned with keys (mmap of ids.npy)
@@ -156,13 +154,13 @@ class _Viewed:
         self._slots_tried = False
         self._lock = threading.Lock()
 
-    def slots(self, path: Path, dim: int) -> tuple[SlotTable, np.ndarray] | None:
+    def slots(self, dim: int) -> tuple[SlotTable, np.ndarray] | None:
         """The file's SlotTable and the slot of each key of ``keys`` (-1: none), once per version."""
         if not self._slots_tried:
             with self._lock:
                 if not self._slots_tried:
-                    table = SlotTable.load(path, dim, self.view)
-                    if table is not None and table.stamp == self.stamp:
+                    table = SlotTable.load(self.raw, dim, self.view, self.stamp)
+                    if table is not None:
                         of_pos = np.full(len(self.keys), -1, dtype=np.int64)
                         if len(self.keys):
                             pos = np.minimum(np.searchsorted(self.keys, table.slot_keys), len(self.keys) - 1)
@@ -244,7 +242,13 @@ class VectorIndex:
             state = self._state
             if state is not None and state.stamp == stamp:
                 return state
-            view = Index.restore(str(self.index_file), view=True)
+            # Map the file once, and let usearch view that mapping: exact scoring reads its vector rows
+            # (SlotTable) from the same pages, so they are resident (and counted in RSS) once.
+            with open(self.index_file, "rb") as f:
+                st = os.fstat(f.fileno())
+                raw = np.frombuffer(mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ), dtype=np.uint8)
+            stamp = (st.st_mtime_ns, st.st_size, st.st_ino)
+            view = Index.restore(raw, view=True)
             if view is None:
                 raise VectorIndexError(f"{self.index_file} is not a usearch index")
             if view.ndim != self.dim:
@@ -253,7 +257,7 @@ class VectorIndex:
                     "run `dailypapers reindex`"
                 )
             keys, ids = self._load_mapping(mmap=True)
-            state = self._state = _Viewed(view, stamp, keys, ids, self.meta)
+            state = self._state = _Viewed(view, raw, stamp, keys, ids, self.meta)
         return state
 
     def _load_mapping(self, *, mmap: bool) -> tuple[np.ndarray, np.ndarray]:
@@ -315,7 +319,7 @@ class VectorIndex:
 
     def _exact(self, state: _Viewed, q: np.ndarray, keys: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
         """(keys, similarities) of the best ``k`` of ``keys`` by exact cosine."""
-        slotted = state.slots(self.index_file, self.dim) if len(keys) else None
+        slotted = state.slots(self.dim) if len(keys) else None
         if slotted is None:
             return self._exact_by_get(state, q, keys, k)
         table, of_pos = slotted
