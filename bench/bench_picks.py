@@ -10,6 +10,10 @@ Speed: retraining on all the history (57,852 arrivals, 9,881 list entries), and
 ranking 1,000 arrivals with the trained model (median of --repeat runs).
 
     python bench/bench_picks.py [--data ../shared/data] [--repeat 20] [--split FROM..UNTIL ...]
+                                [--speed-only] [--no-append]
+
+Each split also reports the ranker's nDCG@20 minus TF-IDF + LR's, paired over the same test
+days, with its standard error: a difference smaller than about two standard errors is noise.
 """
 
 from __future__ import annotations
@@ -38,20 +42,22 @@ def parse_split(text: str) -> tuple[dt.date, dt.date | None]:
     return dt.date.fromisoformat(start), None if end in ("", "end") else dt.date.fromisoformat(end)
 
 
-def speed(arrivals, picks, repeat: int) -> tuple[float, float]:
-    """Seconds to retrain on everything; median ms to rank RANK_BATCH arrivals."""
+def speed(arrivals, picks, repeat: int) -> tuple[float, float, float]:
+    """Seconds to retrain on everything; median ms to rank RANK_BATCH arrivals, wall clock and
+    this process's CPU time (steadier than the wall clock when other jobs share the cores)."""
     history = History.of(arrivals, picks)
     today = max(a.day for a in arrivals) + dt.timedelta(days=1)
     start = time.perf_counter()
     trained = ranker.train(history, today)
     retrain = time.perf_counter() - start
     batch = [a.paper for a in sorted(arrivals, key=lambda a: a.day)[-RANK_BATCH:]]
-    times = []
+    times, cpu = [], []
     for _ in range(repeat):
-        start = time.perf_counter()
+        start, start_cpu = time.perf_counter(), time.process_time()
         trained.rank(batch)
         times.append((time.perf_counter() - start) * 1000)
-    return retrain, median(times)
+        cpu.append((time.process_time() - start_cpu) * 1000)
+    return retrain, median(times), median(cpu)
 
 
 def main() -> None:
@@ -59,13 +65,15 @@ def main() -> None:
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
     parser.add_argument("--repeat", type=int, default=20)
     parser.add_argument("--split", action="append", help="FROM..UNTIL (UNTIL may be 'end'); repeatable")
+    parser.add_argument("--speed-only", action="store_true", help="time retraining and ranking, replay no split")
+    parser.add_argument("--no-append", action="store_true", help="print, do not append to BENCHMARKS.md")
     args = parser.parse_args()
     load = os.getloadavg()[0]
     arrivals = list(read_arrivals(args.data / "arxiv-daily-cs" / "arxiv_cs_papers_dedup.jsonl.gz"))
     picks = list(read_picks(args.data / "hf-daily-papers" / "raw"))
 
     rows, notes = [], []
-    for split in args.split or SPLITS:
+    for split in [] if args.speed_only else (args.split or SPLITS):
         test_from, test_until = parse_split(split)
         result = evaluate.evaluate(arrivals, picks, test_from, test_until)
         r = result["methods"]
@@ -75,19 +83,30 @@ def main() -> None:
             met = ""
             if method == "ranker" and split == TARGET_SPLIT:
                 ok = margin >= TARGET_MARGIN and m["recall@20"] >= TARGET_RECALL
-                met = f"{'yes' if ok else 'NO'} (+{margin:.3f} nDCG@20)"
+                met = f"{'yes' if ok else 'NO'} ({margin:+.3f} nDCG@20)"
+            pair = result["paired"].get(f"{method}-tfidf_lr")
+            paired = (f"{pair['ndcg@20']['mean']:+.3f} ± {pair['ndcg@20']['se']:.3f}" if pair else "")
             rows.append([f"{result['test_from']}..{result['test_until']}", role, method, m["ndcg@20"],
-                         m["recall@20"], m["p@10"], m["days"], met])
+                         m["recall@20"], m["p@10"], m["days"], paired, met])
         notes.append(f"{result['test_from']}..{result['test_until']}: {result['seconds']} s "
                      f"({result['days_without_picks']} days without picks skipped)")
         print(evaluate.format_table(result), flush=True)
+        for name, pair in result["paired"].items():
+            print(f"{name} paired over {pair['ndcg@20']['days']} days: nDCG@20 {pair['ndcg@20']['mean']:+.4f} "
+                  f"± {pair['ndcg@20']['se']:.4f}, recall@20 {pair['recall@20']['mean']:+.4f} "
+                  f"± {pair['recall@20']['se']:.4f}", flush=True)
 
-    retrain, rank_ms = speed(arrivals, picks, args.repeat)
-    body = table(["split", "role", "method", "nDCG@20", "recall@20", "P@10", "days", "target met"], rows)
+    retrain, rank_ms, rank_cpu_ms = speed(arrivals, picks, args.repeat)
+    print(f"retrain {retrain:.1f} s; rank {RANK_BATCH} arrivals: median {rank_ms:.1f} ms "
+          f"({rank_cpu_ms:.1f} ms CPU)", flush=True)
+    headers = ["split", "role", "method", "nDCG@20", "recall@20", "P@10", "days",
+               "nDCG@20 - TF-IDF+LR, paired over days (± SE)", "target met"]
+    body = "" if args.speed_only else table(headers, rows)
     body += "\n\n" + table(
         ["speed", "value", "target"],
         [["retrain on all history (s)", round(retrain, 1), "< 120 s"],
-         [f"rank {RANK_BATCH} arrivals, median of {args.repeat} (ms)", round(rank_ms, 1), "< 200 ms"]],
+         [f"rank {RANK_BATCH} arrivals, median of {args.repeat} (ms)", round(rank_ms, 1), "< 200 ms"],
+         ["the same, CPU time of this process (ms)", round(rank_cpu_ms, 1), ""]],
     )
     body += (
         f"\n\nTarget on {TARGET_SPLIT}: the ranker beats TF-IDF + LR by >= {TARGET_MARGIN} nDCG@20 with "
@@ -96,7 +115,8 @@ def main() -> None:
         "whose 7-day window closed before it. Replay times: " + "; ".join(notes) + f". 1-minute load average "
         f"{load:.1f} before the run, {os.getloadavg()[0]:.1f} after, on 2 shared cores: times are noisy."
     )
-    append_section("Arrivals ranker: replay of Hugging Face's picks, and speed", "python bench/bench_picks.py", body)
+    if not args.no_append:
+        append_section("Arrivals ranker: replay of Hugging Face's picks, and speed", None, body)
 
 
 if __name__ == "__main__":

@@ -7,7 +7,8 @@
    dailypapers.search.eval (the real engine over a temporary store and indexes). Document vectors
    come from bench/cache (made by bench/embed_corpus.py or bench_embed.py with the same model) or
    are computed once and cached. ``--tune`` cross-validates (5 folds x 5 shuffles over queries)
-   the fusions (RRF, weighted RRF, convex combinations of min-max or z-score normalized scores)
+   the fusions (RRF, weighted RRF, convex combinations of min-max or z-score normalized scores;
+   then the fusion depth, scores over their maximum, and a semantic weight per query length)
    and the BM25 title weight, and prints the mean held-out nDCG@10 of each: fusion.py's and
    lexical.py's constants come from it.
 2. Topic queries: the 1,000 lines of queries/topic_queries.txt (HF ``ai_keywords``) over the HF
@@ -144,6 +145,67 @@ def fusion_grids(inputs: dict, qrels: dict) -> dict:
     return out
 
 
+DEPTH_GRID = (30, 50, 100, 200)
+LENGTH_CUT = 10  # words: "long" claims of SciFact against the shorter ones, for per-length weights
+
+
+def truncated(x: dict, depth: int) -> tuple[dict, dict]:
+    """Both completed score lists of one query as fusing each ranker's top ``depth`` would see them
+    (``x`` from fusion_inputs at a larger depth: the completed scores of the union are all there)."""
+    top = {d for name in ("lexical", "semantic") for d, _ in sorted(x[name], key=lambda t: -t[1])[:depth]}
+    return ({d: s for d, s in x["lexical+"] if d in top}, {d: s for d, s in x["semantic+"] if d in top})
+
+
+def fusion_variants(inputs: dict, qrels: dict, queries: dict) -> dict:
+    """More fusions, cross-validated like fusion_grids: the fusion depth, scores divided by their
+    maximum (a theoretical minimum of 0, Bruch et al.'s "TM2C2" for BM25 and cosine) instead of
+    min-max, and a semantic weight per query length. ``inputs`` at depth max(DEPTH_GRID)."""
+    from dailypapers.search import fusion
+
+    qrels = {q: r for q, r in qrels.items() if any(v > 0 for v in r.values())}
+    cut = {q: {d: truncated(inputs[q], d) for d in DEPTH_GRID} for q in qrels}
+
+    def by_max(scores: dict) -> list:
+        hi = max(scores.values(), default=0.0)
+        return [(d, s / hi if hi > 1e-12 else 1.0) for d, s in scores.items()]
+
+    def convex(lex: dict, sem: dict, a: float, norm: str) -> list:
+        if norm == "max":
+            return _weighted(by_max(lex), by_max(sem), a)
+        return fusion.convex({"lexical": list(lex.items()), "semantic": list(sem.items())},
+                             {"lexical": 1 - a, "semantic": a}, norm)
+
+    def ndcg(q: str, fused: list) -> float:
+        from dailypapers.search.eval import ndcg_at_k
+
+        return ndcg_at_k([d for d, _ in fused], qrels[q], 10)
+
+    grid: dict = {}
+    for d in DEPTH_GRID:
+        for a in ALPHAS:
+            grid[("minmax", d, a)] = {q: ndcg(q, convex(*cut[q][d], a, "minmax")) for q in qrels}
+    for a in ALPHAS:
+        grid[("max", 100, a)] = {q: ndcg(q, convex(*cut[q][100], a, "max")) for q in qrels}
+    out = {f"convex min-max, depth {d} (semantic weight)": {a: grid[("minmax", d, a)] for a in ALPHAS}
+           for d in DEPTH_GRID}
+    out["convex min-max, depth and weight chosen together"] = {
+        (d, a): grid[("minmax", d, a)] for d in DEPTH_GRID for a in ALPHAS}
+    out["convex, scores over their maximum (minimum 0), depth 100"] = {a: grid[("max", 100, a)] for a in ALPHAS}
+    long_q = {q for q in qrels if len(queries[q].split()) >= LENGTH_CUT}
+    out[f"convex min-max, depth 100, a weight below / from {LENGTH_CUT} words"] = {
+        (a, b): {q: grid[("minmax", 100, b if q in long_q else a)][q] for q in qrels}
+        for a in ALPHAS for b in ALPHAS}
+    return out
+
+
+def _weighted(lex: list, sem: list, a: float) -> list:
+    """A convex combination of already normalized scores (a paper missing from a list counts 0)."""
+    ls, ss = dict(lex), dict(sem)
+    order = list(dict.fromkeys([d for d, _ in lex] + [d for d, _ in sem]))
+    fused = {d: (1 - a) * ls.get(d, 0.0) + a * ss.get(d, 0.0) for d in order}
+    return sorted(fused.items(), key=lambda t: -t[1])
+
+
 def cv_rows(grids: dict) -> list[list]:
     from dailypapers.search.eval import cross_validate
 
@@ -204,6 +266,10 @@ def scifact(args, emb, tune: bool) -> tuple[dict, list[str]]:
         notes += ["", "Fusion, SciFact train, 5-fold cross-validation over queries x 5 shuffles (top 100 from "
                   "each ranker; convex weights are the semantic weight, lexical = 1 - it):", "",
                   table(CV_HEADERS, rows)]
+        queries = {q: run.queries[q] for q in run.qrels}
+        rows = cv_rows(fusion_variants(run.fusion_inputs(max(DEPTH_GRID)), run.qrels, queries))
+        notes += ["", "More fusions, the same cross-validation (depth: candidates from each ranker, every "
+                  "candidate scored by both; per length: a pair of semantic weights):", "", table(CV_HEADERS, rows)]
         rows = cv_rows({"BM25 title weight (text 1.0)": lexical_grid(run, "title", TITLE_GRID)})
         notes += ["", "Lexical, SciFact train, the same cross-validation:", "", table(CV_HEADERS, rows)]
         say("\n".join(notes))

@@ -26,7 +26,8 @@ What it does:
 4. what HTTP adds: one client, one request at a time, 400 never-seen queries, the page and the API
    against the same searches in this process (the engine built as the server builds it, the
    page's snippets made), median against median (target: <= 3 ms);
-5. the memory of each worker after the load (RSS, anonymous and file-backed, PSS) and, in a fresh
+5. the memory of the server after the load, the supervisor and each worker (RSS, anonymous and
+   file-backed, USS, PSS; the PSS of all of them is what the server costs) and, in a fresh
    process, what holds it (Python and the web stack, the model and tokenizer, the store, the indexes
    and their mapped files, the first searches);
 6. prints a table and appends it to BENCHMARKS.md.
@@ -306,8 +307,9 @@ def proc_memory(pid: int) -> dict:
     with open(f"/proc/{pid}/smaps_rollup") as f:
         for line in f:
             k, _, v = line.partition(":")
-            if k in ("Pss", "Pss_Anon", "Pss_File"):
+            if k in ("Pss", "Pss_Anon", "Pss_File", "Private_Clean", "Private_Dirty"):
                 out[k] = int(v.split()[0]) / 1024
+    out["USS"] = out.pop("Private_Clean", 0) + out.pop("Private_Dirty", 0)  # pages no other process maps
     return out
 
 
@@ -330,15 +332,18 @@ def descendants(pid: int) -> list[int]:
 
 
 def worker_memory(server_pid: int) -> list[dict]:
-    """The serving processes under `dailypapers serve` (those that opened the search index)."""
-    out = []
+    """`dailypapers serve` itself (with several workers, the supervisor that loaded the code and the
+    model before forking them) and the serving processes under it (those that opened the index)."""
+    out = [dict(proc_memory(server_pid), role="supervisor")]
     for pid in descendants(server_pid):
         try:
             maps = open(f"/proc/{pid}/maps").read()
         except OSError:
             continue
         if "index.usearch" in maps or "model.onnx" in maps or "onnxruntime" in maps:
-            out.append(proc_memory(pid))
+            out.append(dict(proc_memory(pid), role="worker"))
+    if len(out) == 1:  # one process, no supervisor: it is the worker
+        out[0]["role"] = "worker"
     return out
 
 
@@ -558,7 +563,8 @@ def main() -> None:
         )
         body = (
             (table(headers, rows) + "\n\n" if rows else "")
-            + f"- server: `dailypapers serve --workers {args.workers}` (uvicorn), {args.duration} s per scenario "
+            + f"- server: `dailypapers serve --workers {args.workers}` (uvicorn workers; several are forked from one "
+            f"supervisor), {args.duration} s per scenario "
             f"after a {args.warmup} s warm-up, loopback, load generator on the same machine ({machine()}).\n"
             + data_note
             + "- never-repeated queries: each request a query no request asked before (a topic query and a word of "
@@ -575,13 +581,19 @@ def main() -> None:
                      + table(["response", "in-process p50 ms", "HTTP p50 ms", "HTTP adds ms", "/healthz p50 ms"],
                              overhead_rows) + "\n")
         if workers:
-            body += ("\nMemory of each serving process after the load (MB): RSS, of it anonymous (the process's own) "
-                     "and file-backed (mapped index and model files, shared through the page cache), and PSS (shared "
-                     "pages divided among the processes mapping them):\n\n"
-                     + table(["pid", "RSS", "anonymous", "file-backed", "PSS", "peak RSS"],
-                             [[w["pid"], round(w.get("VmRSS", 0)), round(w.get("RssAnon", 0)),
-                               round(w.get("RssFile", 0)), round(w.get("Pss", 0)), round(w.get("VmHWM", 0))]
-                              for w in workers]) + "\n")
+            n_workers = sum(w["role"] == "worker" for w in workers)
+            total_pss = sum(w.get("Pss", 0) for w in workers)
+            body += ("\nMemory of `dailypapers serve` after the load (MB): RSS, of it anonymous (heap, and pages "
+                     "inherited from the supervisor, shared copy-on-write until written) and file-backed (mapped "
+                     "index, model and library files, shared through the page cache); USS, the pages only this "
+                     "process maps (what stopping it frees); PSS, each shared page divided among the processes "
+                     "mapping it (the PSS of all the processes adds up to what the server costs):\n\n"
+                     + table(["process", "pid", "RSS", "anonymous", "file-backed", "USS", "PSS", "peak RSS"],
+                             [[w["role"], w["pid"], round(w.get("VmRSS", 0)), round(w.get("RssAnon", 0)),
+                               round(w.get("RssFile", 0)), round(w.get("USS", 0)), round(w.get("Pss", 0)),
+                               round(w.get("VmHWM", 0))] for w in workers])
+                     + f"\n\nThe whole server: PSS {total_pss:.0f} MB, {total_pss / max(1, n_workers):.0f} MB per "
+                     f"worker ({n_workers} workers, the supervisor's share included).\n")
             steps = probe(["--rss-probe", str(data_dir)], env)
             prev = None
             srows = []

@@ -7,6 +7,11 @@ user (which the Debian package creates) and its commands run through `runuser`.
 
 Durability is off (fsync, synchronous_commit, full_page_writes): the cluster lives for one test
 session and is thrown away, and nothing here measures durability.
+
+The cluster lives in /dev/shm when that is a tmpfs with room: a test session copies a few hundred
+databases, and on this machine's disk creating one took 300-480 ms and deleting the 1.2 GB that
+tests/storage left behind took 25-78 s at the end of the session; in memory, 80 ms and under a
+second. Each test's database is dropped when the test ends, so the cluster stays small either way.
 """
 
 from __future__ import annotations
@@ -25,6 +30,9 @@ import psycopg
 from dailypapers.storage.postgres import PostgresStore
 
 TEMPLATE = "dp_template"
+SHM = Path("/dev/shm")
+# Free room /dev/shm needs before the cluster goes there (Docker's default is 64 MB).
+SHM_NEEDS = 2 * 1024**3
 
 
 def find_bin_dir() -> Path | None:
@@ -36,6 +44,15 @@ def find_bin_dir() -> Path | None:
     return Path(versions[-1]).parent if versions else None
 
 
+def cluster_parent() -> str | None:
+    """Where the cluster's folder goes: /dev/shm when it has room, else the default temp folder."""
+    try:
+        st = os.statvfs(SHM)
+    except OSError:
+        return None
+    return str(SHM) if st.f_bavail * st.f_frsize >= SHM_NEEDS and os.access(SHM, os.W_OK) else None
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -45,7 +62,10 @@ def free_port() -> int:
 class Cluster:
     def __init__(self, bin_dir: Path):
         self.bin_dir = bin_dir
-        self.root = Path(tempfile.mkdtemp(prefix="dailypapers-pg-"))
+        parent = cluster_parent()
+        self.root = Path(tempfile.mkdtemp(prefix="dailypapers-pg-", dir=parent))
+        # In memory a file copy is cheapest; on disk WAL_LOG beats FILE_COPY's two checkpoints.
+        self.strategy = "FILE_COPY" if parent else "WAL_LOG"
         self.data = self.root / "data"
         self.port = free_port()
         self.as_user: list[str] = []
@@ -91,17 +111,26 @@ class Cluster:
     def make_template(self) -> None:
         """A migrated database that every test's database is copied from (CREATE DATABASE is a
         file copy: much faster than migrating each one)."""
+        with psycopg.connect(self.url(), autocommit=True) as conn:
+            if int(conn.execute("SHOW server_version_num").fetchone()[0]) < 150000:
+                self.strategy = ""  # STRATEGY came with PostgreSQL 15
         self.sql(f"CREATE DATABASE {TEMPLATE}")
         store = PostgresStore(self.url(TEMPLATE))
         store.migrate()
         store.close()
 
-    def new_database(self) -> str:
-        """A fresh, migrated database; returns its URL."""
+    def new_database(self, template: str = TEMPLATE) -> str:
+        """A fresh copy of a template (by default the migrated, empty one); returns its URL. The
+        template must have no open connections while it is copied."""
         self._databases += 1
         name = f"test_{os.getpid()}_{self._databases}"
-        self.sql(f"CREATE DATABASE {name} TEMPLATE {TEMPLATE}")
+        self.sql(f"CREATE DATABASE {name} TEMPLATE {template}" + (f" STRATEGY {self.strategy}" if self.strategy else ""))
         return self.url(name)
+
+    def drop_database(self, url: str) -> None:
+        """Drop a test's database, closing whatever connections a test left open."""
+        name = url.rsplit("/", 1)[1]
+        self.sql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
 
     def destroy(self) -> None:
         try:

@@ -1,6 +1,13 @@
-"""The real command line, run as a subprocess."""
+"""The real command line, run as a subprocess, on both backends (`cli` passes `--database-url` for a
+fresh PostgreSQL database on the PostgreSQL run). Help text, SQLite's file and backup, and
+`eval beir` (its own temporary database, both backends compared in one test) run once."""
 
 import json
+import os
+import re
+import shlex
+import subprocess
+import sys
 
 import pytest
 
@@ -13,6 +20,7 @@ COMMANDS = [
 ]
 
 
+@pytest.mark.sqlite_only
 @pytest.mark.parametrize("command", COMMANDS, ids=lambda c: " ".join(c) or "main")
 def test_every_command_has_help(cli, command):
     result = cli(*command, "--help")
@@ -29,6 +37,35 @@ def test_migrate_ingest_stats(cli, fixtures):
     assert stats["papers"] > 100 and stats["listing_days"] == days and stats["listings"] >= stats["papers"]
 
 
+def test_schedule_gives_every_job_the_database(cli):
+    """The printed crontab run as cron runs it: its environment lines, then a job's command line."""
+    cli("migrate", check=True)
+    lines = cli("schedule", check=True).stdout.splitlines()
+    cron_env = dict(line.split("=", 1) for line in lines if re.match(r"[A-Z_]+=", line))
+    jobs = [shlex.split(line.split("#")[0])[5:] for line in lines if re.match(r"\s*\d", line)]
+    send = next(job for job in jobs if job[3:5] == ["digest", "send"])
+    assert send[:3] == ["dailypapers", "--data-dir", str(cli.data_dir)]
+    if cli.database_url:
+        assert cron_env["DAILYPAPERS_DATABASE_URL"] == cli.database_url
+        # the password is on that line alone, never on a command line
+        assert sum(cli.database_url in line for line in lines) == 1
+    else:
+        assert "DAILYPAPERS_DATABASE_URL" not in cron_env
+
+    def run_job(env):
+        clean = {k: v for k, v in os.environ.items() if not k.startswith("DAILYPAPERS_")}
+        return subprocess.run([sys.executable, "-m", "dailypapers", *send[1:]], env={**clean, **env},
+                              capture_output=True, text=True, timeout=120)
+
+    done = run_job(cron_env)
+    assert done.returncode == 0, done.stderr
+    if cli.database_url:
+        # without that line the job would open the data folder's SQLite file, never migrated
+        lost = run_job({k: v for k, v in cron_env.items() if k != "DAILYPAPERS_DATABASE_URL"})
+        assert lost.returncode == 1 and "dailypapers migrate" in lost.stderr
+
+
+@pytest.mark.sqlite_only
 def test_data_dir_comes_from_the_environment(cli, tmp_path):
     other = tmp_path / "from-env"
     result = cli("migrate", env={"DAILYPAPERS_DATA_DIR": str(other)})
@@ -61,6 +98,7 @@ def test_user_errors_are_one_line_without_traceback(cli, tmp_path):
     assert bad_env.returncode == 1 and "DAILYPAPERS_PORT" in bad_env.stderr and "Traceback" not in bad_env.stderr
 
 
+@pytest.mark.sqlite_only  # PostgreSQL's pg_dump round trip: tests/storage/test_transfer.py
 def test_backup_is_a_consistent_copy(cli, fixtures, tmp_path):
     import sqlite3
 
@@ -76,6 +114,7 @@ def test_backup_is_a_consistent_copy(cli, fixtures, tmp_path):
     assert again.returncode == 1 and "already exists" in again.stderr
 
 
+@pytest.mark.sqlite_only
 def test_eval_beir_prints_every_mode_and_says_which_were_skipped(cli, tmp_path):
     """Without a model the semantic modes are skipped: the table still has a line for each mode."""
     folder = tmp_path / "tiny-beir"
@@ -95,6 +134,7 @@ def test_eval_beir_prints_every_mode_and_says_which_were_skipped(cli, tmp_path):
     assert "skipped" in lines["semantic"] and "skipped" in lines["hybrid"]
 
 
+@pytest.mark.sqlite_only  # compares both backends itself
 def test_eval_beir_on_postgresql_gives_the_same_figures_and_wants_an_empty_database(cli, tmp_path, pg_url):
     folder = tmp_path / "tiny-beir"
     (folder / "qrels").mkdir(parents=True)

@@ -245,8 +245,10 @@ def test_api_daily_paging_and_filters(store):
     assert sorted(ids(trending.items)) == sorted(ids(svc.api_daily(date="2026-08-20", limit=100).items))
     with pytest.raises(BadPeriod):
         svc.api_daily(date="2026-02-30")
-    with pytest.raises(Invalid):
-        svc.api_daily(date="2026-08-21", week="2026-W34")
+    # date, week and month given together narrow to the days they share
+    both = svc.api_daily(date="2026-08-21", week="2026-W34", limit=100)
+    assert ids(both.items) == ids(svc.api_daily(date="2026-08-21", limit=100).items)
+    assert svc.api_daily(date="2026-08-21", week="2026-W33", limit=100).items == []
     with pytest.raises(Invalid):
         svc.api_daily(sort="upvotes")
 

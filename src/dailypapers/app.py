@@ -11,9 +11,11 @@ from starlette.applications import Starlette
 
 from dailypapers.arrivals.service import ArrivalService
 from dailypapers.clock import Clock, utcnow
+from dailypapers.community.account_data import AccountDataService
 from dailypapers.community.accounts import AccountService
 from dailypapers.community.comments import CommentService
 from dailypapers.community.curation import CurationService
+from dailypapers.community.follows import FollowService
 from dailypapers.community.library import LibraryService
 from dailypapers.community.profiles import ProfileService
 from dailypapers.community.ratelimit import Limits, limiter_for
@@ -21,6 +23,7 @@ from dailypapers.community.submissions import SubmissionService
 from dailypapers.community.votes import VoteService
 from dailypapers.config import Settings
 from dailypapers.digests.foryou import ForYouService
+from dailypapers.digests.saved import SavedSearchService
 from dailypapers.digests.subscriptions import SubscriptionService
 from dailypapers.ingest.arxiv_api import ArxivClient
 from dailypapers.mail import Mailer, mailer_from_settings
@@ -45,6 +48,7 @@ class Services:
     papers: PaperService
     arrivals: ArrivalService
     accounts: AccountService
+    account_data: AccountDataService
     profiles: ProfileService
     votes: VoteService
     submissions: SubmissionService
@@ -53,6 +57,8 @@ class Services:
     subscriptions: SubscriptionService
     foryou: ForYouService
     library: LibraryService
+    saved: SavedSearchService
+    follows: FollowService
     limits: Limits
 
 
@@ -91,6 +97,7 @@ def build_services(settings: Settings, *, check_schema: bool = True, **given: Un
     search = SearchEngine(store, settings.index_dir, query_embedder)
     submissions = SubmissionService(store, settings, arxiv, clock=clock)
     arrivals = ArrivalService(store, settings, clock=clock, matcher=search.matching)
+    accounts = AccountService(store, settings, mailer, clock=clock, hasher=hasher)
     return Services(
         settings=settings,
         store=store,
@@ -101,15 +108,18 @@ def build_services(settings: Settings, *, check_schema: bool = True, **given: Un
         clock=clock,
         papers=PaperService(store, settings, search=search, clock=clock),
         arrivals=arrivals,
-        accounts=AccountService(store, settings, mailer, clock=clock, hasher=hasher),
+        accounts=accounts,
+        account_data=AccountDataService(store, accounts, settings, clock=clock),
         profiles=ProfileService(store),
         votes=VoteService(store, clock=clock, after_vote=arrivals.member_voted),
         submissions=submissions,
         comments=CommentService(store, clock=clock),
         curation=CurationService(store, submissions, clock=clock),
         subscriptions=SubscriptionService(store, settings, mailer, clock=clock),
-        foryou=ForYouService(store, embedder=query_embedder),
+        foryou=ForYouService(store, embedder=query_embedder, clock=clock),
         library=LibraryService(store, settings, arxiv, clock=clock),
+        saved=SavedSearchService(store, search, settings, clock=clock),
+        follows=FollowService(store, clock=clock),
         limits=limiter_for(settings, store),
     )
 

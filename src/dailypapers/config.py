@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import functools
+import ipaddress
 import os
 import re
 import secrets
@@ -92,6 +94,17 @@ def _dates(value: str) -> str:
     return ",".join(sorted(set(days)))
 
 
+def _networks(value: str) -> str:
+    """Comma-separated IP addresses or networks (CIDR), such as 127.0.0.1,10.0.0.0/8."""
+    items = [v.strip() for v in value.split(",") if v.strip()]
+    for item in items:
+        try:
+            ipaddress.ip_network(item, strict=False)
+        except ValueError:
+            raise ValueError(f"{item!r} is not an IP address or network such as 10.0.0.0/8") from None
+    return ",".join(items)
+
+
 @dataclass(frozen=True)
 class Option:
     name: str
@@ -113,6 +126,13 @@ OPTIONS: tuple[Option, ...] = (
     Option("host", str, "127.0.0.1", "Address that `serve` listens on."),
     Option("port", int, 8000, "Port that `serve` listens on."),
     Option("workers", int, 1, "Server processes that `serve` starts."),
+    Option("trusted_proxies", _networks, "",
+           "Addresses or networks (comma-separated, CIDR allowed) of the reverse proxies in front of the server: "
+           "only from these is X-Forwarded-For believed for the client's address. Empty: never."),
+    Option("header_timeout", float, 10.0,
+           "Seconds `serve` waits for a request's line and headers (also on an idle new connection)."),
+    Option("body_timeout", float, 60.0, "Seconds `serve` waits for a whole request body once its headers arrived."),
+    Option("max_header_bytes", int, 16384, "Largest request line plus headers `serve` accepts (bytes); larger: 431."),
     Option("day_rollover", _hhmm, "21:30", "Local time at which a new list day begins (HF uses 21:30)."),
     Option("timezone", _timezone, "America/New_York", "Time zone of the list day."),
     Option("arxiv_api_url", str, "https://export.arxiv.org/api/query", "arXiv search API endpoint."),
@@ -138,13 +158,18 @@ OPTIONS: tuple[Option, ...] = (
     Option("session_max_days", int, 30, "A session ends this long after login, whatever its use."),
     Option("submit_daily_cap", int, 5, "Papers one member may submit per list day."),
     Option("submit_max_age_days", int, 14, "Oldest arXiv paper (days since v1) that may be submitted."),
-    Option("rate_login", _rate, "10/300", "Login attempts per IP address and per account."),
+    Option("rate_login", _rate, "10/300", "Login attempts per IP address, and per account from one IP address."),
+    Option("rate_login_account", _rate, "50/900",
+           "Login attempts per account from all addresses together (slower, so that one address cannot "
+           "lock its owner out)."),
     Option("rate_signup", _rate, "5/3600", "Sign-ups per IP address."),
-    Option("rate_reset", _rate, "5/3600", "Password-reset requests per IP address and per account."),
+    Option("rate_reset", _rate, "5/3600", "Password-reset and email-change requests per IP address and per account."),
     Option("rate_submit", _rate, "20/3600", "Submissions per IP address and per account."),
     Option("rate_comment", _rate, "20/600", "Comments per IP address and per account."),
     Option("rate_vote", _rate, "120/60", "Votes per IP address and per account."),
-    Option("rate_search", _rate, "120/60", "Searches per IP address."),
+    Option("rate_search", _rate, "120/60",
+           "Searches per IP address: the search page, the search API, search feeds and search exports."),
+    Option("rate_export", _rate, "30/60", "Citation exports of days and collections per IP address."),
     Option("rate_subscribe", _rate, "10/3600", "Subscription requests per IP address."),
     # mail
     Option("smtp_host", str, None, "SMTP server; unset prints mail to the console instead."),
@@ -173,6 +198,10 @@ class Settings:
     host: str = "127.0.0.1"
     port: int = 8000
     workers: int = 1
+    trusted_proxies: str = ""
+    header_timeout: float = 10.0
+    body_timeout: float = 60.0
+    max_header_bytes: int = 16384
     day_rollover: str = "21:30"
     timezone: str = "America/New_York"
     arxiv_api_url: str = "https://export.arxiv.org/api/query"
@@ -192,12 +221,14 @@ class Settings:
     submit_daily_cap: int = 5
     submit_max_age_days: int = 14
     rate_login: str = "10/300"
+    rate_login_account: str = "50/900"
     rate_signup: str = "5/3600"
     rate_reset: str = "5/3600"
     rate_submit: str = "20/3600"
     rate_comment: str = "20/600"
     rate_vote: str = "120/60"
     rate_search: str = "120/60"
+    rate_export: str = "30/60"
     rate_subscribe: str = "10/3600"
     smtp_host: str | None = None
     smtp_port: int = 587
@@ -240,6 +271,10 @@ class Settings:
         return any(c in field or c.split(".")[0] in field for c in considered)
 
     @property
+    def trusted_networks(self) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+        return _parsed_networks(self.trusted_proxies)
+
+    @property
     def index_dir(self) -> Path:
         return self.data_dir / "index"
 
@@ -278,6 +313,14 @@ class Settings:
             raise ConfigError("DAILYPAPERS_SECRET_KEY must be set in production")
         if self.is_production and not (self.base_url or "").startswith("https://"):
             raise ConfigError("DAILYPAPERS_BASE_URL must be set to an https:// URL in production")
+        if self.header_timeout <= 0 or self.body_timeout <= 0 or self.max_header_bytes < 1024:
+            raise ConfigError("header_timeout and body_timeout must be positive, max_header_bytes at least 1024")
+
+
+@functools.lru_cache(maxsize=8)
+def _parsed_networks(value: str) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+    # Cached: the client's address is worked out on every rate-limited request.
+    return tuple(ipaddress.ip_network(v, strict=False) for v in value.split(",") if v)
 
 
 def listening_url(host: str, port: int) -> str:

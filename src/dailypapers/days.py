@@ -15,6 +15,10 @@ from dailypapers.errors import Invalid
 _WEEK = re.compile(r"^(\d{4})-W(\d{2})$")
 _MONTH = re.compile(r"^(\d{4})-(\d{2})$")
 _DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+# Years a date, week or month in a request may name. Stepping a day, week or month from any of
+# them (previous/next links, a week's Sunday, the day after a range) stays inside Python's
+# calendar (years 1 to 9999), so no caller has to guard its arithmetic.
+MIN_YEAR, MAX_YEAR = 1900, 9998
 
 
 class BadPeriod(Invalid):
@@ -36,9 +40,11 @@ def parse_day(text: str) -> dt.date:
     if not isinstance(text, str) or not _DAY.match(text):
         raise BadPeriod(f"bad date {text!r}: expected YYYY-MM-DD")
     try:
-        return dt.date.fromisoformat(text)
+        day = dt.date.fromisoformat(text)
     except ValueError as e:
         raise BadPeriod(f"bad date {text!r}: {e}") from None
+    _check_year(day.year, f"date {text!r}")
+    return day
 
 
 def parse_week(text: str) -> tuple[dt.date, dt.date]:
@@ -46,6 +52,7 @@ def parse_week(text: str) -> tuple[dt.date, dt.date]:
     m = _WEEK.match(text or "")
     if not m:
         raise BadPeriod(f"bad week {text!r}: expected YYYY-Www, e.g. 2026-W33")
+    _check_year(int(m.group(1)), f"week {text!r}")
     try:
         start = dt.date.fromisocalendar(int(m.group(1)), int(m.group(2)), 1)
     except ValueError as e:
@@ -59,11 +66,26 @@ def parse_month(text: str) -> tuple[dt.date, dt.date]:
     if not m:
         raise BadPeriod(f"bad month {text!r}: expected YYYY-MM")
     year, month = int(m.group(1)), int(m.group(2))
-    if not (1 <= month <= 12 and 1 <= year <= 9998):
+    _check_year(year, f"month {text!r}")
+    if not 1 <= month <= 12:
         raise BadPeriod(f"bad month {text!r}")
     start = dt.date(year, month, 1)
     nxt = dt.date(year + (month == 12), month % 12 + 1, 1)
     return start, nxt - dt.timedelta(days=1)
+
+
+def _check_year(year: int, what: str) -> None:
+    if not MIN_YEAR <= year <= MAX_YEAR:
+        raise BadPeriod(f"bad {what}: the year must be between {MIN_YEAR} and {MAX_YEAR}")
+
+
+def step_day(day: dt.date, days: int) -> dt.date | None:
+    """`day` moved by `days`, or None when that leaves the years a request may name (no link)."""
+    try:
+        moved = day + dt.timedelta(days=days)
+    except OverflowError:
+        return None
+    return moved if MIN_YEAR <= moved.year <= MAX_YEAR else None
 
 
 def week_label(day: dt.date) -> str:

@@ -1,8 +1,8 @@
 """Domain exceptions shared by services, the CLI and the web layer.
 
 Services raise these; ``dailypapers.web.errors`` maps them to HTTP in one place
-(Invalid -> 400, Forbidden -> 403, NotFound -> 404, RateLimited -> 429 with Retry-After,
-Unavailable -> 503 with Retry-After).
+(Invalid -> 400, Forbidden -> 403, NotFound -> 404, TooLarge -> 413, RateLimited -> 429 with
+Retry-After, Unavailable -> 503 with Retry-After).
 """
 
 from __future__ import annotations
@@ -31,6 +31,14 @@ class Forbidden(DomainError):
     """The caller may not do this (HTTP 403)."""
 
 
+class TooLarge(DomainError):
+    """The request body is larger than the route accepts (HTTP 413); ``limit`` is that size in bytes."""
+
+    def __init__(self, message: str = "the request body is too large", limit: int = 0):
+        super().__init__(message)
+        self.limit = limit
+
+
 class RateLimited(DomainError):
     """Too many requests; try again after ``retry_after`` seconds (HTTP 429)."""
 
@@ -49,4 +57,4 @@ class Unavailable(DomainError):
         self.retry_after = max(1, int(retry_after))
 
 
-__all__ = ["DomainError", "Invalid", "NotFound", "Forbidden", "RateLimited", "Unavailable"]
+__all__ = ["DomainError", "Invalid", "NotFound", "Forbidden", "TooLarge", "RateLimited", "Unavailable"]

@@ -264,6 +264,32 @@ class ReadingState:
     updated_at: dt.datetime
 
 
+@dataclass
+class AccountDeletion:
+    """What deleting an account did (storage/account_rows.py lists the rules)."""
+
+    votes_removed: int
+    comments_kept: int  # now under the "[deleted member]" account
+    collections_deleted: int
+    collections_transferred: list[tuple[int, str]]  # (collection id, the editor who owns it now)
+    subscriptions_removed: int
+
+
+FOLLOW_KINDS = ("author", "org")
+MUTE_KINDS = ("upvote",)  # what a member may stop For you from using without undoing it
+
+
+@dataclass
+class Follow:
+    """A member follows an author (by name; community/follows.py merges the variants) or an organization."""
+
+    id: int
+    kind: str  # one of FOLLOW_KINDS
+    name: str  # as followed: an author's name, an organization's name (its /orgs/ address)
+    key: str  # author: surname and first initial (community/follows.author_key); org: the name
+    created_at: dt.datetime
+
+
 # -- email digests --
 FREQUENCIES = ("daily", "weekly")
 PERIODS = FREQUENCIES
@@ -334,6 +360,44 @@ class DigestSend:
     entries: list[DigestEntry]
     attempts: int = 0
     next_attempt_at: dt.datetime | None = None
+    last_error: str | None = None
+    created_at: dt.datetime | None = None
+    sent_at: dt.datetime | None = None
+
+
+ALERT_MODES = ("none", "digest", "daily", "weekly")  # digest: a section of the member's next digest
+
+
+@dataclass
+class SavedSearch:
+    """A member's saved search: its parameters (as /papers/search takes them), its own feed (the
+    unguessable feed_key names it) and its email alert."""
+
+    id: int | None
+    user_id: int
+    name: str
+    params: dict[str, str]  # SearchRequest.params(): q, sort, mode, from, to, category, ...
+    feed_key: str
+    alert: str = "none"  # one of ALERT_MODES
+    created_at: dt.datetime | None = None
+    updated_at: dt.datetime | None = None
+
+    @property
+    def q(self) -> str:
+        return self.params.get("q", "")
+
+
+@dataclass
+class AlertSend:
+    """One row of the saved-search alert log: one alert email for one saved search and period."""
+
+    id: int | None
+    saved_search_id: int
+    period_key: str
+    status: str  # one of SEND_STATES
+    message_id: str
+    arxiv_ids: list[str]
+    attempts: int = 0
     last_error: str | None = None
     created_at: dt.datetime | None = None
     sent_at: dt.datetime | None = None

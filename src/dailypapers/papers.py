@@ -18,6 +18,7 @@ from typing import Any
 from dailypapers import citations
 from dailypapers import days as days_mod
 from dailypapers.clock import utcnow
+from dailypapers.community.follows import author_parts, clean_name, fold, same_parts
 from dailypapers.community.votes import refresh_trending_soon
 from dailypapers.errors import Invalid, NotFound, Unavailable
 from dailypapers.ids import BadArxivId, parse_arxiv_id
@@ -33,6 +34,10 @@ SORTS = ("upvotes", "newest", "trending")
 TRENDING_LIMIT = 50
 PERIOD_PAGE_SIZE = 50  # papers per page of a week or month
 VERSION_TTL = 0.25  # seconds a store version (one indexed row) is trusted before asking again
+# An author's page reads at most this many papers with the surname (and first initial), newest
+# first, before the name rule picks theirs: a bound on a page for a common surname.
+AUTHOR_CANDIDATES = 2000
+AUTHOR_NAME_CHARS = 200
 
 
 # -- view records --------------------------------------------------------------
@@ -119,6 +124,21 @@ class OrgView:
     total: int
     page: int
     per_page: int
+
+    @property
+    def has_next(self) -> bool:
+        return self.page * self.per_page < self.total
+
+
+@dataclass
+class AuthorView:
+    name: str  # as asked, whitespace collapsed
+    papers: list[StoredPaper]  # this page's, newest first
+    total: int
+    page: int
+    per_page: int
+    spellings: list[str]  # how the papers here write the name, most used first
+    partial: bool = False  # more papers share the surname than AUTHOR_CANDIDATES: older ones unread
 
     @property
     def has_next(self) -> bool:
@@ -338,6 +358,40 @@ class PaperService:
             raise NotFound(f"page {page} of {name!r} is past the end")
         return OrgView(organization=org, papers=papers, total=total, page=page, per_page=per_page)
 
+    def author(self, name: str, page: int = 1, per_page: int = 30) -> AuthorView:
+        """An author's papers here, newest first, every spelling of the name merged by the follows
+        rule (community/follows.py). The search index finds the papers with the surname and first
+        initial; the rule keeps the ones with a matching author."""
+        if page < 1 or page > 10_000:
+            raise Invalid("page must be between 1 and 10000")
+        name = clean_name(name)
+        wanted = author_parts(name)
+        if not wanted[0] or len(name) > AUTHOR_NAME_CHARS:
+            raise NotFound("no such author")
+        if self.search is None:
+            raise Unavailable("author pages need the search index")
+        ids, total = self.search.author_candidates(wanted[0], wanted[1][0] if wanted[1] else None,
+                                                   AUTHOR_CANDIDATES)
+        found = self.store.get_papers(ids)
+        papers: list[StoredPaper] = []
+        spellings: dict[str, int] = {}
+        for arxiv_id in ids:
+            p = found.get(arxiv_id)
+            if p is None:
+                continue
+            # the surname, folded, is in any matching spelling: most names are skipped unparsed
+            names = [a for a in p.authors if wanted[0] in fold(a) and same_parts(author_parts(a), wanted)]
+            if names:
+                papers.append(p)
+                for a in names:
+                    spellings[clean_name(a)] = spellings.get(clean_name(a), 0) + 1
+        start = (page - 1) * per_page
+        if page > 1 and start >= len(papers):
+            raise NotFound(f"page {page} of {name!r} is past the end")
+        return AuthorView(name=name, papers=papers[start:start + per_page], total=len(papers), page=page,
+                          per_page=per_page, spellings=sorted(spellings, key=lambda s: -spellings[s]),
+                          partial=total > len(ids))
+
     def paper(self, raw_id: str, *, similar: int = 5) -> PaperDetail:
         arxiv_id = self.canonical_id(raw_id)
         paper = self.store.get_paper(arxiv_id)
@@ -403,15 +457,15 @@ class PaperService:
         page: int = 0,
         limit: int = 50,
     ) -> ApiPage:
-        if sum(x is not None for x in (date, week, month)) > 1:
-            raise Invalid("give at most one of date, week and month")
+        # Given together, date, week and month narrow to the days they share (none: an empty page).
         start = end = None
-        if date is not None:
-            start = end = days_mod.parse_day(date)
-        elif week is not None:
-            start, end = days_mod.parse_week(week)
-        elif month is not None:
-            start, end = days_mod.parse_month(month)
+        for label, parse in ((date, lambda d: (days_mod.parse_day(d),) * 2), (week, days_mod.parse_week),
+                             (month, days_mod.parse_month)):
+            if label is not None:
+                first, last = parse(label)
+                start, end = max(start or first, first), min(end or last, last)
+        if start is not None and end is not None and start > end:
+            return ApiPage(items=[], has_next=False)
         sort = sort or "publishedAt"
         if sort not in ("publishedAt", "trending"):
             raise Invalid("sort must be publishedAt or trending")
@@ -438,6 +492,7 @@ class PaperService:
 
 
 __all__ = [
-    "PaperService", "Entry", "DayView", "PeriodView", "TrendingView", "OrgView", "PaperDetail", "ApiPage",
+    "PaperService", "Entry", "DayView", "PeriodView", "TrendingView", "OrgView", "AuthorView", "PaperDetail",
+    "ApiPage", "AUTHOR_CANDIDATES",
     "SORTS", "trending_score", "recent_window", "PERIOD_PAGE_SIZE",
 ]

@@ -1,9 +1,11 @@
-"""`dailypapers arrivals score | status` and the schedule, through the real command on the real slice."""
+"""`dailypapers arrivals score | status` and the schedule, through the real command on the real slice
+(on both backends: `cli` runs it with `--database-url` on PostgreSQL)."""
 
 from __future__ import annotations
 
 import json
-import sqlite3
+
+from dailypapers.storage import open_store
 
 
 def test_ingest_then_score_ranks_every_arrival_and_status_says_how(cli, fixtures):
@@ -17,11 +19,13 @@ def test_ingest_then_score_ranks_every_arrival_and_status_says_how(cli, fixtures
     assert "scored 412 arrivals on 19 days" in out
     status = json.loads(cli("arrivals", "status", "--json", check=True, env=env).stdout)
     assert status["model"]["kind"] == "trained" and status["model"]["positives"] > 20
-    with sqlite3.connect(cli.data_dir / "dailypapers.db") as db:
-        assert db.execute("SELECT COUNT(*) FROM arrival_scores").fetchone()[0] == 412
+    store = open_store(cli.db_url)
+    try:
+        assert store.read("SELECT COUNT(*) FROM arrival_scores")[0][0] == 412
         # every paper of the bulk file has the day it was first listed
-        assert db.execute("SELECT COUNT(*) FROM papers WHERE categories != '[]' AND announced IS NULL"
-                          ).fetchone()[0] == 0
+        assert store.read("SELECT COUNT(*) FROM papers WHERE categories != '[]' AND announced IS NULL")[0][0] == 0
+    finally:
+        store.close()
     assert "scored 0 arrivals" in cli("arrivals", "score", "--since", "2025-10-01", check=True, env=env).stdout
     bad = cli("arrivals", "score", "--since", "2025-13-01", env=env)
     assert bad.returncode == 2 and "--since" in bad.stderr

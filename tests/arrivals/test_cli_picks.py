@@ -4,6 +4,11 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
+# The replay reads the arrivals and lists from files, not from a database: one run is enough.
+pytestmark = pytest.mark.sqlite_only
+
 
 def test_eval_picks_prints_a_table_and_json(cli, fixtures):
     args = ["eval", "picks", "--arrivals", str(fixtures / "arrivals" / "arrivals.jsonl.gz"),

@@ -115,3 +115,19 @@ def test_embeddings_feed_the_closeness_features(slice_history):
     column = ranker.DENSE.index("embedding_max")
     assert replay.features.dense[:, column].max() > 0
     assert len(replay.scores(TEST_DAY, "ranker")) == len(replay.by_day[TEST_DAY])
+
+
+def test_a_paired_difference_by_hand():
+    d = evaluate.paired_difference([0.5, 0.7, 0.6], [0.4, 0.4, 0.6])
+    assert d["mean"] == pytest.approx(0.4 / 3)
+    assert d["se"] == pytest.approx(np.std([0.1, 0.3, 0.0], ddof=1) / math.sqrt(3))
+    assert d["days"] == 3
+
+
+def test_the_replay_reports_the_ranker_against_the_baseline_day_by_day(slice_history):
+    result = evaluate.evaluate(slice_history.arrivals, slice_history.picks, TEST_DAY, dt.date(2025, 10, 31),
+                               methods=("ranker", "tfidf_lr"))
+    pair = result["paired"]["ranker-tfidf_lr"]["ndcg@20"]
+    methods = result["methods"]
+    assert pair["days"] == methods["ranker"]["days"]
+    assert pair["mean"] == pytest.approx(methods["ranker"]["ndcg@20"] - methods["tfidf_lr"]["ndcg@20"])

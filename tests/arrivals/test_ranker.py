@@ -6,6 +6,8 @@ import collections
 import dataclasses
 import datetime as dt
 
+import numpy as np
+
 from dailypapers.arrivals import ranker
 from dailypapers.arrivals.history import History, labels
 from dailypapers.models import Paper
@@ -88,3 +90,20 @@ def test_too_little_history_also_falls_back(slice_history):
 
 def test_author_names_are_matched_loosely():
     assert ranker.author_key("José  García-López") == ranker.author_key("Jose Garcia Lopez")
+
+
+def test_the_fast_tfidf_gives_the_vectorizers_numbers(slice_history):
+    texts = [ranker.paper_text(a.paper) for a in slice_history.arrivals[:300]]
+    vectorizer = ranker.new_vectorizer().fit(texts[:200])
+    texts += ["", "the and of", "Überraschung: naïve café-au-lait X2 a b"]
+    expected = vectorizer.transform(texts).toarray()
+    np.testing.assert_allclose(ranker.tfidf(vectorizer, texts).toarray(), expected, atol=1e-6)
+
+
+def test_reasons_for_a_batch_match_reasons_one_by_one(slice_history):
+    trained = ranker.train(slice_history, TODAY)
+    assert trained is not None
+    ranked = trained.rank(_today(slice_history))
+    for s in ranked[:5] + ranked[-5:]:
+        alone = trained.rank([p for p in _today(slice_history) if p.arxiv_id == s.arxiv_id])
+        assert alone[0].reasons == s.reasons

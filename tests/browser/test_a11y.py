@@ -36,6 +36,15 @@ def run_axe(page, axe_path) -> list[dict]:
     return result
 
 
+def check_axe(page, axe_path, artifacts, name: str) -> None:
+    """No serious or critical axe violation on the page; every violation is kept as an artifact."""
+    violations = run_axe(page, axe_path)
+    if violations:
+        (artifacts / f"axe-{name}.json").write_text(json.dumps(violations, indent=2))
+    serious = [v for v in violations if v["impact"] in ("serious", "critical")]
+    assert serious == [], json.dumps(serious, indent=2)
+
+
 VIEWPORTS = {"desktop": {"width": 1280, "height": 900}, "phone": {"width": 390, "height": 844}}
 
 

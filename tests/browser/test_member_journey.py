@@ -8,7 +8,6 @@ checks the member's pages on the way."""
 from __future__ import annotations
 
 import importlib.util
-import json
 import re
 import sys
 import threading
@@ -17,7 +16,7 @@ from email import message_from_bytes, policy
 from pathlib import Path
 
 import pytest
-from test_a11y import run_axe
+from test_a11y import check_axe
 from webapp import NOW, ServerThread, build_data_dir, free_port, make_settings
 
 from dailypapers import days
@@ -119,14 +118,6 @@ def mail_server(tmp_path_factory, smtp_sink, arxiv_server):
     arxiv.close()
 
 
-def check_axe(page, axe_path, artifacts, name: str) -> None:
-    violations = run_axe(page, axe_path)
-    if violations:
-        (artifacts / f"axe-member-{name}.json").write_text(json.dumps(violations, indent=2))
-    serious = [v for v in violations if v["impact"] in ("serious", "critical")]
-    assert serious == [], json.dumps(serious, indent=2)
-
-
 def test_member_journey(browser, mail_server, smtp_sink, arxiv_server, axe_path, artifacts):
     url = mail_server.url
     # axe is injected as a script tag, which our CSP forbids: bypassed for this context only.
@@ -193,7 +184,7 @@ def test_member_journey(browser, mail_server, smtp_sink, arxiv_server, axe_path,
         assert fill not in ("rgba(0, 0, 0, 0)", "transparent", "rgb(255, 255, 255)")
         card.scroll_into_view_if_needed()
         page.screenshot(path=str(artifacts / "desktop-12-upvote-kept-after-reload.png"))
-        check_axe(page, axe_path, artifacts, "home")
+        check_axe(page, axe_path, artifacts, "member-home")
 
         # Comment on the paper, then delete the comment: asked first, told after.
         card.locator(".card-title a").click()
@@ -204,13 +195,13 @@ def test_member_journey(browser, mail_server, smtp_sink, arxiv_server, axe_path,
         page.wait_for_load_state()
         comment = page.locator("ol.comments li", has_text="Clear write-up")
         assert comment.is_visible()
-        check_axe(page, axe_path, artifacts, "paper")
+        check_axe(page, axe_path, artifacts, "member-paper")
         comment.get_by_role("link", name="edit / moderate").click()
         page.get_by_role("link", name="Delete this comment").click()
         page.wait_for_url("**/delete")
         assert page.locator("h1").inner_text() == "Delete this comment?"
         page.screenshot(path=str(artifacts / "desktop-13-delete-comment-confirm.png"))
-        check_axe(page, axe_path, artifacts, "delete-confirm")
+        check_axe(page, axe_path, artifacts, "member-delete-confirm")
         page.get_by_role("button", name="Delete the comment").click()
         page.wait_for_url(f"**/papers/{arxiv_id}#comments")
         assert page.get_by_role("status").filter(has_text="Comment deleted.").is_visible()
@@ -235,7 +226,7 @@ def test_member_journey(browser, mail_server, smtp_sink, arxiv_server, axe_path,
         target = copy.get_attribute("data-copy-target")
         assert page.locator(f"#{target}").inner_text().strip() == token
         page.screenshot(path=str(artifacts / "desktop-15-new-token.png"))
-        check_axe(page, axe_path, artifacts, "settings")
+        check_axe(page, axe_path, artifacts, "member-settings")
         page.reload()
         assert page.locator("#new-token-value").count() == 0 and token not in page.content()
         assert page.locator("table tbody tr").count() == 1
@@ -248,7 +239,7 @@ def test_member_journey(browser, mail_server, smtp_sink, arxiv_server, axe_path,
         assert page.locator("h1").inner_text() == "Submit a paper"
         page.get_by_label("arXiv id or URL").fill(SUBMIT_ID)
         page.screenshot(path=str(artifacts / "desktop-16-submit-form.png"))
-        check_axe(page, axe_path, artifacts, "submit")
+        check_axe(page, axe_path, artifacts, "member-submit")
         page.get_by_role("button", name="Submit", exact=True).click()
         page.wait_for_url(f"{url}/papers/{SUBMIT_ID}")  # no query parameter: the message is one-shot
         assert page.locator("h1").inner_text() == SUBMIT_TITLE
@@ -261,7 +252,7 @@ def test_member_journey(browser, mail_server, smtp_sink, arxiv_server, axe_path,
         assert [r.params["id_list"] for r in arxiv_server.requests] == [SUBMIT_ID]  # asked once, over HTTP
         listed.scroll_into_view_if_needed()
         page.screenshot(path=str(artifacts / "desktop-17-submitted-paper.png"))
-        check_axe(page, axe_path, artifacts, "submitted-paper")
+        check_axe(page, axe_path, artifacts, "member-submitted-paper")
         page.reload()
         assert page.get_by_text(added).count() == 0  # shown once
         listed = page.locator("ul.listed li")
@@ -270,7 +261,7 @@ def test_member_journey(browser, mail_server, smtp_sink, arxiv_server, axe_path,
         card = page.locator(f'article.card[id="paper-{SUBMIT_ID}"]')
         assert card.locator(".card-title").inner_text() == SUBMIT_TITLE
         page.screenshot(path=str(artifacts / "desktop-18-todays-list.png"))
-        check_axe(page, axe_path, artifacts, "todays-list")
+        check_axe(page, axe_path, artifacts, "member-todays-list")
         page.reload()
         assert page.locator(f'article.card[id="paper-{SUBMIT_ID}"]').is_visible()
 
@@ -285,7 +276,7 @@ def test_member_journey(browser, mail_server, smtp_sink, arxiv_server, axe_path,
         page.get_by_label("Topics").fill("random walks\nsparse attention")
         page.get_by_label("Add papers like the ones I upvoted").check()
         page.screenshot(path=str(artifacts / "desktop-19-subscribe-form.png"))
-        check_axe(page, axe_path, artifacts, "subscribe")
+        check_axe(page, axe_path, artifacts, "member-subscribe")
         mails = len(smtp_sink.messages)
         page.get_by_role("button", name="Subscribe").click()
         page.wait_for_load_state()
@@ -294,7 +285,7 @@ def test_member_journey(browser, mail_server, smtp_sink, arxiv_server, axe_path,
         assert len(smtp_sink.messages) == mails  # the mail would have arrived before the page did
         assert page.get_by_role("link", name="See papers for you").is_visible()
         page.screenshot(path=str(artifacts / "desktop-20-subscribed.png"))
-        check_axe(page, axe_path, artifacts, "subscribed")
+        check_axe(page, axe_path, artifacts, "member-subscribed")
         page.get_by_role("link", name="Change or unsubscribe").click()
         page.wait_for_url("**/subscriptions/manage?token=*")
         assert page.locator("h1").inner_text() == "Your subscription"
@@ -303,7 +294,7 @@ def test_member_journey(browser, mail_server, smtp_sink, arxiv_server, axe_path,
         assert page.get_by_role("button", name="Save").is_visible()
         assert page.get_by_role("button", name="Unsubscribe").is_visible()
         page.screenshot(path=str(artifacts / "desktop-21-manage-subscription.png"))
-        check_axe(page, axe_path, artifacts, "manage-subscription")
+        check_axe(page, axe_path, artifacts, "member-manage-subscription")
         page.locator(".promo").get_by_role("link", name="Subscribe").click()
         page.wait_for_url("**/subscribe")
         assert "You are subscribed (weekly, on Fridays)" in page.get_by_role("status").first.inner_text()
@@ -321,6 +312,6 @@ def test_member_journey(browser, mail_server, smtp_sink, arxiv_server, axe_path,
         page.locator("details.member-menu summary").click()
         page.screenshot(path=str(artifacts / "phone-11-member-menu.png"))
         assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
-        check_axe(page, axe_path, artifacts, "phone-home")
+        check_axe(page, axe_path, artifacts, "member-phone-home")
     finally:
         context.close()

@@ -162,7 +162,7 @@ class Env:
         r = client.post("/login", data={"email": f"{name}@example.org", "password": password,
                                         "csrf_token": token, "next": "/"})
         assert r.status_code == 303, r.text
-        return token
+        return csrf(client)  # tokens are bound to the session: the new session's own
 
     def paper(self, arxiv_id: str = "2104.00001", *, day: dt.date | None = None, hf_upvotes: int = 0,
               published: dt.datetime | None = None, title: str | None = None):

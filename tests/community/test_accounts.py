@@ -144,19 +144,20 @@ def test_login_sets_a_new_server_side_session_with_safe_cookie_flags(env):
     stored = [r[0] for r in env.store.read("SELECT token_hash FROM sessions")]
     assert stored == [hashlib.sha256(raw.encode()).hexdigest()]  # only the hash is stored
     assert c.get("/settings").status_code == 200
-    # A second login replaces the token (no fixation): the old one is gone.
-    r = c.post("/login", data={"email": "ada@example.org", "password": STRONG, "csrf_token": token})
+    # A second login replaces the token (no fixation): the old one is gone. (The form's CSRF token is
+    # bound to the session now open, as a browser's login page would carry.)
+    r = c.post("/login", data={"email": "ada@example.org", "password": STRONG, "csrf_token": csrf(c)})
     assert c.cookies[SESSION_COOKIE] != raw
     assert len(env.store.read("SELECT token_hash FROM sessions")) == 1
     # Logout ends it.
-    r = c.post("/logout", data={"csrf_token": token})
+    r = c.post("/logout", data={"csrf_token": csrf(c)})
     assert r.status_code == 303
     assert env.store.read("SELECT COUNT(*) FROM sessions")[0][0] == 0
     assert c.get("/settings").status_code == 303  # to /login
 
 
-def test_secure_cookie_on_https(tmp_path, smtp):
-    env = make_env(tmp_path, smtp, None, base_url="https://papers.example.org")
+def test_secure_cookie_on_https(tmp_path, smtp, backend_url):
+    env = make_env(tmp_path, smtp, None, base_url="https://papers.example.org", database_url=backend_url)
     try:
         env.member("ada")
         c = env.client(base_url="https://papers.example.org")

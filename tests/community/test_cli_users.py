@@ -1,4 +1,5 @@
-"""`dailypapers users ...` and `dailypapers trending refresh`, through click against a real database."""
+"""`dailypapers users ...` and `dailypapers trending refresh`, through click against a real database
+(SQLite in the data folder, or a fresh PostgreSQL database passed with `--database-url`)."""
 
 from __future__ import annotations
 
@@ -9,19 +10,21 @@ from click.testing import CliRunner
 
 from dailypapers.cli import main
 from dailypapers.models import Listing, Paper
-from dailypapers.storage.sqlite import SQLiteStore
+from dailypapers.storage import open_store
 
 
 @pytest.fixture
-def run(tmp_path):
+def run(tmp_path, backend, request):
     data = tmp_path / "cli"
+    url = request.getfixturevalue("empty_pg_url") if backend == "postgres" else None
+    where = ["--data-dir", str(data), *(["--database-url", url] if url else [])]
     runner = CliRunner()
-    assert runner.invoke(main, ["--data-dir", str(data), "migrate"]).exit_code == 0
+    assert runner.invoke(main, [*where, "migrate"]).exit_code == 0
 
     def invoke(*args, input=None):
-        return runner.invoke(main, ["--data-dir", str(data), *args], input=input, env={"DAILYPAPERS_SECRET_KEY": "k"})
+        return runner.invoke(main, [*where, *args], input=input, env={"DAILYPAPERS_SECRET_KEY": "k"})
 
-    invoke.db = data / "dailypapers.db"
+    invoke.db_url = url or f"sqlite:///{data / 'dailypapers.db'}"
     return invoke
 
 
@@ -43,7 +46,7 @@ def test_create_promote_disable(run):
     assert "disabled" not in r.output
     r = run("users", "promote", "nobody")
     assert r.exit_code == 1 and "no user" in r.output
-    store = SQLiteStore(run.db)
+    store = open_store(run.db_url)
     try:
         user = store.user_by_name("cora")
         assert user.role == "admin" and user.password_hash.startswith("$argon2id$")
@@ -53,7 +56,7 @@ def test_create_promote_disable(run):
 
 
 def test_trending_refresh(run):
-    store = SQLiteStore(run.db)
+    store = open_store(run.db_url)
     try:
         today = dt.date.today()
         store.ingest_batch(

@@ -83,10 +83,11 @@ def test_submission_rules_each_have_a_clear_message(env):
     assert r.status_code == 400 and "days ago" in r.text
 
 
-def test_the_daily_cap_is_per_member_and_per_day(tmp_path, smtp, arxiv_server):
+def test_the_daily_cap_is_per_member_and_per_day(tmp_path, smtp, arxiv_server, backend_url):
     from community_helpers import make_env
 
-    env = make_env(tmp_path, smtp, arxiv_server.url, submit_daily_cap=1, submit_max_age_days=2000)
+    env = make_env(tmp_path, smtp, arxiv_server.url, submit_daily_cap=1, submit_max_age_days=2000,
+                   database_url=backend_url)
     try:
         env.member("ada")
         env.member("bob")
@@ -165,7 +166,7 @@ def test_curators_add_pin_hide_and_remove_with_an_audit_log(env):
     assert m.get("/curate").status_code == 403
 
 
-def test_when_arxiv_does_not_answer_the_submission_gives_up_within_the_bound(tmp_path, smtp):
+def test_when_arxiv_does_not_answer_the_submission_gives_up_within_the_bound(tmp_path, smtp, backend_url):
     import re
     import time
 
@@ -174,7 +175,8 @@ def test_when_arxiv_does_not_answer_the_submission_gives_up_within_the_bound(tmp
 
     silent = SilentServer()
     # No arXiv client passed in: the app builds its own from the settings, as in production.
-    env = make_env(tmp_path, smtp, None, arxiv_api_url=silent.url, arxiv_submit_timeout=1.5)
+    env = make_env(tmp_path, smtp, None, arxiv_api_url=silent.url, arxiv_submit_timeout=1.5,
+                   database_url=backend_url)
     try:
         env.member("ada")
         c = env.client()

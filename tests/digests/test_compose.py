@@ -10,7 +10,7 @@ from dailypapers.digests.foryou import Profile, Ranker
 from dailypapers.digests.subscriptions import Tokens
 from dailypapers.models import DigestSend
 
-from .conftest import DAY, add_papers, add_subscriber, add_user
+from .conftest import DAY, add_papers, add_subscriber, add_user, sql
 
 SPECS = [
     dict(title="Activation steering of language models", abstract="We steer activations of LLMs.", upvotes=5,
@@ -56,9 +56,9 @@ def test_no_paper_is_sent_twice_and_empty_digests_are_empty(dstore, dsettings):
     # The same papers are listed again the next day: nothing repeats.
     later = Period("daily", DAY + dt.timedelta(days=1))
     with dstore.write() as conn:
-        conn.execute("INSERT INTO listings (day, arxiv_id, rank, upvotes, source) "
-                     "SELECT ?, arxiv_id, rank, upvotes, source FROM listings WHERE day = ?",
-                     (later.day.isoformat(), DAY.isoformat()))
+        sql(conn, "INSERT INTO listings (day, arxiv_id, rank, upvotes, source) "
+            "SELECT ?, arxiv_id, rank, upvotes, source FROM listings WHERE day = ?",
+            (later.day.isoformat(), DAY.isoformat()))
     second = Composer(dstore, dsettings).compose(sub, later)
     sent_before = {e.arxiv_id for e in first.entries}
     assert not sent_before & {e.arxiv_id for e in second.entries}
@@ -146,7 +146,9 @@ def test_raw_bytes_are_the_same_message_as_the_email_message(dstore, dsettings):
     sub = add_subscriber(dstore, "a@example.org", topics=["activation steering"])
     settings = dsettings.replace(mail_from="Daily Pâpers <papers@example.org>")
     d = Composer(dstore, settings).compose(sub, Period("daily", DAY))
-    renderer = DigestRenderer(settings, Tokens(settings.signing_key()))
+    # a fixed clock: the unsubscribe token is timestamped, and the two renders may fall in two seconds
+    now = dt.datetime(2026, 8, 21, 2, 0, tzinfo=dt.timezone.utc)
+    renderer = DigestRenderer(settings, Tokens(settings.signing_key(), clock=lambda: now))
     a = renderer.render_composed(d)
     sender, rcpts, data = renderer.render_bytes(sub, d.period, d.entries, d.papers)
     b = email.message_from_bytes(data, policy=email.policy.default)

@@ -8,9 +8,10 @@ import re
 import pytest
 from itsdangerous import TimestampSigner, URLSafeTimedSerializer
 
-from dailypapers.digests.subscriptions import SubscriptionService, Tokens
+from dailypapers.digests.subscriptions import MANAGE_MAX_AGE, SubscriptionService, Tokens
 from dailypapers.errors import Invalid
 from dailypapers.mail import SMTPMailer
+from dailypapers.models import Subscription
 
 T0 = dt.datetime(2026, 8, 20, 12, tzinfo=dt.timezone.utc)
 
@@ -90,6 +91,22 @@ def test_forged_and_expired_tokens_are_refused(service, smtp, dsettings, dstore)
     with pytest.raises(Invalid, match="not valid here"):
         service.confirm(Tokens(dsettings.signing_key()).manage(sub))
     assert not dstore.get_subscription(sub.id).active
+
+
+def test_tokens_are_stamped_and_aged_by_the_given_clock():
+    sub = Subscription(id=7, email="a@example.org", manage_key="k" * 22)
+    at = Clock()
+    tokens = Tokens("a-key-for-this-test-only-0000", clock=at)
+    token = tokens.manage(sub)
+    at.t = T0 + dt.timedelta(seconds=5)
+    assert tokens.manage(sub) != token  # a later second, another token
+    at.t = T0
+    assert tokens.manage(sub) == token
+    at.t = T0 + dt.timedelta(seconds=MANAGE_MAX_AGE)
+    assert tokens.read(token, "manage", MANAGE_MAX_AGE)["s"] == 7
+    at.t += dt.timedelta(seconds=1)
+    with pytest.raises(Invalid, match="expired"):
+        tokens.read(token, "manage", MANAGE_MAX_AGE)
 
 
 @pytest.mark.parametrize("email", [

@@ -12,7 +12,7 @@ from dailypapers.app import build_services
 from dailypapers.mail import SMTPMailer
 from dailypapers.web.routes import build_app
 
-from .conftest import DAY, add_papers
+from .conftest import DAY, add_papers, sql
 
 NOW = dt.datetime(2026, 8, 21, 12, tzinfo=dt.timezone.utc)
 
@@ -149,8 +149,8 @@ def test_for_you_needs_a_member_and_explains_its_picks(web, dstore):
     user = accounts.create_user("ada@example.org", "ada", None, verified=True)
     old_id = dstore.digest_pool(DAY - dt.timedelta(days=30), DAY - dt.timedelta(days=30))[0][1].arxiv_id
     with dstore.write() as conn:
-        conn.execute("INSERT INTO votes (user_id, arxiv_id, created_at) VALUES (?, ?, ?)",
-                     (user.id, old_id, "2026-07-21T00:00:00Z"))
+        sql(conn, "INSERT INTO votes (user_id, arxiv_id, created_at) VALUES (?, ?, ?)",
+            (user.id, old_id, "2026-07-21T00:00:00Z"))
     c.http.cookies.set("dp_session", accounts.start_session(user))
     r = c.get("/for-you")
     assert r.status_code == 200

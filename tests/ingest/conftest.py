@@ -6,8 +6,9 @@ parameters; a route holds a list of responses served in order (the last one
 repeats). A request no route matches gets a 404 naming it, so a test fails
 loudly instead of silently.
 
-The `store` these tests use is the shared one from tests/conftest.py (a real,
-migrated SQLite database).
+The `store` these tests use is tests/conftest.py's `backend_store`: a test that writes through
+a store (the ingest jobs, the harvester's checkpoints) runs on SQLite and on PostgreSQL. The
+parsing tests take no store and run once.
 """
 
 from __future__ import annotations
@@ -200,3 +201,8 @@ class Recorded:
 @pytest.fixture
 def recorded() -> type[Recorded]:
     return Recorded
+
+
+@pytest.fixture
+def store(backend_store):
+    return backend_store

@@ -267,9 +267,11 @@ def test_pacing_between_requests(make_server, recorded):
     assert all(b - a >= 0.2 for a, b in zip(issued, issued[1:])), issued
     # The server sees the same spacing, up to its own scheduling: its timestamp is
     # taken when its handler thread runs, which can lag arrival by a millisecond or two.
+    # Only the floor is the behaviour; how much longer a loaded machine takes is not (the
+    # upper bound only catches a runaway wait).
     times = [r.at for r in server.requests]
     gaps = [b - a for a, b in zip(times, times[1:])]
-    assert len(gaps) == 2 and all(0.2 - 0.005 <= g < 0.4 for g in gaps), gaps
+    assert len(gaps) == 2 and all(0.2 - 0.005 <= g < 2.0 for g in gaps), gaps
 
 
 def test_recorded_fixture_urls_are_what_the_routes_assume(recorded):

@@ -85,11 +85,9 @@ def keys_of(columns, filters) -> list[int]:
     return sorted(columns.passing(None, filters).keys().tolist())
 
 
-def test_sync_follows_the_store(tmp_path, monkeypatch):
+def test_sync_follows_the_store(store, tmp_path, monkeypatch):
     from dailypapers.search import columns as columns_module
 
-    store = SQLiteStore(tmp_path / "db.sqlite")
-    store.migrate()
     store.ingest_batch([Paper("2501.00001", "A", "a", ["X"], categories=["cs.CL"]),
                         Paper("2501.00002", "B", "b", ["X"], categories=["cs.CV", "cs.AI"])])
     columns = FilterColumns(tmp_path / "index")
@@ -128,7 +126,6 @@ def test_sync_follows_the_store(tmp_path, monkeypatch):
     after = columns._current().base
     for k, v in before.items():
         assert np.array_equal(getattr(after, k), v), k
-    store.close()
 
 
 def test_a_damaged_file_is_no_columns(tmp_path):

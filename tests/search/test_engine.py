@@ -232,13 +232,25 @@ def test_similar_falls_back_to_title_words(lexical_engine):
     assert engine.similar("2999.99999").results == []
 
 
-def test_index_follows_the_store(lexical_engine, module_store):
-    engine, _ = lexical_engine
-    store, _ = module_store
-    store.ingest_batch([Paper("2599.00001", "Holographic quasicrystal metasurfaces", "Abstract.", ["Q"])])
-    assert engine.search("quasicrystal").results == []
-    assert engine.sync()["lexical"] == 1
-    assert engine.search("quasicrystal").results[0].paper.arxiv_id == "2599.00001"
+def test_index_follows_the_store(store, tmp_path):
+    """Catch-up by seq from either backend: new papers reach the lexical index, new vectors the
+    vector index (the 500-paper modules above run on SQLite alone)."""
+    emb = FakeEmbedder()
+    store.ingest_batch([Paper("2599.00003", "Sparse mixture routing", "Abstract.", ["Q"])])
+    embed_all(store, emb)
+    engine = SearchEngine(store, tmp_path / "index", emb)
+    try:
+        assert engine.sync() == {"lexical": 1, "vectors": 1}
+        store.ingest_batch([Paper("2599.00001", "Holographic quasicrystal metasurfaces", "Abstract.", ["Q"])])
+        assert engine.search("quasicrystal").results == []
+        assert engine.sync() == {"lexical": 1, "vectors": 0}
+        assert engine.search("quasicrystal").results[0].paper.arxiv_id == "2599.00001"
+        embed_all(store, emb)
+        assert engine.sync() == {"lexical": 0, "vectors": 1}
+        res = engine.search("Holographic quasicrystal metasurfaces", mode="semantic")
+        assert res.results[0].paper.arxiv_id == "2599.00001"
+    finally:
+        engine.close()
 
 
 # -- semantic and hybrid ----------------------------------------------------------------------

@@ -6,7 +6,6 @@ import datetime as dt
 
 from dailypapers.models import Paper
 from dailypapers.search.engine import SearchEngine
-from dailypapers.storage.sqlite import SQLiteStore
 
 DAY = dt.date(2026, 8, 20)
 
@@ -16,9 +15,7 @@ def paper(n: int, title: str, abstract: str, authors=("Ada Lovelace",), categori
                  categories=list(categories), announced=DAY)
 
 
-def test_matching_needs_the_words_and_honours_restrictions(tmp_path):
-    store = SQLiteStore(tmp_path / "db.sqlite")
-    store.migrate()
+def test_matching_needs_the_words_and_honours_restrictions(store, tmp_path):
     store.ingest_batch([
         paper(1, "Retrieval-augmented generation for long documents", "We retrieve passages."),
         paper(2, "Speech recognition at scale", "Retrieval is not used; generation of transcripts.",
@@ -41,4 +38,3 @@ def test_matching_needs_the_words_and_honours_restrictions(tmp_path):
         assert engine.matching("retrieval", []) == set()
     finally:
         engine.close()
-        store.close()

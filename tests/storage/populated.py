@@ -4,7 +4,7 @@ Real Hugging Face Daily Papers (tests/fixtures/hf_raw: 9 days) plus members, ses
 votes (some taken back), comments (edited, deleted, hidden), submissions, pins, hides and a
 removal with their curator log, subscriptions and a digest send log, embeddings, arrival scores,
 rules and triage decisions, collections with members, notes and reading states, list visits,
-trending keys and state rows. One paper's text holds what COPY and
+follows and For you corrections, saved searches with an alert log, trending keys and state rows. One paper's text holds what COPY and
 JSON must escape (backslash, tab, newline, quotes, NUL-free Unicode).
 """
 
@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from dailypapers.ingest.jobs import ingest_hf_daily
-from dailypapers.models import DigestEntry, DigestSend, Listing, Paper, Subscription
+from dailypapers.models import AlertSend, DigestEntry, DigestSend, Listing, Paper, Subscription
 
 HF_RAW = Path(__file__).resolve().parents[1] / "fixtures" / "hf_raw"
 T0 = dt.datetime(2026, 8, 21, 9, 30, tzinfo=dt.timezone.utc)
@@ -105,6 +105,15 @@ def populate(store) -> dict[str, int]:
     store.set_reading_state(members[0].id, papers[2], "hidden", T0)
     store.record_visit(members[0].id, "daily", T0, dt.timedelta(hours=1))
     store.record_visit(members[0].id, "daily", T0 + dt.timedelta(hours=3), dt.timedelta(hours=1))
+    store.add_follow(members[0].id, "author", "Zoë Ø'Brien", "obrien z", T0)
+    store.add_follow(members[0].id, "org", "ünï-lab", "ünï-lab", T0)
+    store.set_foryou_mute(members[0].id, "upvote", papers[3], True, T0)
+    saved = store.create_saved_search(members[0].id, "Agents ünï", {"q": "agents \"tool use\"", "has_code": "1"},
+                                      "feed-key-0001", "daily", T0)
+    alert = store.plan_alert_send(AlertSend(None, saved.id, "daily:2026-08-21", "pending", "<alert.1@x>", papers[:2]),
+                                  members[0].id, T0)
+    store.mark_alert_send(alert.id, "sent", None, T0)
+    store.set_feed_token_nonce(members[0].id, "nonce-1", T0)
 
     store.refresh_trending()
     store.set_state("ingest:hf-daily:checkpoint", "42")

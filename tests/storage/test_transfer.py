@@ -229,3 +229,55 @@ def test_sqlite_backup_restores_into_a_new_data_folder(source, tmp_path):
     assert restored.returncode == 0, restored.stderr
     before = run_cli("--database-url", url, "stats", "--json", data_dir=tmp_path / "a").stdout
     assert run_cli("stats", "--json", data_dir=tmp_path / "b").stdout == before
+
+
+def test_migrate_data_killed_at_random_points_resumes_to_an_equal_copy(source, pg_url, tmp_path):
+    """The crash suite's migration case (tests/crashcheck.py): SIGKILL at seeded random moments of
+    a slow copy (one row per batch), each followed by a restart; the copy only grows, and the last
+    run finishes with every table equal to the source (rows and their checksums) and the counters
+    beside the rows right."""
+    import crashcheck
+
+    s = SQLiteStore(source)  # more rows, so that the copy lasts long enough to be killed several times
+    s.ingest_batch([make(n, arxiv_id=f"2609.{n:05d}") for n in range(3000)])
+    s.close()
+    args = [sys.executable, "-m", "dailypapers", "--data-dir", str(tmp_path / "cli"), "migrate-data",
+            "--from", f"sqlite:///{source}", "--to", pg_url, "--batch-size", "1"]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DAILYPAPERS_")}
+
+    def copied() -> int:
+        try:
+            with psycopg.connect(pg_url) as conn:
+                return sum(conn.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0]
+                           for t in ("papers", "listings", "users", "votes", "comments", "embeddings"))
+        except psycopg.Error:
+            return 0
+
+    tried, before = [], 0
+    for delay in crashcheck.schedule("migrate-data", 0.0, 1.5):
+        proc = subprocess.Popen(args, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                start_new_session=True)
+        deadline = time.monotonic() + 120
+        while copied() <= before and proc.poll() is None:  # counted from this run's first new row
+            assert time.monotonic() < deadline
+            time.sleep(0.02)
+        try:
+            proc.wait(timeout=delay)
+            break  # the copy finished first
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+        tried.append(round(delay, 2))
+        now = copied()
+        assert now >= before, "rows the copy had committed were lost"
+        before = now
+    crashcheck.report("migrate-data sqlite -> postgres", tried)
+    assert tried, "the copy finished before any kill"
+
+    done = run_cli("migrate-data", "--from", f"sqlite:///{source}", "--to", pg_url, data_dir=tmp_path / "cli")
+    assert done.returncode == 0, done.stderr
+    assert "all equal" in done.stdout, done.stdout  # every table: the same rows and checksum
+    with psycopg.connect(pg_url) as conn:
+        off = conn.execute("SELECT p.arxiv_id FROM papers p LEFT JOIN votes v ON v.arxiv_id = p.arxiv_id "
+                           "GROUP BY p.arxiv_id HAVING p.votes != COUNT(v.user_id)").fetchall()
+        assert off == []

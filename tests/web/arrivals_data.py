@@ -12,7 +12,7 @@ import gzip
 import json
 from pathlib import Path
 
-from webapp import FIXTURES, make_app, make_settings
+from webapp import FIXTURES, make_app, make_settings, open_data_store
 
 NOW = dt.datetime(2025, 10, 31, 12, 0, tzinfo=dt.timezone.utc)
 LATEST = dt.date(2025, 10, 31)
@@ -38,16 +38,15 @@ def write_jsonl(path: Path, records: list[dict]) -> Path:
     return path
 
 
-def build_arrivals_data_dir(data_dir: Path) -> Path:
+def build_arrivals_data_dir(data_dir: Path, database_url: str | None = None) -> Path:
+    """`database_url`: load a PostgreSQL database instead of the folder's SQLite file."""
     from dailypapers.arrivals.service import ArrivalService
     from dailypapers.ingest.jobs import ingest_hf_daily, ingest_jsonl
     from dailypapers.search.engine import SearchEngine
-    from dailypapers.storage.sqlite import SQLiteStore
 
     extra = data_dir / "made-up"
     extra.mkdir(parents=True)
-    store = SQLiteStore(data_dir / "dailypapers.db")
-    store.migrate()
+    store = open_data_store(data_dir, database_url)
     assert ingest_jsonl(store, SLICE / "arrivals.jsonl.gz").rejected == 0
     assert ingest_hf_daily(store, SLICE / "lists").rejected == 0
     made_up = [record(aid, f"Filler arrival number {i}", BEFORE) for i, aid in enumerate(FILLER)]

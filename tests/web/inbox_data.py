@@ -13,6 +13,7 @@ import shutil
 from pathlib import Path
 
 from argon2 import PasswordHasher
+from webapp import database_url_of, open_data_store
 
 from dailypapers.config import Settings
 
@@ -25,22 +26,21 @@ PASSWORD = "quiet-harbour-lantern-47"
 
 def make_settings(data_dir: Path) -> Settings:
     return Settings(data_dir=data_dir, secret_key="test-secret-key-for-inbox-tests", base_url="http://testserver",
-                    categories="cs.CV,cs.CL,cs.AI", arxiv_delay=0.0)
+                    categories="cs.CV,cs.CL,cs.AI", arxiv_delay=0.0, database_url=database_url_of(data_dir))
 
 
-def build_services_for(data_dir: Path):
+def build_services_for(data_dir: Path, database_url: str | None = None):
+    """The services over the folder's database (`database_url`: a PostgreSQL one, from now on)."""
     from dailypapers.app import build_services
-    from dailypapers.storage.sqlite import SQLiteStore
 
-    store = SQLiteStore(data_dir / "dailypapers.db")
-    store.migrate()
+    store = open_data_store(data_dir, database_url)
     # argon2id with small costs keeps the suite fast; the code path is the production one.
     hasher = PasswordHasher(time_cost=1, memory_cost=8 * 1024, parallelism=1)
     return build_services(make_settings(data_dir), store=store, embedder=False, arxiv=object(), clock=lambda: NOW,
                           hasher=hasher)
 
 
-def build_inbox_data_dir(data_dir: Path) -> Path:
+def build_inbox_data_dir(data_dir: Path, database_url: str | None = None) -> Path:
     """Ingest, index and score once; tests copy the folder and change their copy."""
     from dailypapers.ingest.jobs import ingest_hf_daily, ingest_jsonl
 
@@ -49,7 +49,7 @@ def build_inbox_data_dir(data_dir: Path) -> Path:
     for path in sorted((FIXTURES / "lists").glob("*.json.gz")):
         if path.name < DAY.isoformat():  # the lists published before DAY
             shutil.copy(path, lists / path.name)
-    services = build_services_for(data_dir)
+    services = build_services_for(data_dir, database_url)
     store = services.store
     assert ingest_jsonl(store, FIXTURES / "arrivals.jsonl.gz").rejected == 0
     assert ingest_hf_daily(store, lists).rejected == 0

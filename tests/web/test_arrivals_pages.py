@@ -1,14 +1,14 @@
 """New arrivals over real HTTP: /papers/new (ranking, category filter, sorts, paging, day navigation,
 errors, escaping), the member-upvote rule, /api/papers/new and the /feeds/new feeds.
 
-Real SQLite with the real slice of arrivals and lists, scored by the real ranker (arrivals_data.py).
+Real SQLite or PostgreSQL (conftest's `data_dirs`) with the real slice of arrivals and lists, scored
+by the real ranker (arrivals_data.py).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import re
-import shutil
 
 import feedparser
 import pytest
@@ -23,22 +23,25 @@ from arrivals_data import (
 )
 from lxml import etree
 from markupsafe import escape
-from webapp import Client
+from webapp import Client, open_data_store
 
 PASSWORD = "quiet-harbour-lantern-47"
 VOTE = re.compile(r'data-vote="([^"]+)" aria-pressed="(true|false)">')
 
 
 @pytest.fixture(scope="module")
-def arrivals_dir(tmp_path_factory):
-    return build_arrivals_data_dir(tmp_path_factory.mktemp("arrivals-web"))
+def arrivals_dir(tmp_path_factory, data_dirs):
+    """Built once per backend and never opened again (on PostgreSQL its database is a template)."""
+    return build_arrivals_data_dir(tmp_path_factory.mktemp("arrivals-web"), data_dirs.new())
 
 
 @pytest.fixture(scope="module")
-def site(arrivals_dir):
-    app, services = make_arrivals_app(arrivals_dir)
+def site(arrivals_dir, data_dirs, tmp_path_factory):
+    data_dir = data_dirs.copy(arrivals_dir, tmp_path_factory.mktemp("arrivals-site") / "data")
+    app, services = make_arrivals_app(data_dir)
     yield app, services
     services.store.close()
+    data_dirs.drop(data_dir)
 
 
 @pytest.fixture()
@@ -197,12 +200,8 @@ def test_titles_are_escaped(client):
     assert b"<script>" not in rss.content
 
 
-def test_empty_site_says_how_to_harvest_and_rank(tmp_path):
-    from dailypapers.storage.sqlite import SQLiteStore
-
-    store = SQLiteStore(tmp_path / "dailypapers.db")
-    store.migrate()
-    store.close()
+def test_empty_site_says_how_to_harvest_and_rank(tmp_path, data_dirs):
+    open_data_store(tmp_path, data_dirs.new()).close()
     app, services = make_arrivals_app(tmp_path)
     c = Client(app)
     try:
@@ -218,14 +217,13 @@ def test_empty_site_says_how_to_harvest_and_rank(tmp_path):
     finally:
         c.close()
         services.store.close()
+        data_dirs.drop(tmp_path)
 
 
-def test_unranked_arrivals_say_so(tmp_path):
+def test_unranked_arrivals_say_so(tmp_path, data_dirs):
     from dailypapers.ingest.jobs import ingest_jsonl
-    from dailypapers.storage.sqlite import SQLiteStore
 
-    store = SQLiteStore(tmp_path / "dailypapers.db")
-    store.migrate()
+    store = open_data_store(tmp_path, data_dirs.new())
     ingest_jsonl(store, SLICE / "arrivals.jsonl.gz")
     store.close()
     app, services = make_arrivals_app(tmp_path)
@@ -240,6 +238,7 @@ def test_unranked_arrivals_say_so(tmp_path):
     finally:
         c.close()
         services.store.close()
+        data_dirs.drop(tmp_path)
 
 
 # -- JSON -------------------------------------------------------------------------------------
@@ -309,15 +308,15 @@ def test_feed_holds_at_most_fifty(client):
 
 # -- members' upvotes put an arrival on the list -------------------------------------------------
 @pytest.fixture()
-def member_site(arrivals_dir, tmp_path):
-    data_dir = tmp_path / "data"
-    shutil.copytree(arrivals_dir, data_dir)
+def member_site(arrivals_dir, tmp_path, data_dirs):
+    data_dir = data_dirs.copy(arrivals_dir, tmp_path / "data")
     app, services = make_arrivals_app(data_dir)
     for name in ("ada", "bob", "cy", "dee"):
         services.accounts.create_user(f"{name}@example.org", name, PASSWORD, verified=True)
     services.accounts.create_user("cur@example.org", "cur", PASSWORD, role="curator", verified=True)
     yield app, services
     services.store.close()
+    data_dirs.drop(data_dir)
 
 
 def logged_in(app, name: str) -> Client:

@@ -1,6 +1,6 @@
-"""The curator's inbox and listing rules over real HTTP (issue 12): a real SQLite file holding a real
-slice of arXiv arrivals, ingested by the ingest jobs and scored by ArrivalService.score(); the real
-app through Starlette's TestClient.
+"""The curator's inbox and listing rules over real HTTP (issue 12): a real SQLite file or PostgreSQL
+database holding a real slice of arXiv arrivals, ingested by the ingest jobs and scored by
+ArrivalService.score(); the real app through Starlette's TestClient.
 
 Add, pin, skip and undo work as plain forms (POST, redirect, one-shot message) and as JSON for
 the keyboard script; what they decide shows on the day's public list. Rules list the top K or a
@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import html
 import re
-import shutil
 
 import pytest
 from inbox_data import DAY, NEXT_DAY, PASSWORD, build_inbox_data_dir, build_services_for
@@ -25,8 +24,9 @@ JSON = {"Accept": "application/json", "X-Requested-With": "fetch"}
 
 
 @pytest.fixture(scope="module")
-def built(tmp_path_factory):
-    return build_inbox_data_dir(tmp_path_factory.mktemp("inbox") / "data")
+def built(tmp_path_factory, data_dirs):
+    """Built once per backend (conftest's `data_dirs`); tests change copies."""
+    return build_inbox_data_dir(tmp_path_factory.mktemp("inbox") / "data", data_dirs.new())
 
 
 class Site:
@@ -44,6 +44,7 @@ class Site:
             r = c.post("/login", data={"email": f"{name}@example.org", "password": PASSWORD,
                                        "csrf_token": c.token, "next": "/"})
             assert r.status_code == 303, r.text
+            c.token = token_of(c.get("/login"))  # tokens are bound to the session
         return c
 
     def day(self, day=DAY):
@@ -60,12 +61,12 @@ class Site:
 
 
 @pytest.fixture
-def site(built, tmp_path):
-    data = tmp_path / "data"
-    shutil.copytree(built, data)
+def site(built, tmp_path, data_dirs):
+    data = data_dirs.copy(built, tmp_path / "data")
     s = Site(data)
     yield s
     s.close()
+    data_dirs.drop(data)
 
 
 @pytest.fixture

@@ -7,9 +7,9 @@ import logging
 import re
 
 import pytest
-from webapp import NOW, Client, make_settings
+from webapp import NOW, Client, database_url_of, make_settings, open_data_store
 
-from dailypapers.storage.sqlite import SQLiteStore
+from dailypapers.storage import Store
 from dailypapers.web.errors import SERVER_ERROR
 
 SECRET = "internal detail: row 42 of the listings table"
@@ -18,7 +18,7 @@ SECRET = "internal detail: row 42 of the listings table"
 class BrokenStore:
     """The real store, except that the named methods fail the way a bug would."""
 
-    def __init__(self, store: SQLiteStore, failures: dict[str, BaseException]):
+    def __init__(self, store: Store, failures: dict[str, BaseException]):
         self._store = store
         self._failures = failures
 
@@ -38,8 +38,8 @@ def broken_client(fresh_data_dir):
     from dailypapers.app import build_services
     from dailypapers.web.routes import build_app
 
-    settings = make_settings(fresh_data_dir)
-    real = SQLiteStore(fresh_data_dir / "dailypapers.db")
+    settings = make_settings(fresh_data_dir, database_url=database_url_of(fresh_data_dir))
+    real = open_data_store(fresh_data_dir)
     store = BrokenStore(real, {
         "papers_by_org": KeyError(SECRET),
         "listings_for_paper": ValueError(SECRET),

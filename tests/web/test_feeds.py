@@ -52,7 +52,7 @@ def test_daily_atom_by_path_and_by_format(client):
         assert e.published_parsed[:3] == (2026, 8, 20)
         assert len(e.authors) == 17
         assert any(l.href == "https://arxiv.org/abs/2608.19880" for l in e.links)
-    assert client.get("/feeds/daily.xml?format=json").status_code == 400
+    assert client.get("/feeds/daily.xml?format=yaml").status_code == 400
 
 
 def test_trending_feeds(client):

@@ -1,6 +1,10 @@
-"""Helpers for the web and browser tests: a real migrated SQLite file loaded with real HF Daily Papers
+"""Helpers for the web and browser tests: a real migrated database loaded with real HF Daily Papers
 (tests/fixtures/hf_raw: 9 days incl. the Python-repr formats of 2024-12-11 and 2025-01-10),
 the real search engine with its index synced, and the app driven over real HTTP (httpx + ASGI).
+
+A data folder holds the search index and either the SQLite file or, for PostgreSQL, a file
+naming its database (DATABASE_URL_FILE): `make_app(folder)` runs on whichever it holds, and
+`Databases.copy` copies a folder with its database, so a test changes only its own copy.
 
 The clock is fixed at Sunday 2026-08-23 12:00 UTC, so `/` shows Friday 2026-08-21.
 """
@@ -8,6 +12,7 @@ The clock is fixed at Sunday 2026-08-23 12:00 UTC, so `/` shows Friday 2026-08-2
 from __future__ import annotations
 
 import datetime as dt
+import shutil
 import socket
 import threading
 import time
@@ -23,20 +28,69 @@ NOW = dt.datetime(2026, 8, 23, 12, 0, tzinfo=dt.timezone.utc)  # a Sunday
 LATEST_DAY = dt.date(2026, 8, 21)  # the Friday before
 
 
-def load_store(data_dir: Path):
-    from dailypapers.ingest.jobs import ingest_hf_daily
-    from dailypapers.storage.sqlite import SQLiteStore
+DATABASE_URL_FILE = "test-database-url"
 
-    store = SQLiteStore(data_dir / "dailypapers.db")
+
+def database_url_of(data_dir: Path) -> str | None:
+    """The PostgreSQL database a data folder's data lives in; None when it is the SQLite file."""
+    marker = Path(data_dir) / DATABASE_URL_FILE
+    return marker.read_text().strip() if marker.exists() else None
+
+
+def open_data_store(data_dir: Path, database_url: str | None = None):
+    """The migrated store of a data folder; `database_url` puts its data in that PostgreSQL
+    database from now on."""
+    from dailypapers.storage import open_store
+
+    data_dir.mkdir(parents=True, exist_ok=True)
+    if database_url:
+        (data_dir / DATABASE_URL_FILE).write_text(database_url)
+    store = open_store(database_url_of(data_dir) or f"sqlite:///{data_dir / 'dailypapers.db'}")
     store.migrate()
+    return store
+
+
+class Databases:
+    """The databases of the web tests' data folders: SQLite files inside them, or databases on the
+    session's PostgreSQL cluster, where a loaded folder's database is the template of its copies
+    (CREATE DATABASE ... TEMPLATE is a file copy; the template must have no open connections)."""
+
+    def __init__(self, cluster=None):
+        self.cluster = cluster
+
+    @property
+    def backend(self) -> str:
+        return "postgres" if self.cluster else "sqlite"
+
+    def new(self) -> str | None:
+        """A fresh, migrated database for a folder about to be loaded (None: SQLite)."""
+        return self.cluster.new_database() if self.cluster else None
+
+    def copy(self, source: Path, target: Path) -> Path:
+        shutil.copytree(source, target)
+        url = database_url_of(source)
+        if url:
+            (target / DATABASE_URL_FILE).write_text(self.cluster.new_database(template=url.rsplit("/", 1)[1]))
+        return target
+
+    def drop(self, data_dir: Path) -> None:
+        url = database_url_of(data_dir)
+        if url and self.cluster:
+            self.cluster.drop_database(url)
+
+
+def load_store(data_dir: Path, database_url: str | None = None):
+    from dailypapers.ingest.jobs import ingest_hf_daily
+
+    store = open_data_store(data_dir, database_url)
     summary = ingest_hf_daily(store, HF_RAW)
     assert summary.rejected == 0
     return store
 
 
-def build_data_dir(data_dir: Path) -> Path:
+def build_data_dir(data_dir: Path, database_url: str | None = None) -> Path:
     """Database loaded from the fixtures plus a synced search index (no embedding model)."""
-    store = load_store(data_dir)
+    store = load_store(data_dir, database_url)
     from dailypapers.search.engine import SearchEngine
 
     SearchEngine(store, data_dir / "index", None).sync()
@@ -58,6 +112,7 @@ def make_app(data_dir: Path, *, clock=lambda: NOW, **settings_changes):
     from dailypapers.app import build_services
     from dailypapers.web.routes import build_app
 
+    settings_changes.setdefault("database_url", database_url_of(data_dir))
     settings = make_settings(data_dir, **settings_changes)
     services = build_services(settings, embedder=False, arxiv=object(), clock=clock)
     return build_app(services), services

@@ -16,7 +16,8 @@ What "known on the morning of D" means here:
 
 Methods run in the same call: the product's ranker; TF-IDF + logistic regression on
 title, abstract, categories and authors (what arxiv-sanity-lite does with an SVM);
-and a seeded random order.
+and a seeded random order. Each method is also compared with TF-IDF + LR day by day
+("paired": the mean difference over the same days and its standard error).
 """
 
 from __future__ import annotations
@@ -183,6 +184,12 @@ def evaluate(
         result[m] = {key: (sum(d[key] for d in days) / len(days) if days else 0.0) for key in
                      (f"ndcg@{NDCG_AT}", f"recall@{RECALL_AT}", f"p@{PRECISION_AT}")}
         result[m]["days"] = len(days)
+    paired = {}
+    if "tfidf_lr" in per_method:
+        for m in (m for m in per_method if m != "tfidf_lr"):
+            paired[f"{m}-tfidf_lr"] = {key: paired_difference([d[key] for d in per_method[m]],
+                                                              [d[key] for d in per_method["tfidf_lr"]])
+                                       for key in (f"ndcg@{NDCG_AT}", f"recall@{RECALL_AT}")}
     return {
         "test_from": test_from.isoformat(),
         "test_until": test_until.isoformat(),
@@ -193,7 +200,16 @@ def evaluate(
         "seconds": round(time.perf_counter() - started, 1),
         "setup_seconds": round(built, 1),
         "methods": result,
+        "paired": paired,
     }
+
+
+def paired_difference(a: Sequence[float], b: Sequence[float]) -> dict[str, float]:
+    """Mean of a - b over the same days, with its standard error: whether a difference between
+    two methods is larger than the day-to-day swing."""
+    d = np.asarray(a, float) - np.asarray(b, float)
+    se = float(d.std(ddof=1) / math.sqrt(len(d))) if len(d) > 1 else float("nan")
+    return {"mean": float(d.mean()) if len(d) else 0.0, "se": se, "days": len(d)}
 
 
 def load_embeddings(path: Path) -> dict[str, np.ndarray]:

@@ -120,6 +120,14 @@ def migrate_data(ctx: Context, source_url: str | None, target_url: str, batch_si
     click.echo(f"done: {sum(c.target.rows for c in report)} rows in {len(report)} tables, all equal")
 
 
+# An environment line, not --database-url on each job: command lines are visible to every user
+# (ps), and cron turns a % (common in encoded passwords) in a command into a newline.
+DATABASE_LINE = """\
+# Every job's database, set here rather than on the command lines, which ps shows to every user.
+# It may hold a password: keep this crontab readable by its owner only.
+DAILYPAPERS_DATABASE_URL={url}
+"""
+
 SCHEDULE = """\
 # dailypapers: digests go out just after the list day rolls over ({rollover} {tz}).
 # CRON_TZ works with cronie; with another cron, convert to the server's time. See docs/operations.md.
@@ -129,8 +137,8 @@ CRON_TZ={tz}
  20  *  *   *   *    {dp} embed
  30  *  *   *   *    {dp} arrivals score   # new arrivals ranked, the rules applied
  10 19  *   *   *    {dp} arrivals train   # before the evening's announcement (20:00 US Eastern)
- 45 21  *   *   *    {dp} digest send --period daily --quiet
- 50 21  *   *   *    {dp} digest send --period weekly --quiet
+ 45 21  *   *   *    {dp} digest send --period daily --quiet    # digests, and saved-search alerts
+ 50 21  *   *   *    {dp} digest send --period weekly --quiet   # and weekly alerts, on Mondays
   0  6  *   *   *    {dp} digest send --period daily --quiet   # catch-up: resends nothing already sent
 """
 
@@ -138,8 +146,13 @@ CRON_TZ={tz}
 @click.command("schedule")
 @pass_ctx
 def schedule(ctx: Context) -> None:
-    """Print crontab lines that run ingest, embedding and digests at the right times."""
+    """Print crontab lines that run ingest, embedding and digests at the right times.
+
+    With --database-url (or DAILYPAPERS_DATABASE_URL) set, the first line sets it for every job.
+    """
     settings = ctx.settings
+    if settings.database_url:
+        click.echo(DATABASE_LINE.format(url=settings.database_url), nl=False)
     click.echo(SCHEDULE.format(dp=f"dailypapers --data-dir {settings.data_dir}", tz=settings.timezone,
                                rollover=settings.day_rollover), nl=False)
 

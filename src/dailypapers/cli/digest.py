@@ -1,7 +1,10 @@
 """`dailypapers digest send | preview`.
 
-Exit codes: 0 success; 1 an error (or another send is running); 3 some digests failed (5xx) or
-were deferred (4xx after every retry) -- rerun later to retry the deferred ones.
+`digest send` also sends the period's saved-search alerts (digests/alerts.py), after the digests
+and under the same locks, and puts the saved searches set to "with the next digest" in the digests.
+
+Exit codes: 0 success; 1 an error (or another send is running); 3 some digests or alerts failed
+(5xx) or were deferred (4xx after every retry) -- rerun later to retry the deferred ones.
 """
 
 from __future__ import annotations
@@ -15,8 +18,10 @@ import click
 from dailypapers.cli.context import EXIT_ERROR, Context, fail, pass_ctx
 from dailypapers.days import parse_day
 from dailypapers.digests import Period, default_digest_day
+from dailypapers.digests.alerts import AlertSender
 from dailypapers.digests.compose import Composer, DigestRenderer
 from dailypapers.digests.foryou import Ranker
+from dailypapers.digests.saved import SavedSearchService
 from dailypapers.digests.send import DigestSender, SendLocked
 from dailypapers.digests.subscriptions import Tokens
 from dailypapers.mail import mailer_from_settings
@@ -58,7 +63,16 @@ def send(ctx: Context, period: str, date: str | None, dry_run: bool, limit: int 
     p = _period(ctx, period, date)
     mailer = mailer_from_settings(settings)
     say = (lambda m: None) if quiet else (lambda m: click.echo(m, err=True))
-    sender = DigestSender(ctx.store(), settings, mailer, say=say, embedder_factory=ctx.embedder)
+    store = ctx.store()
+    saved = alerts = None
+    if any(store.alerting_saved_searches(mode, limit=1) for mode in ("digest", "daily", "weekly")):
+        # saved searches run on this node's search index: bring it up to date first
+        engine = ctx.search_engine(ctx.embedder())
+        engine.sync()
+        saved = SavedSearchService(store, engine, settings)
+        alerts = AlertSender(store, settings, mailer, saved, say=say)
+    sender = DigestSender(store, settings, mailer, say=say, embedder_factory=ctx.embedder, saved=saved,
+                          alerts=None if dry_run else alerts)
     try:
         report = sender.run(p, dry_run=dry_run, limit=limit, in_doubt=in_doubt)
     except SendLocked as e:
@@ -70,7 +84,7 @@ def send(ctx: Context, period: str, date: str | None, dry_run: bool, limit: int 
         for line in report.previews:
             click.echo(line)
     click.echo(report.line())
-    if report.failed or report.deferred:
+    if report.failed or report.deferred or (report.alerts and (report.alerts.failed or report.alerts.deferred)):
         sys.exit(EXIT_PARTIAL)
 
 

@@ -1,26 +1,39 @@
-"""`dailypapers serve`, and the app factories it hands to uvicorn."""
+"""`dailypapers serve`, and the pre-fork supervisor that runs several workers."""
 
 from __future__ import annotations
 
 import gc
+import os
+import signal
+import socket
+import sys
 import time
-from typing import TYPE_CHECKING
+import traceback
+from typing import TYPE_CHECKING, Any, Literal
 
 import click
 
 from dailypapers.cli.context import Context, pass_ctx
-from dailypapers.config import Settings, base_url_mismatch, export_environ, load_settings
+from dailypapers.config import Settings, base_url_mismatch
 from dailypapers.storage import DatabaseUnavailable
 
 if TYPE_CHECKING:
     from starlette.applications import Starlette
+
+    from dailypapers.search.embedder import Embedder
+
+    QueryModel = Embedder | Literal[False] | None  # None: load it; False: none (lexical search only)
+
+STARTUP_FAILED = 3  # a worker's exit code when it cannot build the app (uvicorn uses 3 too)
+RESPAWN_DELAY = 1.0  # seconds before a worker that died is replaced
 
 
 @click.command()
 @click.option("--host", help="Address to listen on [default 127.0.0.1]. Without DAILYPAPERS_BASE_URL, links "
               "in emails and feeds use http://HOST:PORT (0.0.0.0: this machine's host name).")
 @click.option("--port", type=int, help="Port [default 8000].")
-@click.option("--workers", type=int, help="Server processes [default 1].")
+@click.option("--workers", type=int, help="Server processes [default 1]. With more than one, a supervisor loads "
+              "the code and the query model once and forks the workers, which share those pages.")
 @pass_ctx
 def serve(ctx: Context, host: str | None, port: int | None, workers: int | None) -> None:
     """Serve the site and the API."""
@@ -37,12 +50,10 @@ def serve(ctx: Context, host: str | None, port: int | None, workers: int | None)
         click.echo(f"links in emails and feeds use {settings.public_url} (set DAILYPAPERS_BASE_URL to change)",
                    err=True)
     if settings.workers > 1:
-        # Each worker process rebuilds the same settings from the environment.
-        export_environ(settings)
-        uvicorn.run("dailypapers.cli.serve:worker_app", factory=True, host=settings.host, port=settings.port,
-                    workers=settings.workers, log_level="warning")
+        ctx.close()  # a database connection must not cross a fork: each worker opens its own
+        sys.exit(prefork(settings))
     else:
-        uvicorn.run(serving_app(settings), host=settings.host, port=settings.port, log_level="warning")
+        uvicorn.run(serving_app(settings), **server_options(settings))
 
 
 def wait_for_database(ctx: Context, *, first_wait: float = 1.0, max_wait: float = 30.0) -> None:
@@ -59,14 +70,15 @@ def wait_for_database(ctx: Context, *, first_wait: float = 1.0, max_wait: float 
             wait = min(wait * 2, max_wait)
 
 
-def serving_app(settings: Settings) -> Starlette:
+def serving_app(settings: Settings, embedder: QueryModel = None) -> Starlette:
     """The app, with everything built at start-up moved out of the garbage collector's sight:
-    full collections then walk only what requests allocate, and do not pause for long."""
+    full collections then walk only what requests allocate, and do not pause for long.
+    ``embedder``: the query model loaded by the supervisor (False: none), else loaded here."""
     # Imported here: the app loads the web stack and tantivy, which the other commands never need.
     from dailypapers.app import create_app
     from dailypapers.search.follow import IndexFollower
 
-    app = create_app(settings)
+    app = create_app(settings) if embedder is None else create_app(settings, embedder=embedder)
     # Keeps this node's search indexes caught up with the database (new papers, votes, edits
     # written through any node or by a job).
     IndexFollower(app.state.services.search).start()
@@ -75,6 +87,105 @@ def serving_app(settings: Settings) -> Starlette:
     return app
 
 
-def worker_app() -> Starlette:
-    """App factory for multi-process serving."""
-    return serving_app(load_settings())
+def prefork(settings: Settings) -> int:
+    """Run ``settings.workers`` uvicorn workers on one listening socket, forked from this process.
+
+    Before forking, this process imports the code and loads the query model (ONNX Runtime session
+    and tokenizer) and never runs them: the workers then share those pages copy-on-write instead
+    of each holding its own copy (uvicorn's own ``--workers`` spawns fresh interpreters). Measured
+    in bench/bench_web.py ("Memory of each serving process"). Each worker opens its own store and
+    indexes, and starts its own index follower, after the fork: connections and threads do not
+    survive one. A worker that dies is replaced; SIGTERM or SIGINT stops them all."""
+    import dailypapers.app  # noqa: F401 - loaded once here, shared by the workers
+    import dailypapers.web.routes  # noqa: F401
+    from dailypapers.search.embedder import load_embedder
+
+    embedder: QueryModel = load_embedder(settings.model_dir, threads=1) or False  # False: no model
+    sock = listening_socket(settings.host, settings.port)
+    gc.collect()
+    gc.freeze()  # the objects made so far stay put: no collection in a worker dirties their pages
+    children: dict[int, float] = {}
+    stopping = False
+
+    def start_worker() -> None:
+        pid = os.fork()
+        if pid:
+            children[pid] = time.monotonic()
+            return
+        code = 0
+        try:
+            signal.signal(signal.SIGTERM, signal.SIG_DFL)
+            signal.signal(signal.SIGINT, signal.SIG_DFL)
+            run_worker(settings, embedder, sock)
+        except SystemExit as e:
+            code = e.code if isinstance(e.code, int) else 1
+        except BaseException:  # noqa: BLE001 - report and leave: the supervisor decides
+            traceback.print_exc()
+            code = STARTUP_FAILED
+        finally:
+            sys.stderr.flush()
+            os._exit(code)
+
+    def stop(signum: int, frame: object) -> None:
+        nonlocal stopping
+        stopping = True
+        for pid in list(children):
+            try:
+                os.kill(pid, signal.SIGTERM)
+            except ProcessLookupError:
+                pass
+
+    for _ in range(settings.workers):
+        start_worker()
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    status = 0
+    while children:
+        try:
+            pid, raw = os.wait()
+        except ChildProcessError:
+            break
+        children.pop(pid, None)
+        code = os.waitstatus_to_exitcode(raw)
+        if stopping:
+            continue
+        if code == STARTUP_FAILED:  # it would fail again: stop
+            click.echo(f"worker {pid} could not start; stopping", err=True)
+            status = 1
+            stop(signal.SIGTERM, None)
+            continue
+        click.echo(f"worker {pid} exited ({code}); starting another", err=True)
+        time.sleep(RESPAWN_DELAY)
+        start_worker()
+    sock.close()
+    return status
+
+
+def run_worker(settings: Settings, embedder: QueryModel, sock: socket.socket) -> None:
+    """One forked worker: build the app over the shared model, serve on the inherited socket."""
+    import uvicorn
+
+    app = serving_app(settings, embedder)
+    uvicorn.Server(uvicorn.Config(app, **server_options(settings))).run(sockets=[sock])
+
+
+def server_options(settings: Settings) -> dict[str, Any]:
+    """uvicorn's settings: the connection limits it lacks (cli/http_protocol.py), and no rewriting of
+    the client's address from X-Forwarded-For (the app reads it, only from settings.trusted_proxies)."""
+    from dailypapers.cli.http_protocol import GuardedHttpProtocol
+
+    return {"host": settings.host, "port": settings.port, "log_level": "warning", "proxy_headers": False,
+            "http": GuardedHttpProtocol.for_settings(settings)}
+
+
+def listening_socket(host: str, port: int) -> socket.socket:
+    """The socket every worker accepts on (bound here, listened on by each worker's uvicorn)."""
+    sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError as e:
+        sock.close()
+        raise click.ClickException(f"cannot listen on {host}:{port}: {e.strerror}") from None
+    sock.set_inheritable(True)
+    return sock

@@ -138,11 +138,16 @@ class MailQueue:
             try:
                 if message is None:
                     return
+                if callable(message):  # rendered here, off the request (see AccountService._send)
+                    message = message()
+                    if message is None:  # rendered only, to match the work of a real one
+                        continue
                 self.mailer.send(message)
                 self.sent += 1
             except Exception:  # a mail failure must not kill the worker
                 self.failed += 1
-                log.exception("could not send mail to %s", message["To"] if message is not None else "?")
+                log.exception("could not send mail to %s",
+                              message["To"] if message is not None and not callable(message) else "?")
             finally:
                 self._queue.task_done()
 
@@ -271,6 +276,11 @@ class AccountService:
         user = self.store.user_by_email(email)
         if user is not None and not user.disabled:
             self._send("reset", user, {"link": self.reset_link(user), "existing": False})
+        else:  # the same work as for an account (a link signed, an email rendered, then dropped)
+            self._sign("reset", {"u": 0, "p": sha256(email)[:20]})
+            if self.mail is not None:
+                nobody = User(id=0, email=email, name="", role="member", created_at=self.now())
+                self._send("reset", nobody, {"link": "", "existing": False}, deliver=False)
         return RESET_SENT
 
     def check_reset_token(self, token: str) -> User:
@@ -289,15 +299,25 @@ class AccountService:
         return self._reload(user.id)
 
     # -- mail ----------------------------------------------------------------------
-    def _send(self, template: str, user: User, context: dict) -> None:
+    def _send(self, template: str, user: User, context: dict, *, deliver: bool = True) -> None:
         if self.mail is None:
             log.warning("no mailer: not sending %s mail to %s", template, user.email)
             return
         if self._templates is None:
             self._templates = TemplateMail(EMAILS)
+        templates = self._templates
         ctx = {"name": user.name, "site": "Daily Papers", "base_url": self.settings.public_url, **context}
-        message = self._templates.render(template, ctx, to=user.email, sender=self.settings.mail_from)
-        self.mail.put(message)
+        sender = self.settings.mail_from
+
+        def render():  # by the mail thread: a reply must not take longer when an account exists
+            message = templates.render(template, ctx, to=user.email, sender=sender)
+            return message if deliver else None
+
+        self.mail.put(render)
+
+    def send_template(self, template: str, user: User, context: dict) -> None:
+        """Mail `user` (at user.email) one of this package's email templates, from the queue."""
+        self._send(template, user, context)
 
     # -- login and sessions -------------------------------------------------------------
     def authenticate(self, email: str, password: str) -> User:

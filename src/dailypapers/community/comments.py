@@ -24,12 +24,14 @@ MAX_COMMENT = 5000
 # On escaped text: a URL runs until whitespace or an escaped quote / angle bracket.
 _URL = re.compile(r"https?://(?:(?!&#39;|&#34;|&quot;|&lt;|&gt;)[^\s<>\"'])+", re.IGNORECASE)
 _TRAILING = ".,;:!?)]}'\""
+_BIDI = re.compile("[\u202a-\u202e\u2066-\u2069]")  # embeddings, overrides and isolates
 
 
 def clean_body(text: str) -> str:
     text = (text or "").replace("\r\n", "\n").replace("\r", "\n")
     text = "".join(ch for ch in text if ch in "\n\t" or (ch >= " " and not ("\x7f" <= ch <= "\x9f")))
     text = "".join(ch for ch in text if not ("\ud800" <= ch <= "\udfff"))
+    text = _BIDI.sub("", text)
     text = re.sub(r"\n{3,}", "\n\n", text).strip()
     if not text:
         raise Invalid("The comment is empty.")
@@ -56,8 +58,9 @@ def linkify_escaped(escaped: str) -> str:
 
 
 def render_comment(text: str) -> Markup:
-    """Escape, then linkify, then keep paragraphs and line breaks."""
-    html = linkify_escaped(str(escape(text)))
+    """Escape, then linkify, then keep paragraphs and line breaks. Bidirectional overrides are dropped
+    first (comments stored before input lost them too): in a link they make it read as another URL."""
+    html = linkify_escaped(str(escape(_BIDI.sub("", text))))
     paragraphs = [p.replace("\n", "<br>\n") for p in html.split("\n\n")]
     return Markup("".join(f"<p>{p}</p>" for p in paragraphs))
 

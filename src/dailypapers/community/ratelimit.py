@@ -1,9 +1,15 @@
 """Rate limits: N events per sliding window of W seconds, per IP address and per account.
 
 Each limit is a setting ``rate_<name>`` = "N/SECONDS" (login, signup, reset, submit, comment, vote,
-search, subscribe). ``Limits.check(name, ip=..., account=...)`` records one event under each key
+search, export, subscribe). ``Limits.check(name, ip=..., account=...)`` records one event under each key
 given, or raises ``RateLimited`` (HTTP 429 + Retry-After) without recording anything when any key
 is over its limit — so hammering a blocked endpoint does not extend the block.
+
+Logins are throttled the way OWASP's authentication cheat sheet describes (``Limits.check_login``):
+per address and per (account, address) at ``rate_login``, and per account from all addresses
+together at the slower ``rate_login_account``. Ten wrong passwords from one address stop that
+address; the owner, from their own address, still logs in. Only an attack from many addresses at
+once reaches the per-account limit, and that only slows the account down to it.
 
 The window is an exact sliding log (the timestamps of the last N events per key), so Retry-After
 is exact too: the time until the oldest event in the window leaves it.
@@ -40,6 +46,8 @@ LABELS = {
     "comment": "comments",
     "vote": "votes",
     "search": "searches",
+    "export": "exports",
+    "login_account": "login attempts for this account",
     "subscribe": "subscription requests",
 }
 
@@ -111,7 +119,6 @@ class Limits:
         self.clock = clock
 
     def check(self, name: str, *, ip: str | None = None, account: str | int | None = None) -> None:
-        limit, window = self.settings.rate(name)
         keys = []
         if ip:
             keys.append(f"{name}:ip:{ip}")
@@ -119,6 +126,22 @@ class Limits:
             keys.append(f"{name}:acct:{str(account).lower()}")
         if not keys:
             return
+        self._hit(name, keys)
+
+    def check_login(self, *, ip: str, account: str | None) -> None:
+        """One login attempt: per address and per (account, address), then per account (slower)."""
+        keys = [f"login:ip:{ip}"]
+        acct = (account or "").lower()
+        if acct:
+            keys.append(f"login:pair:{acct}:{ip}")
+        self._hit("login", keys)
+        if acct:
+            # Checked second: a refused attempt here has already counted against its own address,
+            # which only slows that address further.
+            self._hit("login_account", [f"login_account:acct:{acct}"])
+
+    def _hit(self, name: str, keys: list[str]) -> None:
+        limit, window = self.settings.rate(name)
         wait = self.backend.hit(keys, limit, float(window), self.clock())
         if wait is not None:
             seconds = max(1, int(wait + 0.999))

@@ -2,7 +2,9 @@
 
 A digest covers its period (``Period``): first the top ``digest_top_n`` papers of the period
 (trending for a daily digest, most upvoted for a weekly one), then up to ``digest_max_matches``
-papers that match the reader's topics or upvote profile and are not already in it. Papers the
+papers that match the reader's topics, follows (a member's authors and organizations: "you follow
+X") or upvote profile and are not already in it. A member's For you corrections hold here too:
+upvotes they stopped For you using leave the upvote profile, and hidden papers never go out. Papers the
 reader was sent before (``digest_sent_papers``) are never included again. A digest with no
 papers is not sent.
 
@@ -25,7 +27,7 @@ from pathlib import Path
 from dailypapers.digests import Period
 from dailypapers.digests.foryou import REASON_TOP_WEEK, REASON_TRENDING, Pick, Profile, Ranker
 from dailypapers.mail import TemplateMail, check_header_value
-from dailypapers.models import DigestEntry, Subscription
+from dailypapers.models import DigestEntry, Follow, Subscription
 from dailypapers.storage import ComposerStore
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -38,53 +40,79 @@ class ComposedDigest:
     period: Period
     trending: list[Pick] = field(default_factory=list)
     for_you: list[Pick] = field(default_factory=list)
+    saved: list[Pick] = field(default_factory=list)  # the member's saved searches with alert "digest"
 
     @property
     def empty(self) -> bool:
-        return not self.trending and not self.for_you
+        return not self.trending and not self.for_you and not self.saved
 
     @property
     def entries(self) -> list[DigestEntry]:
         return [DigestEntry(p.paper.arxiv_id, p.reasons, "trending") for p in self.trending] + [
             DigestEntry(p.paper.arxiv_id, p.reasons, "for_you") for p in self.for_you
-        ]
+        ] + [DigestEntry(p.paper.arxiv_id, p.reasons, "saved") for p in self.saved]
 
     @property
     def papers(self) -> dict:
-        return {p.paper.arxiv_id: p.paper for p in self.trending + self.for_you}
+        return {p.paper.arxiv_id: p.paper for p in self.trending + self.for_you + self.saved}
 
 
 class Composer:
-    def __init__(self, store: ComposerStore, settings, ranker: Ranker | None = None):
+    def __init__(self, store: ComposerStore, settings, ranker: Ranker | None = None, saved=None):
         self.store = store
         self.settings = settings
         self.ranker = ranker or Ranker(store)
+        self.saved = saved  # SavedSearchService: saved searches mailed "with the next digest"
 
     def profile(self, sub: Subscription, upvoted: list[str] | None = None,
-                hidden: list[str] | None = None) -> Profile:
+                hidden: list[str] | None = None, follows: list[Follow] | None = None,
+                muted: set[str] | None = None) -> Profile:
         ups: list[str] = []
         if sub.include_upvotes and sub.user_id is not None:
             ups = upvoted if upvoted is not None else self.store.user_upvoted_ids(sub.user_id)
+            if muted is None:
+                muted = set(self.store.foryou_mutes(sub.user_id, "upvote"))
         # a member's "not interested" papers never go out, whatever the subscription's options
         if hidden is None:
             hidden = self.store.hidden_ids(sub.user_id) if sub.user_id is not None else []
-        return Profile(topics=list(sub.topics), upvoted=ups, hidden=hidden)
+        if follows is None:
+            follows = self.store.follows(sub.user_id) if sub.user_id is not None else []
+        return Profile(topics=list(sub.topics), upvoted=ups, hidden=hidden, follows=follows,
+                       muted=sorted(muted or ()))
 
     def compose(
         self, sub: Subscription, period: Period, *, sent: set[str] | None = None, upvoted: list[str] | None = None,
-        hidden: list[str] | None = None,
+        hidden: list[str] | None = None, follows: list[Follow] | None = None, muted: set[str] | None = None,
     ) -> ComposedDigest:
         if sent is None:
             sent = self.store.sent_paper_ids([sub.id]).get(sub.id, set()) if sub.id is not None else set()
         start, end = period.range_for(sub)
         by = "upvotes" if period.kind == "weekly" else "trending"
         pool = self.ranker.pool(start, end, by=by)
-        profile = self.profile(sub, upvoted, hidden)
+        profile = self.profile(sub, upvoted, hidden, follows, muted)
         label = REASON_TOP_WEEK if period.kind == "weekly" else REASON_TRENDING
         top = self.ranker.top(pool, self.settings.digest_top_n, exclude=sent, profile=profile, label=label)
         taken = set(sent) | {p.paper.arxiv_id for p in top}
         matches = self.ranker.rank(pool, profile, exclude=taken, limit=self.settings.digest_max_matches)
-        return ComposedDigest(sub, period, top, matches)
+        digest = ComposedDigest(sub, period, top, matches)
+        if self.saved is not None and sub.user_id is not None:
+            taken |= {p.paper.arxiv_id for p in matches}
+            digest.saved = self._saved_section(sub.user_id, start, end, taken)
+        return digest
+
+    def _saved_section(self, user_id: int, start: dt.date, end: dt.date, taken: set[str]) -> list[Pick]:
+        """New matches of the member's saved searches mailed with the digest: never a paper they
+        were sent before (by a digest or an alert), nor one already in this digest."""
+        searches = self.saved.store.users_saved_searches([user_id], "digest").get(user_id, [])
+        if not searches:
+            return []
+        exclude = set(taken) | self.saved.store.reader_sent_ids(user_id)
+        picks = []
+        for s in searches:
+            for paper in self.saved.new_matches(s, start, end, exclude):
+                exclude.add(paper.arxiv_id)
+                picks.append(Pick(paper, None, 0.0, [f"matches your saved search “{s.name}”"]))
+        return picks
 
     def compose_many(self, subs: Sequence[Subscription], period: Period) -> list[ComposedDigest]:
         """Compose a batch with one query each for sent papers, upvotes and their embeddings."""
@@ -93,6 +121,8 @@ class Composer:
         upvotes = self.store.users_upvoted_ids(members) if members else {}
         users = [s.user_id for s in subs if s.user_id is not None]
         hidden = self.store.users_hidden_ids(users) if users else {}
+        follows = self.store.users_follows(users) if users else {}
+        muted = self.store.users_foryou_mutes(members, "upvote") if members else {}
         wanted = {a for ids in upvotes.values() for a in ids} | {a for ids in hidden.values() for a in ids}
         if wanted:
             self.ranker.prefetch_vectors(wanted)
@@ -106,7 +136,9 @@ class Composer:
         return [
             self.compose(s, period, sent=sent.get(s.id, set()) if s.id is not None else set(),
                          upvoted=upvotes.get(s.user_id, []) if s.user_id is not None else [],
-                         hidden=hidden.get(s.user_id, []) if s.user_id is not None else [])
+                         hidden=hidden.get(s.user_id, []) if s.user_id is not None else [],
+                         follows=follows.get(s.user_id, []) if s.user_id is not None else [],
+                         muted=muted.get(s.user_id, set()) if s.user_id is not None else set())
             for s in subs
         ]
 
@@ -176,7 +208,9 @@ class DigestRenderer:
         trending = [self._item(papers[e.arxiv_id], e.reasons) for e in entries
                     if e.section == "trending" and e.arxiv_id in papers]
         for_you = [self._item(papers[e.arxiv_id], e.reasons) for e in entries
-                   if e.section != "trending" and e.arxiv_id in papers]
+                   if e.section == "for_you" and e.arxiv_id in papers]
+        saved = [self._item(papers[e.arxiv_id], e.reasons) for e in entries
+                 if e.section == "saved" and e.arxiv_id in papers]
         return {
             "site_name": "Daily Papers",
             "base_url": self.base_url,
@@ -186,7 +220,8 @@ class DigestRenderer:
             "weekly": period.kind == "weekly",
             "trending": trending,
             "for_you": for_you,
-            "count": len(trending) + len(for_you),
+            "saved": saved,
+            "count": len(trending) + len(for_you) + len(saved),
             "topics": sub.topics,
             "schedule": sub.schedule_label,
             "manage_url": f"{self.base_url}/subscriptions/manage?token={token}",

@@ -8,6 +8,8 @@ A reader's profile is two sources:
   either contains every word and phrase of it (stemmed, with the search index's own analyzer),
   or -- when an embedding model is loaded -- its embedding is close to the topic's
   (cosine >= TOPIC_SEMANTIC_MATCH).
+* **follows**: authors (by name, spellings merged by community/follows.py) and organizations a
+  member follows; a paper by one of them matches, with the reason "you follow X".
 * **upvotes** (members who opt in): the centroid of the embeddings of the papers they upvoted
   (the most recent UPVOTE_PROFILE_SIZE); a paper is "like papers you upvoted" when its cosine to
   the centroid is among the top UPVOTE_TOP_SHARE of the pool (at least UPVOTE_MIN_PICKS papers)
@@ -20,11 +22,17 @@ matches cached per pool: 10,000 readers who share topics cost one match per dist
 
 Score of a candidate (see docs/digests.md for how the constants were chosen):
 
-    score = W_TOPIC * topic + W_UPVOTE * max(0, cos_centroid) + W_POPULAR * popularity
+    score = W_TOPIC * topic + W_FOLLOW * followed + W_UPVOTE * max(0, cos_centroid) + W_POPULAR * popularity
 
-where ``topic`` is the best matching topic's strength in [0.5, 1] (0 if none matches) and
-``popularity`` is log-scaled trending score in [0, 1]. Only papers that match a topic or pass
-the upvote cut are candidates; the others are not "for you", however popular.
+where ``topic`` is the best matching topic's strength in [0.5, 1] (0 if none matches),
+``followed`` is 1 for a paper by an author or organization the member follows, and
+``popularity`` is log-scaled trending score in [0, 1]. Only papers that match a topic, are by
+someone followed or pass the upvote cut are candidates; the others are not "for you", however
+popular.
+
+Members correct what feeds it ("Why is this here", ForYouService.sources): an upvote they stop
+using stays an upvote but leaves the centroid (``Profile.muted``); unfollowing and dropping a
+topic change the follows and the subscription's topics themselves; reset uses every upvote again.
 
 Papers a member hid ("not interested") never come back, in For you or in digests, and they are
 negatives, as in Rocchio's relevance feedback: a candidate loses ``W_HIDDEN * max(0, cos)`` to the
@@ -49,7 +57,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from dailypapers.models import Listing, StoredPaper
+from dailypapers.clock import Clock, utcnow
+from dailypapers.community.accounts import require_member
+from dailypapers.community.follows import author_parts, same_parts
+from dailypapers.errors import NotFound
+from dailypapers.models import Follow, Listing, StoredPaper, Subscription, User
 from dailypapers.papers import recent_window, trending_score
 from dailypapers.search.lexical import analyze, analyze_name
 from dailypapers.search.query import parse_query
@@ -57,6 +69,7 @@ from dailypapers.storage import ForYouStore, RankerStore
 
 # -- the constants, in one place -------------------------------------------------
 W_TOPIC = 1.0
+W_FOLLOW = 1.0  # a paper by someone the member follows counts like a topic's best match
 W_UPVOTE = 1.0
 W_POPULAR = 0.25
 UPVOTE_MATCH = 0.5  # floor: cosine to the upvote centroid for "like papers you upvoted"
@@ -79,6 +92,10 @@ def reason_topic(topic: str) -> str:
     return f"matches: {topic}"
 
 
+def reason_follow(name: str) -> str:
+    return f"you follow {name}"
+
+
 def hidden_penalty(matrix: np.ndarray, has_vec: np.ndarray, negatives: np.ndarray) -> np.ndarray:
     """Per row of `matrix` (unit rows): max(0, cosine to the centroid of the negatives), in [0, 1];
     0 for rows without a vector or when there are no negatives."""
@@ -98,10 +115,20 @@ class Profile:
     topics: list[str] = field(default_factory=list)
     upvoted: list[str] = field(default_factory=list)  # arXiv ids, most recent first
     hidden: list[str] = field(default_factory=list)  # "not interested": never shown, and negatives
+    follows: list[Follow] = field(default_factory=list)
+    muted: list[str] = field(default_factory=list)  # upvotes the member stopped it using
+
+    @property
+    def upvote_profile(self) -> list[str]:
+        """The upvotes that shape the centroid (most recent first)."""
+        if not self.muted:
+            return self.upvoted
+        muted = set(self.muted)
+        return [a for a in self.upvoted if a not in muted]
 
     @property
     def empty(self) -> bool:
-        return not self.topics and not self.upvoted
+        return not self.topics and not self.upvote_profile and not self.follows
 
 
 @dataclass
@@ -148,6 +175,8 @@ class Pool:
                             key=lambda i: (-self.popularity[i], -self.papers[i].upvotes, self.papers[i].arxiv_id))
         self._text: list[tuple[list[str], list[str], set[str], set[str]]] | None = None
         self._authors: list[list[set[str]]] | None = None
+        self._by_author_key: dict[str, list[tuple[int, tuple[str, tuple[str, ...]]]]] | None = None
+        self._by_org: dict[str, list[int]] | None = None
         self.matrix: np.ndarray | None = None  # (n, dim) float32, unit rows; zero rows: no embedding
         self.has_vec: np.ndarray | None = None
         self.model_id: str | None = None
@@ -170,6 +199,27 @@ class Pool:
         if self._authors is None:
             self._authors = [[set(analyze_name(a)) for a in p.authors] for p in self.papers]
         return self._authors[i]
+
+    def followed(self, follow: Follow) -> list[int]:
+        """The pool papers by this followed author (any spelling) or organization."""
+        if follow.kind == "org":
+            if self._by_org is None:
+                self._by_org = {}
+                for i, p in enumerate(self.papers):
+                    if p.organization is not None:
+                        self._by_org.setdefault(p.organization.name, []).append(i)
+            return self._by_org.get(follow.name, [])
+        if self._by_author_key is None:
+            index: dict[str, list[tuple[int, tuple[str, tuple[str, ...]]]]] = {}
+            for i, p in enumerate(self.papers):
+                for name in p.authors:
+                    parts = author_parts(name)
+                    if parts[0]:
+                        key = f"{parts[0]} {parts[1][0][0]}" if parts[1] else parts[0]
+                        index.setdefault(key, []).append((i, parts))
+            self._by_author_key = index
+        wanted = author_parts(follow.name)
+        return sorted({i for i, parts in self._by_author_key.get(follow.key, ()) if same_parts(parts, wanted)})
 
     def load_vectors(self, vectors: dict[str, tuple[str, bytes]]) -> None:
         models = Counter(m for m, _ in vectors.values())
@@ -351,6 +401,16 @@ class Ranker:
                 out[i] = strength
         return out
 
+    # -- follows ---------------------------------------------------------------
+    @staticmethod
+    def follow_matches(pool: Pool, follows: Sequence[Follow]) -> dict[int, list[str]]:
+        """{pool index: the names followed} of the papers by someone the member follows."""
+        out: dict[int, list[str]] = {}
+        for f in follows:
+            for i in pool.followed(f):
+                out.setdefault(i, []).append(f.name)
+        return out
+
     # -- upvotes ---------------------------------------------------------------
     def upvote_scores(self, pool: Pool, upvoted: Sequence[str]) -> np.ndarray | None:
         """Cosine of each pool paper to the centroid of the upvoted papers' embeddings."""
@@ -397,9 +457,11 @@ class Ranker:
 
     # -- ranking ---------------------------------------------------------------
     def explain(self, pool: Pool, profile: Profile, i: int, up: np.ndarray | None = None,
-                cut: float | None = None) -> tuple[float, list[str]]:
+                cut: float | None = None, followed: dict[int, list[str]] | None = None) -> tuple[float, list[str]]:
         """(topic strength, reasons) for one paper."""
-        reasons: list[str] = []
+        if followed is None:
+            followed = self.follow_matches(pool, profile.follows) if profile.follows else {}
+        reasons: list[str] = [reason_follow(name) for name in followed.get(i, [])[:2]]
         best = 0.0
         matched = []
         for topic in profile.topics:
@@ -422,18 +484,21 @@ class Ranker:
              limit: int = 10) -> list[Pick]:
         if not len(pool) or profile.empty or limit <= 0:
             return []
-        up = self.upvote_scores(pool, profile.upvoted)
+        up = self.upvote_scores(pool, profile.upvote_profile)
+        followed = self.follow_matches(pool, profile.follows)
+        follow = np.zeros(len(pool), dtype=np.float64)
+        follow[list(followed)] = 1.0
         topic = np.zeros(len(pool), dtype=np.float64)
         for t in profile.topics:
             for i, s in self.topic_scores(pool, t).items():
                 if s > topic[i]:
                     topic[i] = s
-        eligible = topic > 0
+        eligible = (topic > 0) | (follow > 0)
         cut = self.upvote_cut(pool, up)
         if up is not None:
             eligible |= up >= cut
         skip = set(profile.upvoted) | set(profile.hidden)
-        score = W_TOPIC * topic + W_POPULAR * pool.popularity_norm
+        score = W_TOPIC * topic + W_FOLLOW * follow + W_POPULAR * pool.popularity_norm
         if up is not None:
             score = score + W_UPVOTE * np.maximum(up, 0.0)
         penalty = self.hidden_penalty(pool, profile.hidden)
@@ -444,7 +509,7 @@ class Ranker:
             paper = pool.papers[i]
             if paper.arxiv_id in exclude or paper.arxiv_id in skip:
                 continue
-            _, reasons = self.explain(pool, profile, i, up, cut)
+            _, reasons = self.explain(pool, profile, i, up, cut, followed)
             picks.append(Pick(paper, pool.listings[i], float(score[i]), reasons))
             if len(picks) >= limit:
                 break
@@ -454,9 +519,10 @@ class Ranker:
             label: str = REASON_TRENDING) -> list[Pick]:
         """The n most popular papers of the pool, labelled (plus any personal reasons)."""
         picks: list[Pick] = []
-        up = self.upvote_scores(pool, profile.upvoted) if profile and profile.upvoted else None
+        up = self.upvote_scores(pool, profile.upvote_profile) if profile and profile.upvote_profile else None
         cut = self.upvote_cut(pool, up)
         hidden = set(profile.hidden) if profile is not None else set()
+        followed = self.follow_matches(pool, profile.follows) if profile and profile.follows else {}
         for i in pool.order:
             if len(picks) >= n:
                 break
@@ -465,7 +531,7 @@ class Ranker:
                 continue
             reasons = [label]
             if profile is not None and not profile.empty:
-                reasons += self.explain(pool, profile, i, up, cut)[1]
+                reasons += self.explain(pool, profile, i, up, cut, followed)[1]
             picks.append(Pick(paper, pool.listings[i], float(pool.popularity[i]), reasons))
         return picks
 
@@ -489,31 +555,91 @@ class Ranker:
 
 @dataclass
 class ForYouPage:
-    subscription: object  # models.Subscription | None
+    subscription: Subscription | None
     profile: Profile
     picks: list[Pick]
     personal: bool
 
 
-class ForYouService:
-    """The /for-you page of one member. A Ranker per call: its pools are keyed by "now", so a
-    process-wide one would keep every request's pool."""
+@dataclass
+class Sources:
+    """What feeds a member's For you, for "Why is this here"."""
 
-    def __init__(self, store: ForYouStore, *, embedder=None):
+    topics: list[str]
+    follows: list[Follow]
+    upvotes: list[StoredPaper]  # the upvotes the centroid is made of, most recent first
+    muted: list[StoredPaper]  # upvotes the member stopped it using
+    hidden: int  # papers marked "not interested" (negatives)
+    subscription: Subscription | None
+
+
+class ForYouService:
+    """The /for-you page of one member, and what feeds it, which they may correct. A Ranker per
+    call: its pools are keyed by "now", so a process-wide one would keep every request's pool."""
+
+    def __init__(self, store: ForYouStore, *, embedder=None, clock: Clock = utcnow):
         self.store = store
         self.embedder = embedder
+        self.clock = clock
+
+    def profile(self, user_id: int) -> tuple[Subscription | None, Profile]:
+        sub = self.store.get_subscription_for_user(user_id)
+        return sub, Profile(topics=list(sub.topics) if sub is not None else [],
+                            upvoted=self.store.user_upvoted_ids(user_id),
+                            hidden=self.store.hidden_ids(user_id),
+                            follows=self.store.follows(user_id),
+                            muted=self.store.foryou_mutes(user_id, "upvote"))
 
     def for_member(self, user_id: int, today: dt.date, now: dt.datetime) -> ForYouPage:
-        sub = self.store.get_subscription_for_user(user_id)
-        profile = Profile(topics=list(sub.topics) if sub is not None else [],
-                          upvoted=self.store.user_upvoted_ids(user_id),
-                          hidden=self.store.hidden_ids(user_id))
+        sub, profile = self.profile(user_id)
         picks, personal = Ranker(self.store, embedder=self.embedder).for_you(profile, today, now)
         return ForYouPage(sub, profile, picks, personal)
 
+    # -- "Why is this here": what feeds it, and the member's corrections ----------------------
+    def sources(self, user: User | None) -> Sources:
+        user = require_member(user, what="see what For you is made of")
+        sub, profile = self.profile(user.id)
+        used = profile.upvote_profile[:UPVOTE_PROFILE_SIZE]
+        papers = self.store.get_papers(used + profile.muted)
+        return Sources(
+            topics=profile.topics, follows=profile.follows,
+            upvotes=[papers[a] for a in used if a in papers],
+            muted=[papers[a] for a in profile.muted if a in papers],
+            hidden=len(profile.hidden), subscription=sub,
+        )
+
+    def use_upvote(self, user: User | None, arxiv_id: str, use: bool) -> bool:
+        """Stop using one upvote for recommendations (it stays an upvote), or use it again."""
+        user = require_member(user, what="correct For you")
+        if use:
+            return self.store.set_foryou_mute(user.id, "upvote", arxiv_id, False, self._now())
+        if arxiv_id not in self.store.user_upvoted_ids(user.id):
+            raise NotFound("you have not upvoted that paper")
+        return self.store.set_foryou_mute(user.id, "upvote", arxiv_id, True, self._now())
+
+    def drop_topic(self, user: User | None, topic: str) -> bool:
+        """Remove a topic from the member's subscription (For you and digests both read it)."""
+        user = require_member(user, what="correct For you")
+        sub = self.store.get_subscription_for_user(user.id)
+        if sub is None or topic not in sub.topics:
+            return False
+        sub.topics = [t for t in sub.topics if t != topic]
+        self.store.save_subscription(sub)
+        return True
+
+    def reset(self, user: User | None) -> int:
+        """Undo every correction: all the member's upvotes feed For you again."""
+        user = require_member(user, what="correct For you")
+        return self.store.clear_foryou_mutes(user.id)
+
+    def _now(self) -> dt.datetime:
+        now = self.clock()
+        return now if now.tzinfo else now.replace(tzinfo=dt.timezone.utc)
+
 
 __all__ = [
-    "Profile", "Pick", "Pool", "Ranker", "ForYouService", "ForYouPage", "reason_topic",
+    "Profile", "Pick", "Pool", "Ranker", "ForYouService", "ForYouPage", "Sources", "reason_topic", "reason_follow",
+    "W_FOLLOW",
     "W_TOPIC", "W_UPVOTE", "W_POPULAR", "UPVOTE_MATCH", "UPVOTE_TOP_SHARE", "UPVOTE_MIN_PICKS", "TOPIC_SEMANTIC_MATCH",
     "UPVOTE_PROFILE_SIZE", "W_HIDDEN", "HIDDEN_PROFILE_SIZE", "hidden_penalty",
     "FOR_YOU_DAYS", "REASON_TRENDING", "REASON_TOP_WEEK", "REASON_UPVOTES",

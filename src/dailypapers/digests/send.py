@@ -51,6 +51,7 @@ from pathlib import Path
 
 from dailypapers.clock import utcnow
 from dailypapers.digests import Period
+from dailypapers.digests.alerts import AlertReport, AlertSender
 from dailypapers.digests.compose import Composer, DigestRenderer
 from dailypapers.digests.foryou import Ranker
 from dailypapers.digests.subscriptions import Tokens
@@ -78,6 +79,7 @@ class SendReport:
     recovered: int = 0  # in-doubt rows found from a killed run
     dry_run: bool = False
     previews: list[str] = field(default_factory=list)
+    alerts: AlertReport | None = None  # saved-search alerts sent in the same run
 
     def line(self) -> str:
         if self.dry_run:
@@ -87,7 +89,8 @@ class SendReport:
                  f"{self.empty} empty (not sent)"]
         if self.recovered:
             parts.append(f"{self.recovered} in doubt from an interrupted run")
-        return f"{self.period_key}: " + ", ".join(parts)
+        alerts = f"; {self.alerts.line()}" if self.alerts is not None else ""
+        return f"{self.period_key}: " + ", ".join(parts) + alerts
 
 
 @contextlib.contextmanager
@@ -146,12 +149,17 @@ class DigestSender:
         say: Callable[[str], None] | None = None,
         lock_path: Path | None = None,
         embedder_factory: Callable[[], object] | None = None,
+        saved=None,
+        alerts: AlertSender | None = None,
     ):
         self.store = store
         self.settings = settings
         self.mailer = mailer
         self.ranker = ranker or Ranker(store, embedder_factory=embedder_factory)
-        self.composer = Composer(store, settings, self.ranker)
+        # saved: the SavedSearchService behind the digests' "saved searches" section;
+        # alerts: the saved-search alerts on their own schedule, sent after the digests, under the same locks
+        self.composer = Composer(store, settings, self.ranker, saved=saved)
+        self.alerts = alerts
         self.tokens = Tokens(settings.signing_key())
         self.renderer = DigestRenderer(settings, self.tokens)
         self.clock, self.sleep, self.monotonic = clock, sleep, monotonic
@@ -186,6 +194,8 @@ class DigestSender:
                 self._send_all(period, report, limit)
             finally:
                 self._flush()
+            if self.alerts is not None:
+                report.alerts = self.alerts.run(period, resend=in_doubt == "resend")
         return report
 
     def _budget(self, report: SendReport, limit: int | None) -> int | None:

@@ -26,9 +26,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from itsdangerous import BadSignature, SignatureExpired, TimestampSigner, URLSafeTimedSerializer
 
-from dailypapers.clock import utcnow
+from dailypapers.clock import Clock, utcnow
 from dailypapers.errors import Invalid, NotFound
 from dailypapers.mail import TemplateMail
 from dailypapers.models import FREQUENCIES, WEEKDAYS, Subscription, User
@@ -131,17 +131,35 @@ def validate_schedule(frequency: Any, weekday: Any, skip_weekends: Any) -> tuple
 
 
 # -- signed tokens ------------------------------------------------------------------
-class Tokens:
-    """Signed, timestamped tokens (itsdangerous, HMAC-SHA1 over the settings' signing key)."""
+class _ClockSigner(TimestampSigner):
+    """Stamps and ages tokens by the given clock rather than time.time()."""
 
-    def __init__(self, key: str):
-        self._s = URLSafeTimedSerializer(key, salt="dailypapers.digests")
+    def __init__(self, *args: Any, clock: Clock = utcnow, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self._clock = clock
+
+    def get_timestamp(self) -> int:
+        return int(self._clock().timestamp())
+
+
+class Tokens:
+    """Signed, timestamped tokens (itsdangerous, HMAC-SHA1 over the settings' signing key).
+
+    A fixed clock signs the same token every time (tests that render a digest twice)."""
+
+    def __init__(self, key: str, clock: Clock = utcnow):
+        self._s = URLSafeTimedSerializer(key, salt="dailypapers.digests", signer=_ClockSigner,
+                                         signer_kwargs={"clock": clock})
 
     def confirm(self, sub: Subscription) -> str:
         return self._s.dumps({"p": "confirm", "s": sub.id, "n": sub.confirm_nonce})
 
     def manage(self, sub: Subscription) -> str:
         return self._s.dumps({"p": "manage", "s": sub.id, "k": sub.manage_key})
+
+    def alert(self, saved_id: int, check: str) -> str:
+        """A saved search's "stop this alert" link (digests/saved.py), read like `manage`'s."""
+        return self._s.dumps({"p": "alert", "s": saved_id, "k": check})
 
     def read(self, token: Any, purpose: str, max_age: int) -> dict:
         if not isinstance(token, str) or not token or len(token) > 512:

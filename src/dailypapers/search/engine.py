@@ -419,6 +419,11 @@ class SearchEngine:
             passing = [k for k, n in self.lexical.words_matched(words, passing).items() if n >= need]
         return {keys[k] for k in passing}
 
+    def author_candidates(self, surname: str, initial: str | None, limit: int) -> tuple[list[str], int]:
+        """Ids of the papers that may be by an author of this surname and first initial, newest
+        first, and how many there are in all (papers.PaperService.author applies the name rule)."""
+        return self.lexical.author_candidates(surname, initial, limit)
+
     def categories(self) -> list[str]:
         """Categories worth offering as filters: those some indexed paper has (none for Hugging
         Face's papers, which carry no arXiv categories)."""

@@ -22,6 +22,9 @@ weighted RRF 0.730 (k=10, semantic 0.75); convex min-max 0.739 with the missing 
 and 0.740 with both scores for every candidate (semantic weight 0.5, picked in 24 of 25 folds);
 convex z-score 0.737 either way. Every convex variant beats RRF, the spread between them is
 within noise (sd over folds 0.03); min-max with completed scores is used, semantic weight 0.5.
+Tried later the same way and not better held out (0.737-0.740): a depth of 30, 50 or 200 (or
+chosen with the weight), scores divided by their maximum instead of min-max, and a semantic
+weight per query length (below / from 10 words).
 Short queries (1-4 words, ``lexical.is_short_query``) are tuned apart on the topic queries
 (HF keywords over HF papers, relevance = the query is one of the paper's keywords), where the
 semantic leg is weak (nDCG@10 0.21 against 0.49 lexical): cross-validation picks a semantic

@@ -176,6 +176,10 @@ def _schema() -> tantivy.Schema:
     return sb.build()
 
 
+# The dates a tantivy date field can hold (nanoseconds since 1970 in 64 bits), with a day to spare.
+INDEX_DATES = (dt.datetime(1678, 1, 1, tzinfo=dt.timezone.utc), dt.datetime(2262, 1, 1, tzinfo=dt.timezone.utc))
+
+
 class IndexBusy(RuntimeError):
     """Another process holds the index's writer lock."""
 
@@ -445,8 +449,13 @@ class LexicalIndex:
                 if date_to
                 else None
             )
-            if lo and hi and lo >= hi:
+            # tantivy keeps dates as nanoseconds (years 1678 to 2261): a bound outside is no bound.
+            lo = lo if lo is None or lo > INDEX_DATES[0] else None
+            hi = hi if hi is None or hi < INDEX_DATES[1] else None
+            if (lo and lo >= INDEX_DATES[1]) or (hi and hi <= INDEX_DATES[0]) or (lo and hi and lo >= hi):
                 out.append(tantivy.Query.empty_query())
+            elif lo is None and hi is None:
+                pass
             else:
                 out.append(
                     tantivy.Query.range_query(
@@ -515,6 +524,22 @@ class LexicalIndex:
         order: str = "relevance",
     ) -> list[Hit]:
         return self.search_with_count(parsed, filters, limit, offset, order=order)[0]
+
+    def author_candidates(self, surname: str, initial: str | None, limit: int) -> tuple[list[str], int]:
+        """Papers with an author word ``surname`` (and, given ``initial``, an author word that starts
+        with it), newest first, and how many match in all: a superset of one author's papers, which
+        the caller narrows by the name rule (community/follows.py)."""
+        clauses = [(tantivy.Occur.Must, self._tokens_query("authors", analyze_name(surname))
+                    or tantivy.Query.empty_query())]
+        first = analyze_name(initial)[:1] if initial else []
+        if first:
+            pattern = re.escape(first[0][:1]) + ".*"
+            clauses.append((tantivy.Occur.Must, tantivy.Query.regex_query(self.schema, "authors", pattern)))
+        searcher = self.searcher()
+        result = searcher.search(tantivy.Query.boolean_query(clauses), limit, count=True,
+                                 order_by_field="published", order=tantivy.Order.Desc)
+        hits = self._hits(searcher, result.hits)
+        return [h.arxiv_id for h in hits], (result.count or 0)  # type: ignore[attr-defined]
 
     def search_with_count(
         self,

@@ -83,7 +83,10 @@ class SearchRequest:
 
         values: dict = {}
         if "q" in accept:
-            values["q"] = clean_text(get("q") or "")
+            raw_q = get("q") or ""
+            if len(raw_q) > MAX_QUERY_CHARS:  # counted as sent, as the OpenAPI maxLength counts it
+                raise BadQuery(f"The query is too long ({len(raw_q)} characters; at most {MAX_QUERY_CHARS}).")
+            values["q"] = clean_text(raw_q)
         if get("mode"):
             values["mode"] = get("mode")
         if get("sort"):

@@ -9,7 +9,10 @@ from __future__ import annotations
 
 from dailypapers.storage.errors import Conflict, DatabaseUnavailable, SchemaOutdated, StorageError
 from dailypapers.storage.protocols import (
+    AccountDataServiceStore,
+    AccountDataStore,
     AccountStore,
+    AlertStore,
     ArrivalsStore,
     ArrivalStore,
     CommentingStore,
@@ -20,6 +23,8 @@ from dailypapers.storage.protocols import (
     DigestStore,
     EmbeddingJobStore,
     EmbeddingStore,
+    FollowServiceStore,
+    FollowStore,
     ForYouStore,
     IngestStore,
     LibraryServiceStore,
@@ -30,6 +35,8 @@ from dailypapers.storage.protocols import (
     RankerStore,
     RateLogStore,
     ReadingStore,
+    SavedSearchStore,
+    SavedServiceStore,
     SchemaStore,
     SearchStore,
     SendLogStore,
@@ -57,6 +64,8 @@ def open_store(url: str) -> Store:
 
 
 __all__ = [
+    "AccountDataServiceStore",
+    "AccountDataStore",
     "AccountStore",
     "ArrivalStore",
     "ArrivalsStore",
@@ -67,9 +76,12 @@ __all__ = [
     "DatabaseUnavailable",
     "CurationStore",
     "CuratorStore",
+    "AlertStore",
     "DigestStore",
     "EmbeddingJobStore",
     "EmbeddingStore",
+    "FollowServiceStore",
+    "FollowStore",
     "ForYouStore",
     "IngestStore",
     "LibraryServiceStore",
@@ -81,6 +93,8 @@ __all__ = [
     "RankerStore",
     "RateLogStore",
     "ReadingStore",
+    "SavedSearchStore",
+    "SavedServiceStore",
     "SchemaOutdated",
     "SchemaStore",
     "SearchStore",

@@ -13,6 +13,8 @@ from pathlib import Path
 from typing import Protocol
 
 from dailypapers.models import (
+    AccountDeletion,
+    AlertSend,
     ApiToken,
     ArrivalEntry,
     ArrivalRule,
@@ -23,9 +25,11 @@ from dailypapers.models import (
     CuratedListing,
     CuratorAction,
     DigestSend,
+    Follow,
     Listing,
     Paper,
     ReadingState,
+    SavedSearch,
     SessionRecord,
     StoredPaper,
     Subscription,
@@ -290,6 +294,57 @@ class ReadingStore(Protocol):
     def record_visit(self, user_id: int, kind: str, at: dt.datetime, gap: dt.timedelta) -> dt.datetime | None: ...
 
 
+class FollowStore(Protocol):
+    """Members' follows (authors by name, organizations) and their For you corrections (what they
+    told it to stop using: kind "upvote", value an arXiv id). Bookkeeping, like reading states."""
+
+    # the follow with this exact name, added or already there
+    def add_follow(self, user_id: int, kind: str, name: str, key: str, at: dt.datetime) -> Follow: ...
+    def remove_follows(self, user_id: int, follow_ids: Sequence[int]) -> int: ...
+    def follows(self, user_id: int) -> list[Follow]: ...
+    def users_follows(self, user_ids: Sequence[int]) -> dict[int, list[Follow]]: ...
+    # True when it changed something
+    def set_foryou_mute(self, user_id: int, kind: str, value: str, muted: bool, at: dt.datetime) -> bool: ...
+    def foryou_mutes(self, user_id: int, kind: str) -> list[str]: ...
+    def users_foryou_mutes(self, user_ids: Sequence[int], kind: str) -> dict[int, set[str]]: ...
+    def clear_foryou_mutes(self, user_id: int) -> int: ...
+
+
+class AccountDataStore(Protocol):
+    """A member's own data: the export (JSON-ready sections, no secrets), a confirmed address change
+    (Conflict("email") when taken) and the deletion of the account (storage/account_rows.py has
+    the rules; None when there is no such member)."""
+
+    def account_export(self, user_id: int) -> dict[str, list[dict]]: ...
+    def set_email(self, user_id: int, email: str, at: dt.datetime) -> None: ...
+    def delete_account(self, user_id: int, at: dt.datetime) -> AccountDeletion | None: ...
+
+
+class SavedSearchStore(Protocol):
+    """Members' saved searches, the alert send log and the papers alerts sent, and the nonce of each
+    member's For-you feed token. Bookkeeping: no cached page shows them."""
+
+    def create_saved_search(self, user_id: int, name: str, params: dict[str, str], feed_key: str, alert: str,
+                            at: dt.datetime) -> SavedSearch: ...
+    def get_saved_search(self, saved_id: int) -> SavedSearch | None: ...
+    def saved_search_by_key(self, feed_key: str) -> SavedSearch | None: ...
+    def user_saved_searches(self, user_id: int) -> list[SavedSearch]: ...
+    def users_saved_searches(self, user_ids: Sequence[int], alert: str) -> dict[int, list[SavedSearch]]: ...
+    def alerting_saved_searches(self, alert: str, *, after_id: int = 0, limit: int = 100) -> list[SavedSearch]: ...
+    def update_saved_search(self, saved_id: int, *, name: str, alert: str, at: dt.datetime) -> bool: ...
+    def delete_saved_search(self, saved_id: int) -> bool: ...
+    # every paper the member was sent, by alerts or by their subscription's digests
+    def reader_sent_ids(self, user_id: int) -> set[str]: ...
+    # None when that (saved search, period) has a row already
+    def plan_alert_send(self, send: AlertSend, user_id: int, now: dt.datetime) -> AlertSend | None: ...
+    def alert_sends(self, period_key: str, statuses: Sequence[str], *, after_id: int = 0,
+                    limit: int = 100) -> list[AlertSend]: ...
+    def recover_alert_sends(self, period_key: str, *, resend: bool) -> int: ...
+    def mark_alert_send(self, send_id: int, status: str, error: str | None, now: dt.datetime) -> None: ...
+    def feed_token_nonce(self, user_id: int) -> str | None: ...
+    def set_feed_token_nonce(self, user_id: int, nonce: str | None, at: dt.datetime) -> None: ...
+
+
 class Store(
     SchemaStore,
     StateStore,
@@ -307,6 +362,9 @@ class Store(
     ArrivalStore,
     LibraryStore,
     ReadingStore,
+    FollowStore,
+    AccountDataStore,
+    SavedSearchStore,
     Protocol,
 ):
     """Everything: what open_store returns and the composition root holds."""
@@ -343,12 +401,14 @@ class RankerStore(ListingStore, EmbeddingStore, Protocol):
     """The digest ranker: the period's pool and the papers' embeddings."""
 
 
-class ForYouStore(RankerStore, SubscriptionStore, VoteStore, ReadingStore, Protocol):
-    """The /for-you page: a member's topics, upvotes and hidden papers, ranked over the pool."""
+class ForYouStore(RankerStore, SubscriptionStore, VoteStore, ReadingStore, FollowStore, PaperStore, Protocol):
+    """The /for-you page: a member's topics, upvotes, follows, corrections and hidden papers, ranked
+    over the pool; the papers "Why is this here" names."""
 
 
-class ComposerStore(RankerStore, SendLogStore, VoteStore, ReadingStore, Protocol):
-    """The digest composer: its ranker's needs, papers already sent, members' upvotes and hidden papers."""
+class ComposerStore(RankerStore, SendLogStore, VoteStore, ReadingStore, FollowStore, Protocol):
+    """The digest composer: its ranker's needs, papers already sent, members' upvotes, follows,
+    corrections and hidden papers."""
 
 
 class DigestStore(ComposerStore, SubscriptionStore, PaperStore, StateStore, Protocol):
@@ -366,6 +426,23 @@ class EmbeddingJobStore(EmbeddingStore, PaperStore, Protocol):
 class LibraryServiceStore(LibraryStore, ReadingStore, PaperStore, AccountStore, Protocol):
     """LibraryService: collections, reading states, the papers they name (imports may store
     fetched ones) and members looked up by name."""
+
+
+class FollowServiceStore(FollowStore, ListingStore, Protocol):
+    """FollowService: follows, and the organizations they name."""
+
+
+class AccountDataServiceStore(AccountDataStore, AccountStore, Protocol):
+    """AccountDataService: the member's data and account."""
+
+
+class SavedServiceStore(SavedSearchStore, ReadingStore, AccountStore, Protocol):
+    """SavedSearchService: saved searches, the owner's hidden papers, and the members behind feed tokens."""
+
+
+class AlertStore(DigestStore, SavedSearchStore, AccountStore, Protocol):
+    """The alert sender: the digest sender's store, the saved searches with their send log, and
+    the members they mail."""
 
 
 class IngestStore(PaperStore, StateStore, Protocol):

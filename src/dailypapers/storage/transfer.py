@@ -3,7 +3,8 @@
 ``copy_database(source, target)`` is what ``dailypapers migrate-data`` runs. It copies every table
 both schemas hold (papers, listings, users, sessions, API tokens, votes, comments, the curator log,
 subscriptions, the digest send log, embeddings, arrival scores, rules and triage, collections and
-reading states, the state rows
+reading states, saved searches with their alert log and feed tokens, follows and For you
+corrections, the state rows
 that are not per-database counters), parents before children, keeping every id and seq:
 
 * **Resumable.** Each table is read in SQLite's rowid order and written in batches; each batch goes

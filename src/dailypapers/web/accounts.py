@@ -15,6 +15,7 @@ from dailypapers.web.auth import clear_session_cookie, current_user, set_session
 from dailypapers.web.flash import Flash, read_signed_cookie
 from dailypapers.web.requests import (
     form_data,
+    login_limit,
     login_redirect,
     path_int,
     private_page,
@@ -74,7 +75,7 @@ async def login(request: Request) -> Response:
     form = await form_data(request)
     email = (form.get("email") or "").strip().lower()[:254]
     next_url = safe_next(form.get("next"))
-    rate_limit(request, "login", account=email or None)
+    login_limit(request, email or None)
     old = request.cookies.get(SESSION_COOKIE)
     try:
         user, token = await run_in_threadpool(services(request).accounts.login, email, form.get("password", ""),

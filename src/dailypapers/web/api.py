@@ -15,9 +15,11 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import re
 from typing import Any
 from urllib.parse import urlencode
 
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -25,14 +27,17 @@ from dailypapers import days as days_mod
 from dailypapers.errors import Invalid, NotFound
 from dailypapers.models import Listing, Organization, StoredPaper
 from dailypapers.search.request import SearchRequest, clean_text
-from dailypapers.web import library_openapi
+from dailypapers.web import follows_openapi, library_openapi, saved_openapi
+from dailypapers.web.auth import page_user
 from dailypapers.web.cache import PAGE_TTL, entry_response, make_entry
-from dailypapers.web.requests import int_param, rate_limit
+from dailypapers.web.guard import RATE_LIMITED
+from dailypapers.web.requests import int_param, services
 from dailypapers.web.site import site_of
 
 MAX_LIMIT = 100
 SEARCH_PARAMS = ("q", "limit")  # what HF's /api/papers/search reads
-MAX_OFFSET = 100_000  # p * limit beyond this is refused (400), not scanned
+MAX_OFFSET = 100_000  # the deepest item a page may start at: never scanned further
+MAX_PAGE = MAX_OFFSET // MAX_LIMIT  # so that p is one bound the OpenAPI document can state
 API_CACHE_CONTROL = "public, max-age=60"
 
 
@@ -119,7 +124,15 @@ def dumps(data: Any) -> bytes:
     return json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode()
 
 
-async def cached_json(request: Request, key: tuple, build, *, link_builder=None, gzip_level: int = 6) -> Response:
+def daily_items(data: Any) -> list:
+    """The items of a /api/daily_papers or /api/papers/search answer (a list of {paper, ...})."""
+    return data
+
+
+async def cached_json(request: Request, key: tuple, build, *, link_builder=None, gzip_level: int = 6,
+                      items=None) -> Response:
+    """`items(data)`: the list of {paper: {id}} items in the answer; with it, a caller sending an
+    API token gets the shared answer without the papers they hid ("not interested")."""
     site = site_of(request)
     full_key = ("api", key, site.papers.version())
 
@@ -130,16 +143,31 @@ async def cached_json(request: Request, key: tuple, build, *, link_builder=None,
         return e
 
     entry = await site.entry(full_key, work)
+    if items is not None and "authorization" in request.headers:
+        # a token that is not ours (huggingface_hub sends its own hf_ token) reads as a visitor
+        user = await page_user(request)
+        if user is not None:
+            return await _without_hidden(request, user, entry, items)
     return entry_response(request, entry, "application/json", API_CACHE_CONTROL, entry.extra)
+
+
+async def _without_hidden(request: Request, user, entry, items) -> Response:
+    data = json.loads(entry.body)
+    listed = items(data)
+    ids = [item["paper"]["id"] for item in listed]
+    states = await run_in_threadpool(services(request).library.states, user, ids)
+    hidden = {k for k, v in states.items() if v == "hidden"}
+    if hidden:
+        listed[:] = [item for item in listed if item["paper"]["id"] not in hidden]
+    headers = {"Cache-Control": "private, no-store", "Vary": "Authorization", **(entry.extra or {})}
+    return Response(dumps(data), status_code=entry.status, media_type="application/json", headers=headers)
 
 
 # -- handlers ---------------------------------------------------------------------------------
 async def daily_papers(request: Request) -> Response:
     qp = request.query_params
     limit = int_param(request, "limit", 50, 1, MAX_LIMIT)
-    page = int_param(request, "p", 0, 0, MAX_OFFSET)
-    if page * limit > MAX_OFFSET:
-        raise Invalid(f"p * limit must be at most {MAX_OFFSET}")
+    page = int_param(request, "p", 0, 0, MAX_PAGE)
     date, week, month = qp.get("date") or None, qp.get("week") or None, qp.get("month") or None
     submitter = clean_text(qp.get("submitter", ""))[:100] or None
     sort = qp.get("sort") or None
@@ -168,7 +196,7 @@ async def daily_papers(request: Request) -> Response:
         return data, headers
 
     key = ("daily", date, week, month, submitter, sort, page, limit, site.papers.today())
-    return await cached_json(request, key, build)
+    return await cached_json(request, key, build, items=daily_items)
 
 
 async def paper(request: Request) -> Response:
@@ -184,7 +212,7 @@ async def paper(request: Request) -> Response:
 
 async def search(request: Request) -> Response:
     site = site_of(request)
-    rate_limit(request, "search")  # per IP (settings.rate_search) -> 429 + Retry-After
+    # counted against the search limit (settings.rate_search) by web/guard.py: 429 + Retry-After
     search = SearchRequest.from_params(request.query_params, accept=SEARCH_PARAMS)
     base = site.base_url
 
@@ -203,7 +231,7 @@ async def search(request: Request) -> Response:
 
     # Most searches are asked once: gzip level 1, as for the search page (a third of level 6's CPU).
     return await cached_json(request, ("search", search.q, search.per_page, site.services.search.position()), build,
-                             gzip_level=1)
+                             gzip_level=1, items=daily_items)
 
 
 async def api_docs_page(request: Request) -> Response:
@@ -331,11 +359,12 @@ OPENAPI: dict = {
             "get": {
                 "summary": "Daily papers",
                 "description": "Listed papers, newest list day first and most upvoted first within a day. "
-                               "At most one of date, week and month. A `Link: <...>; rel=\"next\"` header points "
+                               "Given together, date, week and month narrow to the days they share (none in "
+                               "common: an empty page). A `Link: <...>; rel=\"next\"` header points "
                                "to the next page when there is one.",
                 "parameters": [
-                    _q("p", "page number, from 0 (p * limit <= 100000)",
-                       {"type": "integer", "minimum": 0, "default": 0}),
+                    _q("p", "page number, from 0",
+                       {"type": "integer", "minimum": 0, "maximum": MAX_PAGE, "default": 0}),
                     _q("limit", "items per page", {"type": "integer", "minimum": 1, "maximum": 100, "default": 50}),
                     _q("date", "one list day, YYYY-MM-DD", {"type": "string", "format": "date"}),
                     _q("week", "an ISO week, YYYY-Www", {"type": "string", "pattern": "^\\d{4}-W\\d{2}$"}),
@@ -359,7 +388,8 @@ OPENAPI: dict = {
                 "description": "Hybrid (BM25 + semantic) search. The query language supports \"phrases\", -exclusions, "
                                "author:, cat: and year:. An empty q returns the latest listed papers.",
                 "parameters": [
-                    _q("q", "the query, at most 250 characters", {"type": "string", "maxLength": 250}),
+                    _q("q", "the query, at most 250 characters as sent (control characters count)",
+                       {"type": "string", "maxLength": 250}),
                     _q("limit", "results", {"type": "integer", "minimum": 1, "maximum": 120, "default": 20}),
                 ],
                 "responses": {
@@ -415,7 +445,8 @@ OPENAPI: dict = {
         "/feeds/trending.xml": {"get": {"summary": "RSS 2.0 feed of trending papers (Atom: /feeds/trending.atom)",
                                         "responses": {"200": {"description": "RSS 2.0"}}}},
         "/feeds/search.xml": {"get": {"summary": "RSS 2.0 feed of a search, newest first (Atom: /feeds/search.atom)",
-                                      "parameters": [_q("q", "the query", {"type": "string", "maxLength": 250})],
+                                      "parameters": [{**_q("q", "the query (not blank)", {
+                                          "type": "string", "minLength": 1, "maxLength": 250}), "required": True}],
                                       "responses": {"200": {"description": "RSS 2.0"},
                                                     "400": {"description": "no or bad q"}}}},
         "/feeds/new.xml": {"get": {"summary": "RSS 2.0 feed of the latest day's arrivals, top 50 by predicted interest "
@@ -426,11 +457,80 @@ OPENAPI: dict = {
     },
     "components": {
         "schemas": {"Paper": _PAPER, "DailyPaper": _ITEM, "Organization": _ORG, "User": _USER, "Error": _ERROR,
-                    "Arrival": _ARRIVAL, "Arrivals": _ARRIVALS, **library_openapi.SCHEMAS},
+                    "Arrival": _ARRIVAL, "Arrivals": _ARRIVALS, **library_openapi.SCHEMAS,
+                    **saved_openapi.OPENAPI_SCHEMAS,
+                    **follows_openapi.SCHEMAS},
         "securitySchemes": library_openapi.SECURITY_SCHEMES,
     },
 }
 OPENAPI["paths"].update(library_openapi.PATHS)  # collections and reading states (web/library_api.py)
+OPENAPI["paths"].update(saved_openapi.OPENAPI_PATHS)  # saved searches (web/saved_api.py)
+OPENAPI["paths"].update(follows_openapi.PATHS)  # follows (web/follows.py)
+
+
+def _document_guard(doc: dict) -> None:
+    """What web/guard.py and web/security.py answer before any handler, on every operation they apply
+    to: 429 on the rate-limited ones (a search, an export, every API write), 413 on those with a body,
+    403 on an API write sent without a token (it is then a cookie request and needs a CSRF token), 401
+    on every operation that takes a token (web/auth.py)."""
+    limited = [re.compile(pattern) for pattern, _ in RATE_LIMITED]
+    for path, operations in doc["paths"].items():
+        concrete = re.sub(r"\{[^}]+\}", "x", path)
+        for method, op in operations.items():
+            responses = op.setdefault("responses", {})
+            if any(p.search(concrete) for p in limited) or (path.startswith("/api/") and method != "get"):
+                responses.setdefault("429", {**_err("too many requests: wait as long as Retry-After says"),
+                                             "headers": {"Retry-After": {"schema": {"type": "integer"}}}})
+            if path.startswith("/api/") and method != "get":
+                responses.setdefault("403", _err("no API token and no CSRF token: refused as a cross-site request"))
+            if op.get("security"):
+                responses.setdefault("401", _err("no or bad API token"))
+            if "requestBody" in op:
+                responses.setdefault("413", _err("the body is larger than this operation accepts"))
+
+
+# The inputs that the same parsers read on every operation, stated once (days.py, ids.py and
+# web/arrivals.py decide; tests/web/test_openapi_fuzz.py holds the server to these).
+_YEAR = "(19[0-9]{2}|[2-8][0-9]{3}|9[0-8][0-9]{2}|99[0-8][0-9]|999[0-8])"  # days.MIN_YEAR to MAX_YEAR
+INPUT_PATTERNS = {
+    "date": f"^{_YEAR}-[0-9]{{2}}-[0-9]{{2}}$",
+    "week": f"^{_YEAR}-W(0[1-9]|[1-4][0-9]|5[0-3])$",
+    "month": f"^{_YEAR}-(0[1-9]|1[0-2])$",
+    "arxiv_id": "^([0-9]{4}\\.[0-9]{4,5}|[a-z][a-z-]+(\\.[A-Z]{2})?/[0-9]{7})(v[0-9]+)?$",
+    "category": "^[A-Za-z-]{1,20}(\\.[A-Za-z-]{1,20})?$",
+}
+_INPUTS = {"date": "date", "from": "date", "to": "date", "week": "week", "month": "month", "arxiv_id": "arxiv_id",
+           "paper": "arxiv_id", "category": "category"}
+_INPUT_NOTES = {"date": f"years {days_mod.MIN_YEAR} to {days_mod.MAX_YEAR}",
+                "week": "W53 only in a year that has one (else 400)",
+                "arxiv_id": "an arXiv or Hugging Face paper URL is read too"}
+
+
+def _document_inputs(doc: dict) -> None:
+    """Patterns for the inputs above; and an optional query parameter sent empty is read as not sent
+    (web/requests.int_param, and every handler's `or None`), which its schema must allow."""
+    for operations in doc["paths"].values():
+        for method, op in operations.items():
+            for param in op.get("parameters", []):
+                kind = _INPUTS.get(param["name"])
+                if kind is not None and param["schema"].get("type") == "string":
+                    param["schema"] = {**param["schema"], "pattern": INPUT_PATTERNS[kind]}
+                    if param["in"] == "query" or method != "get":  # a GET of a bad path id is a 404
+                        op["responses"].setdefault("400", _err(f"a bad {param['name']}"))
+                    note = _INPUT_NOTES.get(kind)
+                    if note and note not in param.get("description", ""):
+                        param["description"] = "; ".join(filter(None, [param.get("description"), note]))
+                if param["in"] != "query" or param.get("required"):
+                    continue
+                schema = param["schema"]
+                if schema.get("type") == "string" and "anyOf" not in schema:
+                    param["schema"] = {"anyOf": [schema, {"type": "string", "maxLength": 0}]}
+                elif schema.get("type") == "integer":  # web/requests.int_param
+                    param["schema"] = {**schema, "type": ["integer", "string"], "maxLength": 0}
+
+
+_document_guard(OPENAPI)
+_document_inputs(OPENAPI)
 
 
 __all__ = [

@@ -184,7 +184,8 @@ async def api_new(request: Request) -> Response:
             headers["Link"] = f'<{base}/api/papers/new?{query}>; rel="next"'
         return view_json(view, base), headers
 
-    return await cached_json(request, ("new", day, category, sort, page, limit, arrivals.today()), build)
+    return await cached_json(request, ("new", day, category, sort, page, limit, arrivals.today()), build,
+                             items=lambda data: data["papers"])
 
 
 # -- feeds --------------------------------------------------------------------------------

@@ -43,8 +43,8 @@ async def curate_page(request: Request) -> Response:
     rows = await run_in_threadpool(svc.curation.day, user, day)
     flash = take_flash(request)
     response = private_page(request, "community/curate.html", {
-        "title": f"Curate {day.isoformat()}", "day": day, "rows": rows, "prev": day - dt.timedelta(days=1),
-        "next": day + dt.timedelta(days=1),
+        "title": f"Curate {day.isoformat()}", "day": day, "rows": rows, "prev": days_mod.step_day(day, -1),
+        "next": days_mod.step_day(day, 1),
         # Done: the site-wide message slot (base.html). Refused: next to the form, tied to its field.
         "notice": flash if flash and flash.kind == "status" else None,
         "refused": flash if flash and flash.kind == "error" else None})

@@ -7,9 +7,13 @@ Only domain errors (dailypapers.errors: their messages are written for users) be
 | Invalid (BadPeriod, BadArxivId, search BadQuery, ...)     | 400    |
 | Forbidden                                                 | 403    |
 | NotFound, an unknown route                                | 404    |
+| TooLarge (a body over its cap, web/guard.py)              | 413    |
 | RateLimited                                               | 429 + Retry-After |
 | Unavailable (the database is down or restarting)          | 503 + Retry-After |
 | anything else, ValueError and KeyError included           | 500 (traceback logged, details never shown) |
+
+A client that goes away while its body is being read (ClientDisconnect) is no server error: one
+short line at INFO, no traceback, and a 400 that no one reads.
 """
 
 from __future__ import annotations
@@ -18,11 +22,11 @@ import json
 import logging
 
 from starlette.exceptions import HTTPException
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 
 from dailypapers.days import BadPeriod
-from dailypapers.errors import DomainError, Forbidden, Invalid, NotFound, RateLimited, Unavailable
+from dailypapers.errors import DomainError, Forbidden, Invalid, NotFound, RateLimited, TooLarge, Unavailable
 from dailypapers.web.requests import wants_json
 
 log = logging.getLogger("dailypapers.web")
@@ -43,6 +47,8 @@ PAGES = {
           "The link may be mistyped or out of date, or the paper is not listed here yet."),
     405: ("Not allowed", "That doesn't work here",
           "This address cannot be used that way. Go back and use the page's own links and buttons."),
+    413: ("Too large", "That was too much to send",
+          "The form or file you sent is larger than this site accepts. Send something smaller."),
     429: ("Too many requests", "Please slow down a little",
           "You made a lot of requests in a short time. Wait a moment, then try again."),
     503: ("Back in a moment", "The site is briefly unavailable",
@@ -56,7 +62,7 @@ BAD_PERIOD = ("There is no such date", "We couldn't read that date",
               "and months like 2026-08.")
 # Messages that only restate the status; the page's own words say it better.
 _GENERIC = {NOT_FOUND, "Method not allowed.", "Request failed.", "Too many requests.", "Forbidden.", "Not found.",
-            "Bad request.", SERVER_ERROR}
+            "Bad request.", "Too large.", SERVER_ERROR}
 
 
 def classify(exc: BaseException) -> tuple[int, str, dict[str, str]]:
@@ -73,6 +79,9 @@ def classify(exc: BaseException) -> tuple[int, str, dict[str, str]]:
     if isinstance(exc, Unavailable):
         return 503, "The site is briefly unavailable; try again in a few seconds.", {
             "Retry-After": str(exc.retry_after)}
+    if isinstance(exc, TooLarge):
+        # The rest of the body is not read: close the connection rather than drain it.
+        return 413, str(exc) or "Too large.", {"Connection": "close"}
     if isinstance(exc, Forbidden):
         return 403, str(exc) or "Forbidden.", {}
     if isinstance(exc, NotFound):
@@ -126,6 +135,13 @@ async def handle(request: Request, exc: Exception) -> Response:
     return error_response(request, status, message, headers, page=BAD_PERIOD if isinstance(exc, BadPeriod) else None)
 
 
+async def client_gone(request: Request, exc: Exception) -> Response:
+    """The client closed the connection mid-body: nothing to answer, nothing to trace."""
+    log.info("client went away while sending its body: %s %s", request.method, request.url.path)
+    return Response(status_code=400, headers={"Connection": "close"})
+
+
 def exception_handlers() -> dict:
-    # Exception (500) is served by Starlette's ServerErrorMiddleware, the rest by ExceptionMiddleware.
-    return {HTTPException: handle, DomainError: handle, Exception: handle}
+    # Exception (500) is served by Starlette's ServerErrorMiddleware, which logs and re-raises (a
+    # traceback in the server's log); the rest by ExceptionMiddleware, which answers and stops there.
+    return {HTTPException: handle, DomainError: handle, ClientDisconnect: client_gone, Exception: handle}

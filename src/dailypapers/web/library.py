@@ -7,7 +7,7 @@ community/library.py; these handlers parse the form, call the service once and r
 * POST /collections/{id}/settings|delete|papers|papers/remove|note|members|members/remove|import
 * GET  /collections/{id}/note?paper=ID     your note's form;  GET /collections/{id}/import: the upload form
 * GET  /collections/{id}/export.bib|.ris|.csl.json    the whole collection (citations.export)
-* GET  /c/{slug or id}, /c/{ref}/feed.xml|.atom      a public collection, for anyone (cached)
+* GET  /c/{slug or id}, /c/{ref}/feed.xml|.atom|.json   a public collection, for anyone (cached)
 * GET  /papers/{id}/save                   the "Save" chooser without JavaScript; POST: save/remove/create
 * POST /papers/{id}/state                  to read / read / not interested (toggles)
 * GET  /reading?state=                     the member's papers by state

@@ -150,7 +150,9 @@ async def update_collection(request: Request, user: User) -> Response:
 
     def text(name: str) -> str | None:
         value = data.get(name)
-        return None if value is None else str(value)
+        if value is not None and not isinstance(value, str):  # never "False" or "[1]" as a name
+            raise Invalid(f"{name} must be a string")
+        return value
 
     c = await run_in_threadpool(lambda: services(request).library.update(
         user, _cid(request), name=text("name"), description=text("description"), visibility=text("visibility"),

@@ -108,8 +108,17 @@ _CID = {"name": "id", "in": "path", "required": True, "schema": {"type": "intege
 _PAPER = {"name": "arxiv_id", "in": "path", "required": True, "schema": _str,
           "description": "e.g. 2608.19880 or hep-th/9901001"}
 _NAME = {"name": "name", "in": "path", "required": True, "schema": _str, "description": "a member's user name"}
-_FIELDS = {"name": {"type": "string", "maxLength": 100}, "description": {"type": "string", "maxLength": 2000},
-           "visibility": {"type": "string", "enum": ["private", "shared", "public"]}}
+_FIELDS: dict[str, dict] = {"name": {"type": "string", "maxLength": 100},
+                            "description": {"type": "string", "maxLength": 2000},
+                            "visibility": {"type": "string", "enum": ["private", "shared", "public"]}}
+
+def _nullable(schema: dict) -> dict:
+    """In a PATCH body null leaves the field as it is (web/library_api.py)."""
+    out = {**schema, "type": [schema["type"], "null"]}
+    if "enum" in schema:
+        out["enum"] = [*schema["enum"], None]
+    return out
+
 
 PATHS: dict = {
     "/api/collections": {
@@ -125,8 +134,10 @@ PATHS: dict = {
                    {**_ok("the collection", _ref("CollectionDetail")), **_errors("404")}, params=[_CID]),
         "patch": _op("Rename, describe, change the visibility or the public address (owner)",
                      {**_ok("the collection", _ref("Collection")), **_errors("400", "403", "404")}, params=[_CID],
-                     body={"type": "object", "properties": {**_FIELDS, "slug": {
-                         "type": "string", "description": "3-60 of a-z, 0-9 and -; empty removes it"}}}),
+                     body={"type": "object", "properties": {
+                         **{k: _nullable(v) for k, v in _FIELDS.items()}, "slug": {
+                             "type": ["string", "null"], "description": "3-60 of a-z, 0-9 and -, not only digits; "
+                                                                       "empty removes it"}}}),
         "delete": _op("Delete a collection (owner)", {"204": {"description": "deleted"},
                                                       **_errors("403", "404")}, params=[_CID]),
     },
@@ -165,20 +176,29 @@ PATHS: dict = {
                      "multipart/form-data": {"schema": {"type": "object", "properties": {
                          "file": {"type": "string", "format": "binary"}}}}}}},
     },
+    "/api/account/export": {
+        "get": _op("Everything the site keeps about you, as one JSON document (docs/accounts.md)",
+                   {**_ok("profile, votes, comments, submissions, collections, notes, reading states, "
+                          "list visits, subscriptions and API tokens' metadata (never a secret)",
+                          {"type": "object", "required": ["format", "version", "profile"]}),
+                    "401": {"description": "no valid API token"}},
+                   description="The same file as /settings/export.json, sent as an attachment."),
+    },
     "/api/reading": {
         "get": _op("Your papers in one reading state, most recently marked first",
                    {**_ok("a page of 100", {"type": "array", "items": _ref("ReadingItem")}), **_errors("400")},
                    params=[{"name": "state", "in": "query", "required": False,
                             "schema": {"type": "string", "enum": ["to_read", "read", "hidden"], "default": "to_read"}},
                            {"name": "page", "in": "query", "required": False,
-                            "schema": {"type": "integer", "minimum": 1, "default": 1}}]),
+                            "schema": {"type": "integer", "minimum": 1, "maximum": 1000, "default": 1}}]),
     },
     "/api/reading/{arxiv_id}": {
         "put": _op("Set your state of a paper (hidden: not interested; null clears it)",
                    {**_ok("the state now", _ref("ReadingState")), **_errors("400", "404")}, params=[_PAPER],
                    body={"type": "object", "properties": {"state": {
                        "type": ["string", "null"], "enum": ["to_read", "read", "hidden", None]}}}),
-        "delete": _op("Clear your state of a paper", {**_ok("cleared", _ref("ReadingState")), **_errors("404")},
+        "delete": _op("Clear your state of a paper", {**_ok("cleared", _ref("ReadingState")),
+                                                      **_errors("400", "404")},
                       params=[_PAPER]),
     },
     "/c/{ref}/feed.xml": {"get": {"summary": "RSS 2.0 feed of a public collection, newest first (Atom: "

@@ -1,15 +1,20 @@
-"""List pages: home (the latest day), a day, a week, a month, trending, an organization's papers.
+"""List pages: home (the latest day), a day, a week, a month, trending, an organization's papers,
+an author's papers.
 
-Each parses its input, asks PaperService for one view and renders list.html (org.html) through
-the page cache.
+Each parses its input, asks PaperService for one view and renders list.html (org.html,
+author.html) through the page cache.
 """
 
 from __future__ import annotations
 
+import functools
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from html import escape
 from typing import Any
+from urllib.parse import quote
 
+from markupsafe import Markup
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -83,7 +88,8 @@ def _day_context(view, path: str, *, home: bool) -> dict:
         "switcher": _switcher("day", day, view.sort),
         "latest": ({"url": day_url(view.latest, view.sort), "label": fmt_date(view.latest)}
                    if view.latest and day and view.latest != day else None),
-        "feed": "/feeds/daily.xml",
+        # the home page follows the latest day; a day's page has that day's feed
+        "feed": "/feeds/daily.xml" if home or day is None else f"/feeds/date/{day.isoformat()}.xml",
         "exports": exports,
         "export_label": "Export this day",
     }
@@ -152,7 +158,7 @@ def _period_context(view, path: str) -> dict:
         "switcher": _switcher(view.kind, view.last_day, view.sort),
         "nearest": view.nearest,
         "empty_message": f"No papers were listed in {heading}.",
-        "feed": "/feeds/daily.xml",
+        "feed": f"/feeds/{view.kind}/{view.label}.xml",
     }
 
 
@@ -222,9 +228,62 @@ async def org_page(request: Request) -> Response:
             "label": label,
             "prev_url": f"/orgs/{name}?page={page - 1}" if page > 1 else None,
             "next_url": f"/orgs/{name}?page={page + 1}" if view.has_next else None,
+            "feed": f"/feeds/orgs/{name}.xml",
         }
 
     return await site.cached(request, ("org", name, page), build)
 
 
-__all__ = ["home", "day_page", "week_page", "month_page", "trending_page", "org_page"]
+def author_url(name: str) -> str:
+    return "/authors/" + quote(name, safe="")
+
+
+@functools.lru_cache(maxsize=50_000)
+def _author_link(name: str) -> str:
+    return f'<a href="{escape(author_url(name))}">{escape(name, quote=False)}</a>'
+
+
+def author_links(names: Sequence[str]) -> Markup:
+    """A card's author names, each a link to the author's page: built here, once per name, as a
+    Jinja loop over them adds a fifth to the render of a list page."""
+    return Markup(", ".join(_author_link(n) for n in names))
+
+
+def other_spellings(name: str, spellings: list[str]) -> list[str]:
+    """The spellings to show beside the name asked: case alone does not make another one."""
+    seen = {name.casefold()}
+    out = []
+    for s in spellings:
+        if s.casefold() not in seen:
+            seen.add(s.casefold())
+            out.append(s)
+    return out
+
+
+async def author_page(request: Request) -> Response:
+    """/authors/{name}: the author's papers, every spelling merged; 404 (with the follow button)
+    when there are none here yet."""
+    site = site_of(request)
+    name = request.path_params["name"]
+    page = int_param(request, "page", 1, 1, MAX_PAGE)
+
+    def build():
+        view = site.papers.author(name, page)
+        path = author_url(view.name)
+        return "author.html", {
+            "title": f"{view.name}: papers",
+            "view": view,
+            "others": other_spellings(view.name, view.spellings),
+            "prev_url": f"{path}?page={page - 1}" if page > 1 else None,
+            "next_url": f"{path}?page={page + 1}" if view.has_next else None,
+            "feed": f"/feeds{path}.xml",
+            "status": 200 if view.papers else 404,
+            "noindex": not view.papers,
+        }
+
+    # the papers come from the search index: keyed by its position as well as the content version
+    return await site.cached(request, ("author", name, page), build, extra_key=site.services.search.position())
+
+
+__all__ = ["home", "day_page", "week_page", "month_page", "trending_page", "org_page", "author_page", "author_url",
+           "author_links"]

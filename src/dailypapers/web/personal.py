@@ -8,7 +8,8 @@ Cached pages are rendered once, as a visitor sees them, with stable markers:
   (templates/_upvote.html);
 * a region ``<!--dp:NAME-->...<!--/dp:NAME-->`` (``<!--dp:NAME:ARG-->`` with an argument) wraps
   what depends on the reader: the account links, the comment form, the message slot, the "new
-  since your last visit" line;
+  since your last visit" line, the follow button of an organization or author
+  (``dp:follow:org:NAME``, ``dp:follow:author:NAME``);
 * every paper row of a list or search page is wrapped in ``<!--row:ID-->...<!--/row-->``
   (templates/_macros.html card, search.html), and a list row's meta line holds
   ``<!--new:ID:LISTED_AT-->`` (Unix time);
@@ -34,6 +35,7 @@ from __future__ import annotations
 import datetime as dt
 import gzip
 import hashlib
+import html as html_mod
 import re
 from dataclasses import dataclass, field
 
@@ -43,7 +45,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from dailypapers.community.accounts import SESSION_COOKIE
-from dailypapers.models import User
+from dailypapers.community.follows import is_followed
+from dailypapers.models import Follow, User
 from dailypapers.web.auth import page_user
 from dailypapers.web.cache import CacheEntry, etag_matches
 from dailypapers.web.flash import Flash, clear_flash, take_flash
@@ -61,7 +64,7 @@ _NEW_BADGE = (b'<span class="badge badge-new">New<span class="visually-hidden"> 
               b'<span class="sep" aria-hidden="true">\xc2\xb7</span>')
 # region name -> the template that renders it (context: request, me, notice, arg, viewer)
 REGIONS = {"account": "_account.html", "comment-form": "community/_comment_form.html", "flash": "_flash.html",
-           "since": "_since.html"}
+           "since": "_since.html", "follow": "_follow.html"}
 GZIP_LEVEL = 1  # per-member bodies are gzipped per request: fast beats small here
 
 
@@ -75,6 +78,10 @@ class Viewer:
     states: dict[str, str] = field(default_factory=dict)  # reading states of the page's papers
     since: dt.datetime | None = None  # a list page: rows listed after this are new to them
     new_count: int = 0  # set by personalize
+    follows: list[Follow] = field(default_factory=list)  # a page with follow buttons: the member's follows
+
+    def following(self, kind: str, name: str) -> bool:
+        return is_followed(self.follows, kind, name)
 
 
 def vote_ids(body: bytes) -> tuple[str, ...]:
@@ -84,23 +91,26 @@ def vote_ids(body: bytes) -> tuple[str, ...]:
     return tuple(dict.fromkeys(m.decode() for m in _VOTE.findall(body)))
 
 
-async def viewer_of(request: Request, ids: tuple[str, ...], visit: str | None = None) -> Viewer | None:
+async def viewer_of(request: Request, ids: tuple[str, ...], visit: str | None = None, *,
+                    follows: bool = False) -> Viewer | None:
     """The reader, when the shared page needs changing for them; None for a visitor with no message.
-    `visit` names the list kind a list page records the member's visit under."""
+    `visit` names the list kind a list page records the member's visit under; `follows`: the page
+    has follow buttons (``<!--dp:follow:KIND:NAME-->``), so the member's follows are read too."""
     notice = take_flash(request)
     user = await page_user(request) if request.cookies.get(SESSION_COOKIE) else None
     if user is None:
         return Viewer(None, notice=notice) if notice else None
     svc = services(request)
 
-    def look() -> tuple[set[str], dict[str, str], dt.datetime | None]:
+    def look() -> tuple[set[str], dict[str, str], dt.datetime | None, list[Follow]]:
         # one worker-thread hop for the member's marks on this page
         voted = svc.votes.voted(user, ids) if ids else set()
         states = svc.library.states(user, ids) if ids else {}
-        return voted, states, svc.library.visit(user, visit) if visit else None
+        mine = svc.follows.of(user) if follows else []
+        return voted, states, svc.library.visit(user, visit) if visit else None, mine
 
-    voted, states, since = await run_in_threadpool(look)
-    return Viewer(user, voted, notice, states, since)
+    voted, states, since, mine = await run_in_threadpool(look)
+    return Viewer(user, voted, notice, states, since, follows=mine)
 
 
 def personalize(env: Environment, request: Request, body: bytes, viewer: Viewer) -> bytes:
@@ -124,7 +134,7 @@ def personalize(env: Environment, request: Request, body: bytes, viewer: Viewer)
         name = m.group(1).decode()
         if viewer.user is None and name != "flash":
             return m.group(0)
-        arg = (m.group(2) or b"").decode()
+        arg = html_mod.unescape((m.group(2) or b"").decode())  # the marker holds it escaped (O&#39;Brien)
         html = env.get_template(REGIONS[name]).render(
             request=request, me=viewer.user, notice=viewer.notice, arg=arg, arxiv_id=arg, viewer=viewer)
         return b"<!--dp:" + m.group(1) + (b":" + m.group(2) if m.group(2) else b"") + b"-->" + html.encode() + \

@@ -1,10 +1,16 @@
 """Reading requests and the small responses every handler shares: form bodies with a size cap,
 JSON-or-form bodies, the one rule for "does this client want JSON", local-only redirects,
-the client's address and the rate-limit check keyed by it."""
+the client's address and the rate-limit check keyed by it.
+
+Every body is capped while it streams in (web/guard.py), before any of these parse it. Text read
+here loses the bidirectional-override characters (U+202A-202E, U+2066-2069): in a name, a comment
+or a link they make text read differently from what it is."""
 
 from __future__ import annotations
 
+import ipaddress
 import json
+import re
 from typing import Any
 from urllib.parse import urlencode
 
@@ -14,6 +20,7 @@ from starlette.responses import RedirectResponse, Response
 from dailypapers.errors import Invalid, NotFound
 
 MAX_FORM_FIELD = 10_000  # characters kept from any form field
+BIDI_CONTROLS = re.compile("[\u202a-\u202e\u2066-\u2069]")
 
 
 def services(request: Request) -> Any:
@@ -27,18 +34,40 @@ async def form_data(request: Request, *, max_field: int = MAX_FORM_FIELD) -> dic
     out = {}
     for key, value in form.items():
         if isinstance(value, str):
-            out[key] = value[:max_field]
+            out[key] = strip_bidi(value[:max_field])
     await form.close()
     return out
+
+
+def strip_bidi(text: str) -> str:
+    return BIDI_CONTROLS.sub("", text)
+
+
+def parse_json(body: bytes) -> Any:
+    """A JSON document from a request body; anything that is not one (nesting too deep for the
+    parser included) is bad input, Invalid."""
+    try:
+        return _clean_json(json.loads(body))
+    except RecursionError:
+        raise Invalid("the JSON body is nested too deeply") from None
+    except ValueError:
+        raise Invalid("the body is not valid JSON") from None
+
+
+def _clean_json(value: Any) -> Any:
+    if isinstance(value, str):
+        return strip_bidi(value)
+    if isinstance(value, list):
+        return [_clean_json(v) for v in value]
+    if isinstance(value, dict):
+        return {strip_bidi(k): _clean_json(v) for k, v in value.items()}
+    return value
 
 
 async def json_or_form(request: Request) -> dict[str, Any]:
     ctype = request.headers.get("content-type", "")
     if ctype.startswith("application/json"):
-        try:
-            data = json.loads(await request.body() or b"{}")
-        except ValueError:
-            raise Invalid("the body is not valid JSON") from None
+        data = parse_json(await request.body() or b"{}")
         if not isinstance(data, dict):
             raise Invalid("the JSON body must be an object")
         return data
@@ -78,14 +107,40 @@ def login_redirect(request: Request, next_url: str | None = None) -> Response:
 
 
 def client_ip(request: Request) -> str:
-    """The peer address (run uvicorn with --proxy-headers behind a reverse proxy)."""
+    """The client's address: the peer's, unless the peer is one of settings.trusted_proxies; then
+    the right-most address in X-Forwarded-For that is not a trusted proxy (each proxy appends the
+    address it saw, so only the entries our own proxies added can be believed)."""
     client = request.client
-    return client.host if client and client.host else "unknown"
+    peer = client.host if client and client.host else "unknown"
+    trusted = services(request).settings.trusted_networks
+    if not trusted or not _is_trusted(peer, trusted):
+        return peer
+    hops = [h.strip() for h in ",".join(request.headers.getlist("x-forwarded-for")).split(",") if h.strip()]
+    for hop in reversed(hops):
+        if not _is_trusted(hop, trusted):
+            try:
+                return str(ipaddress.ip_address(hop))
+            except ValueError:  # not an address: a proxy of ours would not write that
+                return peer
+    return hops[0] if hops else peer
+
+
+def _is_trusted(address: str, networks) -> bool:
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    return any(ip in net for net in networks)
 
 
 def rate_limit(request: Request, name: str, *, account: str | int | None = None) -> None:
     """Count one `name` event for this client's address (and account when given); raises RateLimited."""
     services(request).limits.check(name, ip=client_ip(request), account=account)
+
+
+def login_limit(request: Request, account: str | None) -> None:
+    """Count one login attempt for this address and account (community/ratelimit.py: check_login)."""
+    services(request).limits.check_login(ip=client_ip(request), account=account)
 
 
 def private_page(request: Request, template: str, context: dict, *, status: int = 200,
@@ -118,6 +173,7 @@ def path_int(raw: str) -> int:
 
 
 __all__ = [
-    "MAX_FORM_FIELD", "services", "form_data", "json_or_form", "wants_json", "safe_next", "redirect",
-    "login_redirect", "client_ip", "rate_limit", "private_page", "path_int", "int_param",
+    "MAX_FORM_FIELD", "services", "form_data", "json_or_form", "parse_json", "strip_bidi", "wants_json",
+    "safe_next", "redirect", "login_redirect", "client_ip", "rate_limit", "login_limit", "private_page",
+    "path_int", "int_param",
 ]

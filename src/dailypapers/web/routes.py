@@ -1,7 +1,8 @@
 """The one route table, and build_app(services) -> Starlette.
 
 Every route is listed here; so are the paths exempt from the CSRF check (besides token-authenticated
-/api/ calls, which web.security exempts by rule).
+/api/ calls, which web.security exempts by rule). The expensive routes' rate limits are in
+web/guard.py (RATE_LIMITED): a route that runs a search goes there too.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from starlette.staticfiles import StaticFiles
 from dailypapers.community.comments import render_comment
 from dailypapers.community.votes import breakdown
 from dailypapers.web import (
+    account_data,
     accounts,
     api,
     arrivals,
@@ -26,24 +28,28 @@ from dailypapers.web import (
     errors,
     exports,
     feeds,
+    follows,
     inbox,
     library,
     library_api,
     lists,
     paper,
+    saved,
+    saved_api,
     search,
     submissions,
     subscriptions,
     votes,
 )
-from dailypapers.web.security import CSRF, SecurityMiddleware, is_https
+from dailypapers.web.guard import RATE_LIMITED, Guard
+from dailypapers.web.security import CSRF, SecurityMiddleware, is_https, security_headers
 from dailypapers.web.site import STATIC, Site
 
 log = logging.getLogger("dailypapers.web")
 
-# RFC 8058 one-click unsubscribe: mail providers POST with no cookie and no CSRF token; the
-# link's signed token authenticates it.
-CSRF_EXEMPT = (r"^/unsubscribe/one-click$",)
+# RFC 8058 one-click unsubscribe (a digest; a saved search's alert): mail providers POST with no
+# cookie and no CSRF token; the link's signed token authenticates it.
+CSRF_EXEMPT = (r"^/unsubscribe/one-click$", r"^/unsubscribe/alert$")
 
 
 class CachedStatic(StaticFiles):
@@ -101,6 +107,7 @@ def route_table() -> list[BaseRoute]:
         Route("/papers/new/{day}", arrivals.new_page, methods=get, name="new_day"),
         Route("/papers/search", search.search_page, methods=get, name="search"),
         Route("/orgs/{name}", lists.org_page, methods=get, name="org"),
+        Route("/authors/{name:path}", lists.author_page, methods=get, name="author"),
         # API
         Route("/api", api.api_docs_page, methods=get, name="api_docs"),
         Route("/api/daily_papers", api.daily_papers, methods=get),
@@ -109,14 +116,33 @@ def route_table() -> list[BaseRoute]:
         Route("/api/papers/{arxiv_id:path}", api.paper, methods=get),
         Route("/openapi.json", api.openapi, methods=get),
         # feeds
-        Route("/feeds/daily.xml", feeds.daily, methods=get),
-        Route("/feeds/daily.atom", feeds.daily, methods=get),
-        Route("/feeds/trending.xml", feeds.trending, methods=get),
-        Route("/feeds/trending.atom", feeds.trending, methods=get),
-        Route("/feeds/search.xml", feeds.search, methods=get),
-        Route("/feeds/search.atom", feeds.search, methods=get),
-        Route("/feeds/new.xml", arrivals.feed, methods=get),
-        Route("/feeds/new.atom", arrivals.feed, methods=get),
+        # feeds, each as .xml (RSS), .atom and .json (JSON Feed): web/feeds.py
+        *feed_routes("/feeds/daily", feeds.daily),
+        *feed_routes("/feeds/trending", feeds.trending),
+        *feed_routes("/feeds/search", feeds.search),
+        *feed_routes("/feeds/new", arrivals.feed),
+        *feed_routes("/feeds/date/{day}", feeds.day),
+        *feed_routes("/feeds/week/{week}", feeds.period),
+        *feed_routes("/feeds/month/{month}", feeds.period),
+        *feed_routes("/feeds/orgs/{name}", feeds.organization),
+        *feed_routes("/feeds/categories/{cat}", feeds.category),
+        *feed_routes("/feeds/authors/{name:path}", feeds.author),  # a name may hold a "/"
+        # saved searches, a member's feeds (web/saved.py)
+        *feed_routes("/feeds/saved/{key}", saved.saved_feed),
+        *feed_routes("/feeds/for-you/{token}", saved.foryou_feed),
+        Route("/feeds.opml", saved.opml, methods=get),
+        Route("/saved-searches", saved.saved_page, methods=get, name="saved_searches"),
+        Route("/saved-searches", saved.save, methods=post),
+        Route("/saved-searches/{sid}", saved.saved_update, methods=post),
+        Route("/saved-searches/{sid}/delete", saved.saved_delete, methods=post),
+        Route("/settings/feeds", saved.feeds_page, methods=get),
+        Route("/settings/feeds/for-you", saved.foryou_token, methods=post),
+        Route("/api/saved-searches", saved_api.list_saved, methods=get),
+        Route("/api/saved-searches", saved_api.create_saved, methods=post),
+        Route("/api/saved-searches/{sid}", saved_api.get_saved, methods=get),
+        Route("/api/saved-searches/{sid}", saved_api.update_saved, methods=["PATCH"]),
+        Route("/api/saved-searches/{sid}", saved_api.delete_saved, methods=["DELETE"]),
+        Route("/api/saved-searches/{sid}/papers", saved_api.saved_papers, methods=get),
         Mount("/static", app=CachedStatic(directory=str(STATIC)), name="static"),
         # accounts
         Route("/signup", accounts.signup_page, methods=get),
@@ -136,6 +162,14 @@ def route_table() -> list[BaseRoute]:
         Route("/settings/password", accounts.settings_password, methods=post),
         Route("/settings/tokens", accounts.token_create, methods=post),
         Route("/settings/tokens/{token_id}/revoke", accounts.token_revoke, methods=post),
+        # a member's data and account (web/account_data.py)
+        Route("/settings/export.json", account_data.export, methods=get),
+        Route("/api/account/export", account_data.api_export, methods=get),
+        Route("/settings/email", account_data.email_change, methods=post),
+        Route("/settings/email/confirm", account_data.email_confirm_page, methods=get),
+        Route("/settings/email/confirm", account_data.email_confirm, methods=post),
+        Route("/settings/delete", account_data.delete_page, methods=get),
+        Route("/settings/delete", account_data.delete, methods=post),
         Route("/u/{name}", accounts.profile, methods=get),
         # submissions, upvotes, comments
         Route("/papers/submit", submissions.submit_page, methods=get),
@@ -175,7 +209,20 @@ def route_table() -> list[BaseRoute]:
         Route("/subscriptions/manage", subscriptions.manage_submit, methods=post),
         Route("/unsubscribe/one-click", subscriptions.one_click, methods=post, name="unsubscribe_one_click"),
         Route("/unsubscribe/one-click", subscriptions.one_click_page, methods=get),
+        Route("/unsubscribe/alert", saved.alert_one_click, methods=post),
+        Route("/unsubscribe/alert", saved.alert_off_page, methods=get),
         Route("/for-you", subscriptions.for_you, methods=get, name="for_you"),
+        # follows and "Why is this here" on For you (web/follows.py)
+        Route("/for-you/why", follows.why_page, methods=get, name="for_you_why"),
+        Route("/for-you/why/upvote", follows.why_upvote, methods=post),
+        Route("/for-you/why/topic", follows.why_topic, methods=post),
+        Route("/for-you/why/reset", follows.why_reset, methods=post),
+        Route("/follows", follows.follows_page, methods=get, name="follows"),
+        Route("/follows", follows.follow, methods=post),
+        Route("/follows/remove", follows.unfollow, methods=post),
+        Route("/api/follows", follows.api_list, methods=get),
+        Route("/api/follows", follows.api_add, methods=post),
+        Route("/api/follows/{fid}", follows.api_remove, methods=["DELETE"]),
         # a reader's library: collections, reading states (web/library.py; JSON: web/library_api.py)
         Route("/collections", library.collections_page, methods=get, name="collections"),
         Route("/collections", library.collection_create, methods=post),
@@ -194,8 +241,7 @@ def route_table() -> list[BaseRoute]:
         Route("/collections/{cid}/export.ris", library.export, methods=get),
         Route("/collections/{cid}/export.csl.json", library.export, methods=get),
         Route("/c/{ref}", library.public_page, methods=get, name="public_collection"),
-        Route("/c/{ref}/feed.xml", library.public_feed, methods=get),
-        Route("/c/{ref}/feed.atom", library.public_feed, methods=get),
+        *feed_routes("/c/{ref}/feed", library.public_feed),
         Route("/reading", library.reading_page, methods=get, name="reading"),
         Route("/papers/{arxiv_id:path}/save", library.save_page, methods=get),
         Route("/papers/{arxiv_id:path}/save", library.save, methods=post),
@@ -222,12 +268,20 @@ def route_table() -> list[BaseRoute]:
     ]
 
 
+def feed_routes(path: str, handler) -> list[BaseRoute]:
+    """A feed's three formats: RSS (.xml), Atom (.atom) and JSON Feed (.json)."""
+    return [Route(path + ext, handler, methods=["GET"]) for ext in (".xml", ".atom", ".json")]
+
+
 def install_template_globals(site, services) -> None:
     """Helpers the shared templates (paper page, upvote box, comments) call."""
     site.env.globals.update(
         render_comment=render_comment,
         upvote_breakdown=breakdown,
         comments_for=services.comments.list,
+        feed_alternates=feeds.alternates,
+        author_url=lists.author_url,
+        author_links=lists.author_links,
     )
 
 
@@ -238,6 +292,11 @@ def build_app(services, *, debug: bool = False) -> Starlette:
     install_template_globals(site, services)
     csrf = CSRF(settings.signing_key(), secure=is_https(settings.public_url), exempt=CSRF_EXEMPT)
 
+    def respond(scope, status: int, message: str, headers: dict[str, str]) -> Response:
+        request = Request(scope)
+        request.scope.setdefault("app", app)
+        return errors.error_response(request, status, message, headers)
+
     def render_reject(scope, status: int, message: str) -> tuple[bytes, bytes]:
         request = Request(scope)
         request.scope.setdefault("app", app)
@@ -247,7 +306,9 @@ def build_app(services, *, debug: bool = False) -> Starlette:
     app = Starlette(
         debug=debug,
         routes=route_table(),
-        middleware=[Middleware(SecurityMiddleware, csrf=csrf, base_url=settings.public_url,
+        middleware=[Middleware(Guard, respond=respond, limited=RATE_LIMITED,
+                               extra_headers=security_headers(is_https(settings.public_url))),
+                    Middleware(SecurityMiddleware, csrf=csrf, base_url=settings.public_url,
                                render_reject=render_reject)],
         exception_handlers=errors.exception_handlers(),
     )

@@ -11,7 +11,6 @@ from dailypapers.errors import Invalid
 from dailypapers.ids import BadArxivId, parse_arxiv_id
 from dailypapers.search.request import MAX_QUERY_CHARS, SearchRequest, clean_text
 from dailypapers.web.auth import page_user
-from dailypapers.web.requests import rate_limit
 from dailypapers.web.site import export_links, paper_url, site_of
 
 SEARCH_TTL = 60.0  # seconds a rendered search page is reused (within one store version)
@@ -25,8 +24,7 @@ PAGE_PARAMS = ("q", "mode", "sort", "from", "to", "category", "has_code", "min_u
 
 
 async def search_page(request: Request) -> Response:
-    site = site_of(request)
-    rate_limit(request, "search")
+    site = site_of(request)  # counted against the search limit by web/guard.py
     await page_user(request)  # the uncached pages below name a member in the header too
     categories = site.services.search.categories()[:CATEGORY_OPTIONS]  # most used first
     try:
@@ -131,7 +129,9 @@ def _search_context(form: SearchRequest, results, categories: list[str]) -> dict
         "first_url": url(page=None),
         "prev_url": url(page=form.page - 1 if form.page > 2 else "") if form.page > 1 else None,
         "next_url": url(page=form.page + 1) if form.page < pages else None,
-        "feed": "/feeds/search.xml?" + urlencode({"q": form.q}) if form.q and not missing_id else None,
+        # this search (with its filters) as a feed, and the parameters "Save this search" posts
+        "feed": "/feeds/search.xml?" + urlencode(form.params(page=None)) if form.q and not missing_id else None,
+        "save_params": form.params(page=None),
         # this page of results as citations (web/exports.py), with the same parameters
         "exports": export_links("/papers/search", form.params()) if results.results else None,
         "export_label": "Export this page of results",

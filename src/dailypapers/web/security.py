@@ -2,13 +2,19 @@
 
 CSRF ("signed double submit"):
 * The browser holds a random nonce in the ``dp_csrf`` cookie (HttpOnly, SameSite=Lax, Secure on https).
-* Forms carry ``csrf_token`` = HMAC-SHA256(signing key, nonce); JavaScript sends the same value in the
-  ``X-CSRF-Token`` header (read it from ``<meta name="csrf-token">``).
+* Forms carry ``csrf_token`` = HMAC-SHA256(signing key, nonce + the session); JavaScript sends the same
+  value in the ``X-CSRF-Token`` header (read it from ``<meta name="csrf-token">``).
+* Once a member is logged in the token is bound to their session (the SHA-256 of the session cookie is
+  signed with the nonce), so a token issued to another session, or to a visitor, is refused: one
+  planted cookie and token pair cannot be used for anyone else's session. Logging in or out issues
+  new tokens on the next page.
 * Every POST/PUT/PATCH/DELETE must carry a token that matches the cookie's nonce (checked with
   ``hmac.compare_digest``), else 403. An attacker who can plant a cookie still cannot forge the token
   without the server's key.
+* A request no handler takes (an unknown path, or a method the path's routes do not take: 404 and
+  405 from web/guard.py and the router) changes nothing and needs no check.
 * Exemptions are explicit: path patterns in ``CSRF(exempt=...)``, listed in web.routes.CSRF_EXEMPT
-  (the RFC 8058 one-click unsubscribe endpoint), and
+  (the RFC 8058 one-click endpoints: a digest's unsubscribe, a saved search's alert), and
   token-authenticated API calls (``Authorization`` header on ``/api/``; browsers cannot send that
   header cross-origin without a CORS preflight, which only GET passes here).
 
@@ -32,6 +38,8 @@ from urllib.parse import parse_qs, urlsplit
 from markupsafe import Markup
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from dailypapers.community.accounts import SESSION_COOKIE
 
 CSRF_COOKIE = "dp_csrf"
 CSRF_FIELD = "csrf_token"
@@ -78,13 +86,17 @@ class CSRF:
         self.secure = secure
         self.exempt = [re.compile(p) for p in exempt]  # listed with the routes (web.routes.CSRF_EXEMPT)
 
-    def sign(self, nonce: str) -> str:
-        return hmac.new(self.key, b"csrf:" + nonce.encode(), hashlib.sha256).hexdigest()
+    def sign(self, nonce: str, session: str | None = None) -> str:
+        """The token for this nonce, bound to the session cookie when there is one."""
+        message = b"csrf:" + nonce.encode()
+        if session:
+            message += b"|" + hashlib.sha256(session.encode("utf-8", "replace")).hexdigest().encode()
+        return hmac.new(self.key, message, hashlib.sha256).hexdigest()
 
-    def valid(self, nonce: str | None, token: str | None) -> bool:
+    def valid(self, nonce: str | None, token: str | None, session: str | None = None) -> bool:
         if not nonce or not token or not _NONCE_RE.match(nonce):
             return False
-        return hmac.compare_digest(self.sign(nonce).encode(), token.encode("utf-8", "replace"))
+        return hmac.compare_digest(self.sign(nonce, session).encode(), token.encode("utf-8", "replace"))
 
     def is_exempt(self, path: str, headers: dict[bytes, bytes]) -> bool:
         if any(p.search(path) for p in self.exempt):
@@ -119,7 +131,7 @@ def csrf_token(request: Request) -> str:
             nonce = secrets.token_urlsafe(24)  # 32 characters
             state["csrf_new_nonce"] = nonce
         state["csrf_nonce"] = nonce
-    token = state["csrf_token"] = _csrf_of(request).sign(nonce)
+    token = state["csrf_token"] = _csrf_of(request).sign(nonce, request.cookies.get(SESSION_COOKIE))
     return token
 
 
@@ -131,6 +143,21 @@ def _default_reject(scope: Scope, status: int, message: str) -> tuple[bytes, byt
     if scope.get("path", "").startswith("/api/"):
         return json.dumps({"error": message, "status": status}).encode(), b"application/json"
     return (f"<!doctype html><title>{status}</title><p>{message}</p>").encode(), b"text/html; charset=utf-8"
+
+
+def security_headers(https: bool) -> list[tuple[bytes, bytes]]:
+    """The headers every response carries (web/guard.py's answers too)."""
+    headers = [
+        (b"content-security-policy", CSP.encode()),
+        (b"x-content-type-options", b"nosniff"),
+        (b"referrer-policy", b"strict-origin-when-cross-origin"),
+        (b"x-frame-options", b"DENY"),
+        (b"cross-origin-opener-policy", b"same-origin"),
+        (b"permissions-policy", b"camera=(), microphone=(), geolocation=(), interest-cohort=()"),
+    ]
+    if https:
+        headers.append((b"strict-transport-security", b"max-age=31536000; includeSubDomains"))
+    return headers
 
 
 class SecurityMiddleware:
@@ -150,17 +177,7 @@ class SecurityMiddleware:
         parts = urlsplit(base_url)
         self.base_origin = f"{parts.scheme}://{parts.netloc}".lower()
         self.render_reject = render_reject or _default_reject
-        headers = [
-            (b"content-security-policy", CSP.encode()),
-            (b"x-content-type-options", b"nosniff"),
-            (b"referrer-policy", b"strict-origin-when-cross-origin"),
-            (b"x-frame-options", b"DENY"),
-            (b"cross-origin-opener-policy", b"same-origin"),
-            (b"permissions-policy", b"camera=(), microphone=(), geolocation=(), interest-cohort=()"),
-        ]
-        if self.https:
-            headers.append((b"strict-transport-security", b"max-age=31536000; includeSubDomains"))
-        self.headers = headers
+        self.headers = security_headers(self.https)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -174,7 +191,7 @@ class SecurityMiddleware:
         if method == "OPTIONS" and cors:
             await self._preflight(send)
             return
-        if method not in SAFE_METHODS:
+        if method not in SAFE_METHODS and scope.get("dailypapers.routed", True):
             headers = dict(scope.get("headers") or [])
             if not self.csrf.is_exempt(path, headers):
                 ok, receive = await self._check_csrf(scope, receive, headers)
@@ -196,9 +213,11 @@ class SecurityMiddleware:
                 new_nonce = scope["state"].get("csrf_new_nonce")
                 if new_nonce:
                     out.append((b"set-cookie", self.csrf.cookie_header(new_nonce)))
-                    if b"cache-control" in present:  # a response that sets a cookie is private
-                        out = [(k, v) for k, v in out if k.lower() != b"cache-control"]
-                    out.append((b"cache-control", b"private, max-age=0, must-revalidate"))
+                    # A response that sets a cookie is private; one that was no-store stays no-store.
+                    no_store = any(k.lower() == b"cache-control" and b"no-store" in v.lower() for k, v in out)
+                    out = [(k, v) for k, v in out if k.lower() != b"cache-control"]
+                    out.append((b"cache-control", b"private, no-store" if no_store
+                                else b"private, max-age=0, must-revalidate"))
                 message = {**message, "headers": out}
             await send(message)
 
@@ -235,9 +254,10 @@ class SecurityMiddleware:
             return False, receive
         request = Request(scope)
         nonce = request.cookies.get(CSRF_COOKIE)
+        session = request.cookies.get(SESSION_COOKIE)
         token = headers.get(CSRF_HEADER, b"").decode("latin-1") or None
         if token is not None:
-            return self.csrf.valid(nonce, token), receive
+            return self.csrf.valid(nonce, token, session), receive
         # No header: the token must be a form field. Buffer the body, then replay it to the app.
         buffered = bytearray()
         more = True
@@ -263,7 +283,7 @@ class SecurityMiddleware:
                 await form.close()
             except Exception:
                 token = None
-        return self.csrf.valid(nonce, token), _replay(body, receive)
+        return self.csrf.valid(nonce, token, session), _replay(body, receive)
 
     async def _reject(self, scope: Scope, send: Send, status: int, message: str) -> None:
         body, ctype = self.render_reject(scope, status, message)
@@ -299,6 +319,6 @@ def _replay(body: bytes, then: Receive | None = None) -> Receive:
 
 
 __all__ = [
-    "CSRF", "SecurityMiddleware", "csrf_token", "csrf_field", "cookie_kwargs", "is_https",
+    "CSRF", "SecurityMiddleware", "security_headers", "csrf_token", "csrf_field", "cookie_kwargs", "is_https",
     "CSRF_COOKIE", "CSRF_FIELD", "CSP", "CSRF_PLACEHOLDER",
 ]

@@ -189,7 +189,7 @@ class Site:
             return entry
 
         entry = await self.entry(full_key, work)
-        viewer = await viewer_of(request, entry.vote_ids, visit)
+        viewer = await viewer_of(request, entry.vote_ids, visit, follows=b"<!--dp:follow:" in entry.body)
         if viewer is not None:  # a member (or a message waiting): their own copy of the shared page
             return personal_response(request, self.env, entry, viewer)
         return entry_response(request, entry, "text/html; charset=utf-8", cache_control)

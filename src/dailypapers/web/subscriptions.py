@@ -207,13 +207,15 @@ async def for_you(request: Request) -> Response:
     def work():
         page = svc.foryou.for_member(user.id, svc.papers.today(), svc.papers.now())
         ids = [pick.paper.arxiv_id for pick in page.picks]
-        return page, svc.votes.voted(user, ids), svc.library.states(user, ids)
+        return page, svc.votes.voted(user, ids), svc.library.states(user, ids), svc.saved.feed_token(user)
 
-    page, voted, states = await run_in_threadpool(work)
+    page, voted, states, token = await run_in_threadpool(work)
     return _render(request, "for_you.html", {
         "title": "For you", "picks": page.picks, "personal": page.personal, "profile": page.profile,
         "sub": page.subscription, "days": FOR_YOU_DAYS, "user": user, "voted_ids": voted,
         "reading_states": states,
+        # the member's secret For-you feed, when they made one (web/saved.py, /settings/feeds)
+        "feed": f"/feeds/for-you/{token}.xml" if token else None,
     })
 
 

@@ -8,9 +8,12 @@ import time
 import psycopg
 import pytest
 
+from dailypapers.models import Listing
 from dailypapers.storage import DatabaseUnavailable, SchemaOutdated, StorageError, load_migrations, open_store
 from dailypapers.storage.postgres import PostgresStore
-from dailypapers.storage.postgres.base import MIGRATIONS
+from dailypapers.storage.postgres.base import CONTENT_LOCK, MIGRATIONS
+from dailypapers.storage.rows import parse_ts
+from dailypapers.trending import trending_key
 
 from ..helpers import T0, make
 
@@ -126,6 +129,30 @@ def test_fifty_voters_through_two_stores_leave_counts_equal_to_rows(pg_url):
     finally:
         for n in nodes:
             n.close()
+
+
+def test_a_vote_recounts_when_its_paper_moves_before_the_content_lock(pg_url):
+    """A vote counts before it takes the content lock; an import that changes the paper's HF count
+    in between must not leave a stale count or trending key (the vote recounts under the lock)."""
+    store = PostgresStore(pg_url)
+    try:
+        store.ingest_batch([make(1)], [Listing(arxiv_id="2608.00001", day=T0.date(), upvotes=5, source="hf")])
+        user = store.create_user("v@example.org", "v", None, "member", T0)
+        got: list = []
+        with psycopg.connect(pg_url) as holder:
+            holder.execute("SELECT pg_advisory_xact_lock(%s)", (CONTENT_LOCK,))
+            voter = threading.Thread(target=lambda: got.append(store.toggle_vote(user.id, "2608.00001", T0)))
+            voter.start()
+            waiting = "SELECT COUNT(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted"
+            assert wait_until(lambda: store.read(waiting)[0][0] == 1)  # counted, waiting for the lock
+            holder.execute("UPDATE papers SET hf_upvotes = 40 WHERE arxiv_id = '2608.00001'")
+            holder.commit()
+            voter.join()
+        assert got == [(True, 1, 40)]
+        key, listed = store.read("SELECT trending_score, listed_at FROM papers WHERE arxiv_id = '2608.00001'")[0]
+        assert key == pytest.approx(trending_key(41, parse_ts(listed)))
+    finally:
+        store.close()
 
 
 def test_rate_limits_are_shared_by_every_node(pg_url):

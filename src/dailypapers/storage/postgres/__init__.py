@@ -8,6 +8,7 @@ for postgresql:// URLs.
 
 from __future__ import annotations
 
+from dailypapers.storage.postgres.account_data import AccountDataQueries
 from dailypapers.storage.postgres.accounts import AccountQueries
 from dailypapers.storage.postgres.arrivals import ArrivalQueries
 from dailypapers.storage.postgres.base import PostgresBase, connect_error, describe
@@ -15,10 +16,12 @@ from dailypapers.storage.postgres.comments import CommentQueries
 from dailypapers.storage.postgres.curation import CurationQueries
 from dailypapers.storage.postgres.digests import DigestQueries
 from dailypapers.storage.postgres.embeddings import EmbeddingQueries
+from dailypapers.storage.postgres.follows import FollowQueries
 from dailypapers.storage.postgres.library import LibraryQueries
 from dailypapers.storage.postgres.listings import ListingQueries
 from dailypapers.storage.postgres.papers import PaperQueries
 from dailypapers.storage.postgres.ratelog import RateLogQueries
+from dailypapers.storage.postgres.saved import SavedSearchQueries
 from dailypapers.storage.postgres.votes import VoteQueries
 
 
@@ -34,6 +37,9 @@ class PostgresStore(
     RateLogQueries,
     ArrivalQueries,
     LibraryQueries,
+    FollowQueries,
+    SavedSearchQueries,
+    AccountDataQueries,
     PostgresBase,
 ):
     """Implements dailypapers.storage.Store."""

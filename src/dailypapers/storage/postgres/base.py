@@ -45,6 +45,11 @@ CHANNEL = "dailypapers_content"
 # SQLSTATE classes a retry cannot fix: bad password or role (28), no such database (3D).
 _FATAL_STATES = ("28", "3D")
 POOL_MAX = 12
+# Every content commit: the next content version, NOTIFYed to every node (sent at commit).
+BUMP_VERSION = (
+    "WITH v AS (INSERT INTO state (key, value) VALUES ('content_version', '1') ON CONFLICT (key) "
+    "DO UPDATE SET value = (state.value::bigint + 1)::text RETURNING value) SELECT pg_notify(%s, value) FROM v"
+)
 # Seconds a request waits for a connection before it is answered 503.
 POOL_TIMEOUT = 3.0
 CONNECT_TIMEOUT = 5
@@ -92,6 +97,8 @@ class PostgresBase:
         self._count_lock = threading.Lock()
         self._listener: threading.Thread | None = None
         self._closing = threading.Event()
+        # close() NOTIFYs this channel so the listener stops now, not at its next half-second poll.
+        self._stop_channel = f"dailypapers_stop_{os.getpid()}_{id(self)}"
         self.probe()
         self._pool = ConnectionPool(
             url, min_size=1, max_size=pool_max, timeout=pool_timeout, open=False, name="dailypapers",
@@ -134,11 +141,7 @@ class PostgresBase:
                 conn.execute("SELECT pg_advisory_xact_lock(%s)", (CONTENT_LOCK,))
             yield conn
             if content:
-                conn.execute(
-                    "WITH v AS (INSERT INTO state (key, value) VALUES ('content_version', '1') ON CONFLICT (key) "
-                    "DO UPDATE SET value = (state.value::bigint + 1)::text RETURNING value) "
-                    "SELECT pg_notify(%s, value) FROM v", (CHANNEL,),
-                )
+                conn.execute(BUMP_VERSION, (CHANNEL,))
         if content:
             self._count_write()
 
@@ -170,10 +173,13 @@ class PostgresBase:
             try:
                 with psycopg.connect(self.url, autocommit=True, connect_timeout=CONNECT_TIMEOUT) as conn:
                     conn.execute(f"LISTEN {CHANNEL}")
+                    conn.execute(f"LISTEN {self._stop_channel}")
                     self._count_write()  # commits while we were not listening
                     backoff = 0.25
                     while not self._closing.is_set():
-                        for _ in conn.notifies(timeout=0.5):
+                        for note in conn.notifies(timeout=0.5):
+                            if note.channel == self._stop_channel:
+                                break
                             self._count_write()
             except psycopg.Error:
                 # The server went away: pages fall back on PaperService's short re-read interval.
@@ -226,6 +232,8 @@ class PostgresBase:
     def close(self) -> None:
         self._closing.set()
         if self._listener is not None:
+            with contextlib.suppress(psycopg.Error, PoolTimeout), self._pool.connection(timeout=0.5) as conn:
+                conn.execute(f"NOTIFY {self._stop_channel}")
             self._listener.join(timeout=2)
         self._pool.close()
 
