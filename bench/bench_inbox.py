@@ -28,6 +28,7 @@ from argon2 import PasswordHasher
 from starlette.testclient import TestClient
 
 from dailypapers.app import build_services
+from dailypapers.arrivals.scoring import ScoringJobs
 from dailypapers.config import Settings
 from dailypapers.ingest.jobs import ingest_jsonl
 from dailypapers.storage.sqlite import SQLiteStore
@@ -54,7 +55,7 @@ def main() -> None:
                                   hasher=PasswordHasher(time_cost=1, memory_cost=8 * 1024, parallelism=1))
         ingest_jsonl(store, ARRIVALS)
         started = time.perf_counter()
-        report = services.arrivals.score(since=dt.date(2000, 1, 1))
+        report = ScoringJobs(services.arrivals).score(since=dt.date(2000, 1, 1))
         scoring = time.perf_counter() - started
         services.accounts.create_user("cora@example.org", "cora", PASSWORD, role="curator", verified=True,
                                       check_strength=False)

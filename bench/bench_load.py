@@ -15,10 +15,13 @@ What it does:
 4. checks: zero responses other than 2xx and the expected 429s, and zero transport errors; every
    vote accounted for: for each (account, paper) the vote row exists exactly when the account's last
    acknowledged vote was "on", and each paper's papers.votes equals its vote rows; the RSS of the
-   supervisor and the two workers at the start (after a warm-up) and at the end;
+   supervisor and the two workers at the start (after a warm-up), the middle and the end, and its
+   slope in MB/min (least squares over a sample every 10 s, over the whole run and over its second
+   half: flat is about 0);
 5. prints p50/p99 per route and appends a dated section to BENCHMARKS.md.
 
-    python bench/bench_load.py [--duration 60] [--accounts 200] [--think 1.0] [--no-append]
+    python bench/bench_load.py [--duration 60] [--accounts 200] [--think 1.0] [--warmup 30]
+                               [--malloc-arenas N] [--no-append]
 
 tests/web/test_load_short.py runs the same code for a few seconds, for correctness only.
 """
@@ -106,10 +109,12 @@ def prepare(data_dir: Path, env: dict, *, accounts: int, lists: Path | None = No
 
     from dailypapers.community.accounts import AccountService
     from dailypapers.config import Settings
-    from dailypapers.storage.sqlite import SQLiteStore
+    from dailypapers.storage import open_store
 
-    store = SQLiteStore(data_dir / "dailypapers.db")
-    settings = Settings(data_dir=data_dir, secret_key=env["DAILYPAPERS_SECRET_KEY"])
+    # PostgreSQL when the environment given names one (the crash suite's PostgreSQL case), else SQLite
+    settings = Settings(data_dir=data_dir, secret_key=env["DAILYPAPERS_SECRET_KEY"],
+                        database_url=env.get("DAILYPAPERS_DATABASE_URL"))
+    store = open_store(settings.db_url)
     accounts_svc = AccountService(store, settings, None, hasher=PasswordHasher(time_cost=1, memory_cost=8192,
                                                                                parallelism=1))
     tokens, sessions, names = [], [], []
@@ -289,17 +294,27 @@ def run_load(site: Site, base: str, *, duration: float, think: float, seed: int 
     return tally
 
 
-def vote_problems(db: Path, tally: Tally) -> list[str]:
-    """Every acknowledged vote is in the database, no other vote is, and the counters match the rows."""
+def query(db: Path | str, sql: str) -> list[tuple]:
+    """A read-only query on the SQLite file `db`, or on the PostgreSQL database at the URL `db`."""
+    if isinstance(db, str) and db.startswith(("postgresql://", "postgres://")):
+        import psycopg
+
+        with psycopg.connect(db) as pg:
+            return [tuple(r) for r in pg.execute(sql).fetchall()]
     conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
     try:
-        rows = set(conn.execute("SELECT u.name, v.arxiv_id FROM votes v JOIN users u ON u.id = v.user_id "
-                                "WHERE u.name LIKE 'load%'").fetchall())
-        off = conn.execute("SELECT p.arxiv_id, p.votes, COUNT(v.user_id) FROM papers p LEFT JOIN votes v "
-                           "ON v.arxiv_id = p.arxiv_id GROUP BY p.arxiv_id HAVING p.votes != COUNT(v.user_id) "
-                           "LIMIT 5").fetchall()
+        return conn.execute(sql).fetchall()
     finally:
         conn.close()
+
+
+def vote_problems(db: Path | str, tally: Tally) -> list[str]:
+    """Every acknowledged vote is in the database, no other vote is, and the counters match the rows."""
+    rows = set(query(db, "SELECT u.name, v.arxiv_id FROM votes v JOIN users u ON u.id = v.user_id "
+                         "WHERE u.name LIKE 'load%'"))
+    off = query(db, "SELECT p.arxiv_id, p.votes, COUNT(v.user_id) FROM papers p LEFT JOIN votes v "
+                    "ON v.arxiv_id = p.arxiv_id GROUP BY p.arxiv_id, p.votes HAVING p.votes != COUNT(v.user_id) "
+                    "LIMIT 5")
     expected = {key for key, on in tally.votes.items() if on} - tally.in_doubt
     rows = rows - tally.in_doubt
     problems = []
@@ -310,6 +325,17 @@ def vote_problems(db: Path, tally: Tally) -> list[str]:
     if off:
         problems.append(f"papers.votes differs from the vote rows: {off}")
     return problems
+
+
+def slope(points: list[tuple[float, float]]) -> float:
+    """Least-squares slope of (seconds, MB): the growth per second over the whole run."""
+    if len(points) < 2:
+        return 0.0
+    n = len(points)
+    mx = sum(x for x, _ in points) / n
+    my = sum(y for _, y in points) / n
+    sxx = sum((x - mx) ** 2 for x, _ in points)
+    return sum((x - mx) * (y - my) for x, y in points) / sxx if sxx else 0.0
 
 
 def summary_rows(tally: Tally, duration: float) -> list[list]:
@@ -331,10 +357,14 @@ def main() -> None:
     ap.add_argument("--days", type=int, default=60, help="days of the bundled archive to load")
     ap.add_argument("--seed", type=int, default=16)
     ap.add_argument("--warmup", type=float, default=30.0, help="seconds of the same load before measuring")
+    ap.add_argument("--malloc-arenas", type=int, default=None,
+                    help="DAILYPAPERS_MALLOC_ARENAS for the server (default: the setting's default; 0: glibc's)")
     ap.add_argument("--no-append", action="store_true")
     args = ap.parse_args()
 
     env = base_env()
+    if args.malloc_arenas is not None:
+        env["DAILYPAPERS_MALLOC_ARENAS"] = str(args.malloc_arenas)
     tmp = Path(tempfile.mkdtemp(prefix="bench-load-"))
     proc = None
     try:
@@ -379,9 +409,15 @@ def main() -> None:
                  round(percentile([x for v in tally.latencies.values() for x in v], 99), 1),
                  sum(r[5] for r in rows), sum(r[6] for r in rows)])
     body = table(["route", "requests", "req/s", "p50 ms", "p99 ms", "429", "errors"], rows)
-    rss = table(["process", "RSS start MB", "RSS end MB"],
+    middle = samples[len(samples) // 2] if samples else [0.0] * len(pids)
+
+    def per_minute(i: int, first: int = 0) -> float:
+        return round(slope([(10.0 * (k + 1), row[i]) for k, row in enumerate(samples) if k >= first]) * 60, 2)
+
+    rss = table(["process", "RSS start MB", "RSS middle MB", "RSS end MB", "slope MB/min", "slope, 2nd half"],
                 [["supervisor" if pid == pids[0] else f"worker {pid}", round(rss_start[pid], 1),
-                  round(rss_end.get(pid, 0.0), 1)] for pid in pids])
+                  middle[i], round(rss_end.get(pid, 0.0), 1), per_minute(i), per_minute(i, len(samples) // 2)]
+                 for i, pid in enumerate(pids)])
     rss += "\n\nRSS MB every 10 s of the measured run (supervisor, workers): " + "; ".join(
         " / ".join(f"{v:.0f}" for v in row) for row in samples)
     votes_on = sum(1 for on in tally.votes.values() if on)
@@ -397,7 +433,8 @@ def main() -> None:
         f"{votes_on} (account, paper) pairs left on; "
         f"database check: {'; '.join(problems) if problems else 'vote rows = acknowledged votes = papers.votes'}",
         f"- workers replaced during the run: {'no' if same_workers else 'YES'}; measured after a "
-        f"{args.warmup:.0f} s warm-up with the same load; client keep-alive expiry {KEEPALIVE_EXPIRY} s",
+        f"{args.warmup:.0f} s warm-up with the same load; client keep-alive expiry {KEEPALIVE_EXPIRY} s; "
+        f"malloc arenas: {env.get('DAILYPAPERS_MALLOC_ARENAS', 'the default setting')}",
     ]
     report = "\n".join(verdict) + "\n\n" + body + "\n\n" + rss
     print(report)

@@ -3,11 +3,20 @@
 for usearch HNSW with float32 / float16 / int8 storage and several ef.
 
     python bench/bench_vector_index.py [--vectors bench/cache/corpus68k.npz] [--data ../shared/data]
+    python bench/bench_vector_index.py --scale 1000000 [--configs f16:16:128,f16:16:64,i8:16:64]
 
 Vectors: bench/cache/corpus68k.npz when present (all ~64k papers), else the random sample made by
 ``corpus-sample<N>-<model>.npz`` (real paper embeddings from the packaged model). Queries: the
 topic queries of ../shared/data/queries/topic_queries.txt embedded with the packaged model
 (real queries, real vectors). Exact = brute-force float32 cosine over the same vectors.
+
+``--scale N``: how the build scales, for a fresh node's catch-up. The real vectors (corpus68k.npz,
+else the real ones shipped in demo/) replicated up to N with bench/_search_corpus.py's
+``replica_vectors`` (new copies, sigma-0.02 noise, renormalized), then for each configuration
+``dtype:connectivity:expansion_add`` an index built as the catch-up builds it (batches of
+``--batch`` vectors, ``add(..., threads=cores)``): build wall and CPU seconds, vectors/s, the
+index's memory, recall@10 against exact float32 search over all N at several ef, and the search
+p50/p99 at the index's ef (one thread a query).
 """
 
 from __future__ import annotations
@@ -21,6 +30,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _report import append_section, table  # noqa: E402
 from _search_corpus import CACHE, REPO, bench_embedder  # noqa: E402
 
 
@@ -30,7 +40,14 @@ def main() -> int:
     ap.add_argument("--vectors", type=Path, default=None)
     ap.add_argument("--queries", type=int, default=500)
     ap.add_argument("--no-report", action="store_true")
+    ap.add_argument("--scale", type=int, default=0, metavar="N", help="build configurations at N vectors")
+    ap.add_argument("--configs", default="f16:16:128,f16:16:64,f16:16:40,f16:12:64,i8:16:64",
+                    help="--scale: dtype:connectivity:expansion_add, comma-separated")
+    ap.add_argument("--batch", type=int, default=100_000, help="--scale: vectors per add() call")
+    ap.add_argument("--efs", default="128,256,512", help="--scale: the search beams to measure recall at")
     args = ap.parse_args()
+    if args.scale:
+        return scale(args)
     from dailypapers.search import vectors as V
 
     Index = V.usearch_index_class()  # onnxruntime first: the other order crashes (see vectors.py)
@@ -83,8 +100,6 @@ def main() -> int:
                              round(size), round(build, 1), "-" if ex_rec is None else ex_rec])
                 print(rows[-1], flush=True)
             del view
-    from _report import append_section, table
-
     body = "\n".join([
         f"{len(X)} real paper vectors ({path.name}, model {str(z['model_id']) if 'model_id' in z.files else '?'}), "
         f"{len(Q)} real topic queries embedded by {emb.model_id} ({note}); exact = brute-force float32 "
@@ -99,6 +114,85 @@ def main() -> int:
     print(body)
     if not args.no_report:
         append_section("Vector index (usearch) on real embeddings", None, body)
+    return 0
+
+
+def _real_vectors(path: Path | None) -> tuple[np.ndarray, str]:
+    if path is None and (CACHE / "corpus68k.npz").exists():
+        path = CACHE / "corpus68k.npz"
+    if path is not None:
+        X = np.asarray(np.load(path, allow_pickle=False)["vectors"], dtype=np.float32)
+        name = path.name
+    else:
+        X = np.concatenate([np.load(REPO / "demo" / n)["vectors"].astype(np.float32)
+                            for n in ("embeddings.npz", "arrivals-embeddings.npz")])
+        name = "demo/embeddings.npz + demo/arrivals-embeddings.npz"
+    return X / np.linalg.norm(X, axis=1, keepdims=True), name
+
+
+def scale(args) -> int:
+    import os
+    import resource
+
+    from _search_corpus import replica_vectors
+
+    from dailypapers.search import vectors as V
+
+    Index = V.usearch_index_class()
+    base, name = _real_vectors(args.vectors)
+    n = args.scale
+    X = np.concatenate([replica_vectors(base, k) for k in range(-(-n // len(base)))])[:n]
+    emb, note = bench_embedder()
+    qs = [q.strip() for q in (args.data / "queries" / "topic_queries.txt").read_text().splitlines() if q.strip()]
+    Q = np.stack([emb.embed_query(q) for q in qs[: args.queries]]).astype(np.float32)
+    Q /= np.linalg.norm(Q, axis=1, keepdims=True)
+    truth = []
+    for s in range(0, len(Q), 50):  # exact float32 top-10 over all N
+        sims = Q[s : s + 50] @ X.T
+        truth += [set(np.argpartition(-row, 10)[:10].tolist()) for row in sims]
+    del sims
+    threads = os.cpu_count() or 1
+    efs = [int(e) for e in args.efs.split(",")]
+    rows = []
+    for config in args.configs.split(","):
+        dtype, conn, efa = config.split(":")
+        index = Index(ndim=X.shape[1], metric="cos", dtype=dtype, connectivity=int(conn), expansion_add=int(efa))
+        wall, cpu = time.perf_counter(), resource.getrusage(resource.RUSAGE_SELF)
+        for s in range(0, n, args.batch):
+            index.add(np.arange(s, min(n, s + args.batch), dtype=np.uint64), X[s : s + args.batch], threads=threads)
+        wall = time.perf_counter() - wall
+        after = resource.getrusage(resource.RUSAGE_SELF)
+        cpu_s = after.ru_utime - cpu.ru_utime + after.ru_stime - cpu.ru_stime
+        recalls = {}
+        for ef in efs:
+            index.expansion_search = ef
+            times = []
+            rec = []
+            for q, tr in zip(Q, truth):
+                t = time.perf_counter()
+                m = index.search(q, 10, threads=1)
+                times.append((time.perf_counter() - t) * 1000)
+                rec.append(len(set(m.keys.tolist()) & tr) / 10)
+            recalls[ef] = (float(np.mean(rec)), float(np.median(times)), float(np.percentile(times, 99)))
+        rows.append([dtype, int(conn), int(efa), round(wall), round(cpu_s), round(n / wall), round(n / cpu_s),
+                     round(index.memory_usage / 2**20)]
+                    + [f"{recalls[ef][0]:.3f} ({recalls[ef][1]:.2f} / {recalls[ef][2]:.2f})" for ef in efs])
+        print(rows[-1], f"load {os.getloadavg()[0]:.1f}", flush=True)
+        del index
+    body = "\n".join([
+        f"{n:,} vectors: the {len(base):,} real vectors of {name} replicated (bench/_search_corpus.py "
+        f"replica_vectors: each copy sigma-0.02 noise, renormalized); {len(Q)} real topic queries embedded by "
+        f"{emb.model_id} ({note}); recall@10 against exact float32 search over all {n:,}. Built as a fresh node's "
+        f"catch-up does: add() in batches of {args.batch:,} with threads={threads}. Load average at "
+        f"the end {os.getloadavg()[0]:.1f} on {threads} shared cores: wall times are inflated, CPU seconds less so.",
+        "",
+        table(["dtype", "M", "ef add", "build s", "build CPU s", "vectors/s", "vectors/CPU-s", "memory MB"]
+              + [f"recall@10 ef{ef} (p50 / p99 ms)" for ef in efs], rows),
+    ])
+    print(body)
+    if not args.no_report:
+        append_section(f"Vector index build at {n:,} vectors (fresh node's catch-up)",
+                       "python bench/bench_vector_index.py " + " ".join(sys.argv[1:]), body)
     return 0
 
 

@@ -1,5 +1,6 @@
 """Shared by the crash suite (SIGKILL at random points, then restart and rerun): the kill schedule
-and the checks a database must pass after every kill.
+and the checks a database must pass after every kill, on SQLite (`sqlite_problems`) or PostgreSQL
+(`postgres_problems`): the database's own integrity check, then the same invariants on both.
 
 The schedule is seeded (``DP_KILL_SEED``) and its length is ``DP_KILL_POINTS`` per test (default 2,
 to keep CI to a few minutes; raise it for a longer soak). Every test reports the kill points it
@@ -28,9 +29,71 @@ def report(name: str, tried: list) -> None:
     print(f"kill points: {name}: {len(tried)} tried (seed {SEED}): {tried}", file=sys.stderr)
 
 
+# The project's invariants, the same on both backends: the counters kept beside the rows equal the rows,
+# and nothing points at a missing row.
+INVARIANTS = (
+    ("papers.votes differs from the vote rows",
+     "SELECT p.arxiv_id, p.votes, COUNT(v.user_id) FROM papers p LEFT JOIN votes v ON v.arxiv_id = p.arxiv_id "
+     "GROUP BY p.arxiv_id, p.votes HAVING p.votes != COUNT(v.user_id) LIMIT 5"),
+    ("papers.num_comments differs from the comments",
+     "SELECT p.arxiv_id, p.num_comments, n FROM (SELECT p.arxiv_id, p.num_comments, (SELECT COUNT(*) FROM comments c "
+     "WHERE c.arxiv_id = p.arxiv_id AND c.deleted_at IS NULL AND c.hidden_at IS NULL) AS n FROM papers p) p "
+     "WHERE p.num_comments != n LIMIT 5"),
+    ("listings without their paper",
+     "SELECT l.arxiv_id FROM listings l LEFT JOIN papers p ON p.arxiv_id = l.arxiv_id WHERE p.arxiv_id IS NULL LIMIT 5"),
+)
+
+
+def problems(db_url: str) -> list[str]:
+    """`sqlite_problems` or `postgres_problems`, by the URL's scheme."""
+    if db_url.startswith("sqlite:///"):
+        return sqlite_problems(Path(db_url.removeprefix("sqlite:///")))
+    return postgres_problems(db_url)
+
+
+def postgres_problems(url: str) -> list[str]:
+    """PostgreSQL's own check of every B-tree index against its table (amcheck's bt_index_check with
+    heapallindexed: each row is in its indexes) plus the project's invariants. Foreign keys need no
+    check here: PostgreSQL enforces them in the transaction."""
+    import psycopg
+
+    found = []
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("CREATE EXTENSION IF NOT EXISTS amcheck")
+        indexes = conn.execute(
+            "SELECT c.oid, c.relname FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid "
+            "JOIN pg_am a ON a.oid = c.relam JOIN pg_namespace n ON n.oid = c.relnamespace "
+            "WHERE a.amname = 'btree' AND n.nspname = current_schema() AND i.indisvalid AND i.indisready").fetchall()
+        for oid, name in indexes:
+            try:
+                conn.execute("SELECT bt_index_check(%s, true)", (oid,))
+            except psycopg.Error as e:
+                found.append(f"index {name}: {e}")
+        if not indexes:
+            found.append("amcheck found no index to check")
+        for what, sql in INVARIANTS:
+            rows = conn.execute(sql).fetchall()
+            if rows:
+                found.append(f"{what}: {rows}")
+    return found
+
+
+def rows(db_url: str, sql: str) -> list[tuple]:
+    """A read-only query on either backend (the SQL must be the same on both)."""
+    if db_url.startswith("sqlite:///"):
+        conn = sqlite3.connect(f"file:{db_url.removeprefix('sqlite:///')}?mode=ro", uri=True)
+        try:
+            return conn.execute(sql).fetchall()
+        finally:
+            conn.close()
+    import psycopg
+
+    with psycopg.connect(db_url) as conn:
+        return [tuple(r) for r in conn.execute(sql).fetchall()]
+
+
 def sqlite_problems(db: Path) -> list[str]:
-    """SQLite's own checks plus the project's invariants: the counters kept beside the rows
-    (papers.votes, papers.num_comments) equal the rows, nothing points at a missing row."""
+    """SQLite's own checks (integrity_check, foreign_key_check) plus the project's invariants."""
     conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
     try:
         problems = []
@@ -40,22 +103,10 @@ def sqlite_problems(db: Path) -> list[str]:
         fk = conn.execute("PRAGMA foreign_key_check").fetchall()
         if fk:
             problems.append(f"foreign_key_check: {fk[:5]}")
-        off = conn.execute(
-            "SELECT p.arxiv_id, p.votes, COUNT(v.user_id) FROM papers p LEFT JOIN votes v ON v.arxiv_id = p.arxiv_id "
-            "GROUP BY p.arxiv_id HAVING p.votes != COUNT(v.user_id) LIMIT 5").fetchall()
-        if off:
-            problems.append(f"papers.votes differs from the vote rows: {off}")
-        off = conn.execute(
-            "SELECT p.arxiv_id, p.num_comments, (SELECT COUNT(*) FROM comments c WHERE c.arxiv_id = p.arxiv_id "
-            "AND c.deleted_at IS NULL AND c.hidden_at IS NULL) AS n FROM papers p "
-            "WHERE p.num_comments != n LIMIT 5").fetchall()
-        if off:
-            problems.append(f"papers.num_comments differs from the comments: {off}")
-        orphans = conn.execute(
-            "SELECT COUNT(*) FROM listings l LEFT JOIN papers p ON p.arxiv_id = l.arxiv_id WHERE p.arxiv_id IS NULL"
-        ).fetchone()[0]
-        if orphans:
-            problems.append(f"{orphans} listings without their paper")
+        for what, sql in INVARIANTS:
+            rows = conn.execute(sql).fetchall()
+            if rows:
+                problems.append(f"{what}: {rows}")
         return problems
     finally:
         conn.close()

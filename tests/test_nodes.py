@@ -112,15 +112,20 @@ def test_two_nodes_converge_on_votes_curation_and_new_papers(pg_url, nodes):
 
         a, b = nodes("a", pg_url), nodes("b", pg_url)
         # warm both nodes' page caches and search indexes first, so staleness would show
+        voted = 'id="paper-2608.00001"'
         for node in (a, b):
             assert until(lambda n=node: httpx.get(n.base + "/api/papers/search?q=mixture").json() != [])
             assert "Quantum annealing" in httpx.get(f"{node.base}/papers/date/{DAY}").text
+            assert voted not in httpx.get(node.base + "/papers/search?q=mixture&min_upvotes=6").text
 
         # 1. a vote through A: B's API and paper page show it
         r = httpx.post(a.base + "/api/papers/2608.00001/upvote", headers={"Authorization": "Bearer dp_api-token"})
         assert r.status_code == 200, r.text
         assert until(lambda: httpx.get(b.base + "/api/papers/2608.00001").json()["upvotes"] == 6)
         assert until(lambda: httpx.get(b.base + "/api/papers/search?q=mixture").json()[0]["paper"]["upvotes"] == 6)
+        # B's own index: the upvote filter (a vote is a change of counts: no re-index) follows
+        assert until(lambda: voted in httpx.get(b.base + "/papers/search?q=mixture&min_upvotes=6").text)
+        assert until(lambda: voted in httpx.get(b.base + "/papers/search?q=cat:cs.LG&min_upvotes=6&sort=upvotes").text)
 
         # 2. a curator hides a listing through A's form: it leaves B's day page and API
         with httpx.Client(base_url=a.base, cookies={"dp_session": "session-token"}) as c:

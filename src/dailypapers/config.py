@@ -133,6 +133,12 @@ OPTIONS: tuple[Option, ...] = (
            "Seconds `serve` waits for a request's line and headers (also on an idle new connection)."),
     Option("body_timeout", float, 60.0, "Seconds `serve` waits for a whole request body once its headers arrived."),
     Option("max_header_bytes", int, 16384, "Largest request line plus headers `serve` accepts (bytes); larger: 431."),
+    Option("malloc_arenas", int, 2,
+           "glibc malloc arenas of `serve` and its workers (0: glibc's default, 8 per core); more arenas let "
+           "memory freed by one thread go unused by the others, and a worker's RSS creep up."),
+    Option("page_cache_mb", int, 64,
+           "Megabytes of rendered pages, feeds and API answers each server process keeps (at most 512 of them; "
+           "the least recently stored go first)."),
     Option("day_rollover", _hhmm, "21:30", "Local time at which a new list day begins (HF uses 21:30)."),
     Option("timezone", _timezone, "America/New_York", "Time zone of the list day."),
     Option("arxiv_api_url", str, "https://export.arxiv.org/api/query", "arXiv search API endpoint."),
@@ -168,8 +174,11 @@ OPTIONS: tuple[Option, ...] = (
     Option("rate_comment", _rate, "20/600", "Comments per IP address and per account."),
     Option("rate_vote", _rate, "120/60", "Votes per IP address and per account."),
     Option("rate_search", _rate, "120/60",
-           "Searches per IP address: the search page, the search API, search feeds and search exports."),
-    Option("rate_export", _rate, "30/60", "Citation exports of days and collections per IP address."),
+           "Searches per IP address: the search page, the search API, search feeds and search exports, author "
+           "pages and feeds, For you."),
+    Option("rate_export", _rate, "30/60",
+           "Exports per IP address: citation files of days and collections, collection pages and feeds, a "
+           "member's data download and feeds (OPML)."),
     Option("rate_subscribe", _rate, "10/3600", "Subscription requests per IP address."),
     # mail
     Option("smtp_host", str, None, "SMTP server; unset prints mail to the console instead."),
@@ -202,6 +211,8 @@ class Settings:
     header_timeout: float = 10.0
     body_timeout: float = 60.0
     max_header_bytes: int = 16384
+    malloc_arenas: int = 2
+    page_cache_mb: int = 64
     day_rollover: str = "21:30"
     timezone: str = "America/New_York"
     arxiv_api_url: str = "https://export.arxiv.org/api/query"

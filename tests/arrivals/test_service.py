@@ -6,6 +6,7 @@ import datetime as dt
 
 import pytest
 
+from dailypapers.arrivals.scoring import ScoringJobs
 from dailypapers.arrivals.service import ArrivalService
 from dailypapers.errors import Invalid, NotFound
 from dailypapers.ingest import jobs
@@ -48,7 +49,7 @@ def curator(store):
 
 def test_past_days_are_scored_by_what_came_before_them(loaded, settings):
     svc = service(loaded, settings)
-    report = svc.score(since=dt.date(2025, 10, 1))
+    report = ScoringJobs(svc).score(since=dt.date(2025, 10, 1))
     assert report.scored > 300
     info = svc.model_info()
     assert info is not None and info.kind == "trained" and "trained on" in info.note
@@ -61,12 +62,12 @@ def test_past_days_are_scored_by_what_came_before_them(loaded, settings):
     # HF-only papers carry no arXiv categories: outside the field, so not arrivals here
     assert all(set(e.paper.categories) & set(FIELD.split(",")) for e in later.entries)
     # a second run has nothing left to score
-    assert svc.score(since=dt.date(2025, 10, 1)).scored == 0
+    assert ScoringJobs(svc).score(since=dt.date(2025, 10, 1)).scored == 0
 
 
 def test_the_ranker_puts_picked_papers_first_on_a_held_out_day(loaded, settings):
     svc = service(loaded, settings)
-    svc.score(since=dt.date(2025, 10, 1))
+    ScoringJobs(svc).score(since=dt.date(2025, 10, 1))
     day = dt.date(2025, 10, 29)
     entries = svc.view(day, per_page=1000).entries
     picked = [e.listed_on is not None for e in entries]
@@ -79,7 +80,7 @@ def test_a_new_instance_without_history_falls_back_and_says_so(store, settings):
                               abstract="We scale diffusion transformers.", authors=["A. B."],
                               categories=["cs.CV"], announced=dt.date(2026, 8, 20))])
     svc = service(store, settings, now=dt.datetime(2026, 8, 20, 12, tzinfo=UTC))
-    svc.score()
+    ScoringJobs(svc).score()
     info = svc.model_info()
     assert info.kind == "seed" and "too few to learn from" in info.note
     [entry] = svc.view().entries
@@ -89,14 +90,14 @@ def test_a_new_instance_without_history_falls_back_and_says_so(store, settings):
 def test_weeks_of_arrivals_and_no_list_yet_are_ranked_by_closeness(store, settings, fixtures):
     jobs.ingest_jsonl(store, fixtures / "arrivals" / "arrivals.jsonl.gz")
     svc = service(store, settings)
-    report = svc.score(since=dt.date(2025, 10, 1))
+    report = ScoringJobs(svc).score(since=dt.date(2025, 10, 1))
     assert report.scored == 412 and svc.model_info().kind == "seed"
     assert all(e.reasons[0].startswith("no history yet") for e in svc.view(dt.date(2025, 10, 30)).entries)
 
 
 def test_the_view_filters_sorts_pages_and_refuses_bad_input(loaded, settings):
     svc = service(loaded, settings)
-    svc.score(since=dt.date(2025, 10, 1))
+    ScoringJobs(svc).score(since=dt.date(2025, 10, 1))
     day = dt.date(2025, 10, 29)
     full = svc.view(day, per_page=1000)
     assert full.previous < day < full.next
@@ -118,7 +119,7 @@ def test_the_view_filters_sorts_pages_and_refuses_bad_input(loaded, settings):
 
 def test_triage_through_the_service(loaded, settings):
     svc = service(loaded, settings)
-    svc.score(since=dt.date(2025, 10, 1))
+    ScoringJobs(svc).score(since=dt.date(2025, 10, 1))
     cora = curator(loaded)
     day = dt.date(2025, 10, 29)
     inbox = svc.inbox(cora, day)
@@ -145,7 +146,7 @@ def test_triage_through_the_service(loaded, settings):
 
 def test_top_k_rule_lists_the_best_unlisted_arrivals(loaded, settings):
     svc = service(loaded, settings)
-    svc.score(since=dt.date(2025, 10, 1))
+    ScoringJobs(svc).score(since=dt.date(2025, 10, 1))
     cora = curator(loaded)
     with pytest.raises(Invalid):
         svc.add_rule(cora, "top", top_k=0)
@@ -172,7 +173,7 @@ def test_search_rule_uses_the_matcher(loaded, settings):
         return {i for i in ids if "video" in loaded.get_paper(i).title.lower()}
 
     svc = service(loaded, settings, matcher=matcher)
-    svc.score(since=dt.date(2025, 10, 1))
+    ScoringJobs(svc).score(since=dt.date(2025, 10, 1))
     cora = curator(loaded)
     svc.add_rule(cora, "search", query="video")
     listed = svc.apply_rules(day)
@@ -198,9 +199,9 @@ def test_members_upvotes_list_an_arrival_once_enough(loaded, settings):
 
 def test_train_saves_a_model_that_scores_a_new_day(loaded, settings):
     svc = service(loaded, settings, now=dt.datetime(2025, 10, 31, 12, tzinfo=UTC))
-    info = svc.train(dt.date(2025, 10, 31))
-    assert info.kind == "trained" and svc.model_path().exists() and info.positives >= 20
-    report = svc.score(since=dt.date(2025, 10, 31))
+    info = ScoringJobs(svc).train(dt.date(2025, 10, 31))
+    assert info.kind == "trained" and ScoringJobs(svc).model_path().exists() and info.positives >= 20
+    report = ScoringJobs(svc).score(since=dt.date(2025, 10, 31))
     assert report.days == [dt.date(2025, 10, 31)] and report.scored > 0
     new_day = svc.view(dt.date(2025, 10, 31)).entries
     assert all(e.score is not None for e in new_day)

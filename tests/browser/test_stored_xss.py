@@ -29,6 +29,7 @@ from webapp import LATEST_DAY, NOW, ServerThread, build_data_dir, make_settings
 from xss_corpus import AUDIT_JS, BIDI, COMMENT_LINKS, INIT_JS, PAYLOADS, TEMPLATE_INJECTION, URLS
 
 from dailypapers.app import build_services
+from dailypapers.arrivals.scoring import ScoringJobs
 from dailypapers.community.accounts import SESSION_COOKIE
 from dailypapers.errors import Invalid, NotFound
 from dailypapers.ingest.jobs import ingest_hf_daily, ingest_jsonl
@@ -114,7 +115,7 @@ def hostile(tmp_path_factory):
     arrivals.write_text("".join(json.dumps(r) + "\n" for r in hostile_arrivals()))
     assert ingest_jsonl(services.store, arrivals).rejected == 0
     services.search.sync()
-    assert services.arrivals.score(since=LATEST_DAY - dt.timedelta(days=3)).scored >= len(PAYLOADS)
+    assert ScoringJobs(services.arrivals).score(since=LATEST_DAY - dt.timedelta(days=3)).scored >= len(PAYLOADS)
     app = build_app(services)
     s = Stored()
 

@@ -26,6 +26,24 @@ def test_sliding_window_in_memory():
     check_sliding_window(MemoryBackend())
 
 
+def test_memory_backend_keeps_a_bounded_number_of_addresses(monkeypatch):
+    """Addresses that come and go cannot grow the process: past MAX_KEYS the least recently used is
+    forgotten, and a busy address is still counted."""
+    monkeypatch.setattr(MemoryBackend, "MAX_KEYS", 100)
+    events = MemoryBackend()
+    clock = FakeTime()
+    limits = Limits(Settings(rate_search="25/60"), events, clock=clock)
+    for i in range(1000):
+        limits.check("search", ip=f"10.0.{i // 250}.{i % 250}")
+        if i % 50 == 0:
+            limits.check("search", ip="203.0.113.1")  # busy: kept as one of the most recently used
+    assert len(events._events) == 100
+    for _ in range(5):
+        limits.check("search", ip="203.0.113.1")
+    with pytest.raises(RateLimited):  # its 20 checks in the loop still count
+        limits.check("search", ip="203.0.113.1")
+
+
 def test_sliding_window_in_the_store(backend_store):
     check_sliding_window(StoreBackend(backend_store))
 

@@ -10,6 +10,7 @@ import pytest
 from search_helpers import fixture_rows, load_papers, row_paper
 
 from dailypapers.models import Listing, Organization, Paper
+from dailypapers.search import columns as columns_module
 from dailypapers.search.catchup import paper_key
 from dailypapers.search.columns import FilterColumns
 from dailypapers.search.lexical import LexicalIndex
@@ -86,8 +87,6 @@ def keys_of(columns, filters) -> list[int]:
 
 
 def test_sync_follows_the_store(store, tmp_path, monkeypatch):
-    from dailypapers.search import columns as columns_module
-
     store.ingest_batch([Paper("2501.00001", "A", "a", ["X"], categories=["cs.CL"]),
                         Paper("2501.00002", "B", "b", ["X"], categories=["cs.CV", "cs.AI"])])
     columns = FilterColumns(tmp_path / "index")
@@ -130,5 +129,44 @@ def test_sync_follows_the_store(store, tmp_path, monkeypatch):
 
 def test_a_damaged_file_is_no_columns(tmp_path):
     columns = FilterColumns(tmp_path)
-    (tmp_path / "columns.npz").write_bytes(b"not a zip")
-    assert columns.passing(None, SearchFilters(has_code=True)) is None and columns.last_seq == -1
+    for damaged in (b"", b"not columns", columns_module.MAGIC + b"\xff" * 8, columns_module.MAGIC + b"\x05" + b"\0" * 7):
+        columns.file.write_bytes(damaged)
+        assert columns.passing(None, SearchFilters(has_code=True)) is None and columns.last_seq == -1
+
+
+def test_a_file_of_another_schema_or_cut_short_is_rebuilt(store, tmp_path, monkeypatch):
+    store.ingest_batch([Paper("2501.00001", "A", "a", ["X"], categories=["cs.CL"], github_repo="https://github.com/a/b")])
+    columns = FilterColumns(tmp_path)
+    assert columns.sync(store) == 1
+    whole = columns.file.read_bytes()
+    columns.file.write_bytes(whole[:-8])  # the last array runs past the end
+    assert columns.last_seq == -1
+    columns.file.write_bytes(whole)
+    monkeypatch.setattr(columns_module, "SCHEMA", columns_module.SCHEMA + 1)
+    assert columns.last_seq == -1 and columns.sync(store) == 1  # rebuilt in the new schema
+    assert keys_of(columns, SearchFilters(has_code=True)) == [paper_key("2501.00001")]
+
+
+def test_the_columns_are_read_in_place_from_the_mapped_file(store, tmp_path):
+    store.ingest_batch([Paper(f"2501.{n:05d}", "T", "a", ["X"], categories=["cs.CL", "math.NT"][: 1 + n % 2])
+                        for n in range(50)])
+    columns = FilterColumns(tmp_path)
+    columns.sync(store)
+    base = columns._current().base
+    for name in ("keys", "upvotes", "day", "cat_ids"):
+        arr = getattr(base, name)
+        assert not arr.flags.owndata and not arr.flags.writeable, name  # a view of the mapping
+    rows, starts = base.rows_by_category
+    assert not rows.flags.owndata  # stored with the file, not made per process
+    assert len(keys_of(columns, SearchFilters(category="math"))) == 25
+
+
+def test_a_paper_changed_twice_in_one_sync_keeps_its_last_row(store, tmp_path):
+    columns = FilterColumns(tmp_path)
+    store.ingest_batch([Paper("2501.00001", "A", "a", ["X"], categories=["cs.CL"])])
+    store.ingest_batch([Paper("2501.00002", "B", "b", ["X"], categories=["cs.CV"])])
+    store.ingest_batch([Paper("2501.00001", "A", "a", ["X"], categories=["math.NT"], github_repo="https://github.com/a/b")])
+    assert columns.sync(store) == 2 and len(columns) == 2
+    assert keys_of(columns, SearchFilters(category="math")) == [paper_key("2501.00001")]
+    assert keys_of(columns, SearchFilters(category="cs")) == [paper_key("2501.00002")]
+    assert keys_of(columns, SearchFilters(has_code=True)) == [paper_key("2501.00001")]

@@ -20,6 +20,8 @@ from dailypapers.search.lexical import (
 from dailypapers.search.query import SearchFilters, parse_query
 from dailypapers.storage.sqlite import SQLiteStore
 
+T0 = dt.datetime(2025, 1, 3, tzinfo=dt.timezone.utc)
+
 
 @pytest.fixture(scope="module")
 def loaded(tmp_path_factory):
@@ -298,6 +300,54 @@ def test_listing_upvotes_are_indexed(store, tmp_path):
     index.sync(store)
     assert ids(index.search(parse_query("upvoted"), SearchFilters(min_upvotes=42))) == ["2501.00008"]
     assert index.search(parse_query("upvoted"), SearchFilters(min_upvotes=43)) == []
+
+
+def test_a_vote_moves_the_upvote_filter_and_order_without_a_commit(store, tmp_path, monkeypatch):
+    import dailypapers.search.lexical as lexical
+
+    day = dt.date(2025, 1, 2)
+    store.ingest_batch(
+        [Paper(f"2501.0002{i}", f"Voted paper {i}", "Abstract.", ["Y"]) for i in range(3)],
+        [Listing(arxiv_id=f"2501.0002{i}", day=day, upvotes=n) for i, n in enumerate((5, 5, 1))],
+    )
+    index = LexicalIndex(tmp_path / "lex")
+    index.sync(store)
+    users = [store.create_user(f"u{i}@example.org", f"u{i}", "hash", "member", T0, verified_at=T0) for i in range(2)]
+
+    def shown(**filters):
+        return (ids(index.search(parse_query("voted"), SearchFilters(**filters), limit=10)),
+                ids(index.search(parse_query("voted"), SearchFilters(**filters), limit=2, offset=0, order="upvotes")))
+
+    assert shown(min_upvotes=6) == ([], [])
+    committed = index.stamp()
+    store.toggle_vote(users[0].id, "2501.00021", T0)  # 5 -> 6
+    for u in users:
+        store.toggle_vote(u.id, "2501.00022", T0)  # 1 -> 3
+    assert index.sync(store) == 0  # nothing re-indexed, nothing committed
+    assert index.stamp() == committed and index.overlay_stamp() is not None
+    assert shown(min_upvotes=6) == (["2501.00021"], ["2501.00021"])
+    assert shown(min_upvotes=3)[1] == ["2501.00021", "2501.00020"]
+    hits, total = index.search_with_count(parse_query("voted"), order="upvotes", limit=1, offset=2)
+    assert (ids(hits), total) == (["2501.00022"], 3)
+    store.toggle_vote(users[0].id, "2501.00021", T0)  # taken back: 5
+    index.sync(store)
+    assert shown(min_upvotes=6) == ([], [])
+    assert sorted(shown(min_upvotes=5)[0]) == ["2501.00020", "2501.00021"]
+    # a new title is indexed (with the count it has now); other readers see the same
+    store.ingest_batch([Paper("2501.00022", "Voted paper renamed", "Abstract.", ["Y"], version=2)])
+    assert index.sync(store) == 1 and index.stamp() != committed
+    reader = LexicalIndex(tmp_path / "lex", create=False)
+    assert ids(reader.search(parse_query("renamed")))[:1] == ["2501.00022"]
+    assert sorted(ids(reader.search(parse_query("voted"), SearchFilters(min_upvotes=3)))) == [
+        "2501.00020", "2501.00021", "2501.00022"]
+    assert sorted(ids(reader.search(parse_query("voted"), SearchFilters(min_upvotes=4)))) == ["2501.00020", "2501.00021"]
+    # past OVERLAY_MAX papers the overlay is folded into the index
+    monkeypatch.setattr(lexical, "OVERLAY_MAX", 0)
+    store.toggle_vote(users[1].id, "2501.00020", T0)  # 5 -> 6
+    index.sync(store)
+    assert index.overlay() == {} and index.overlay_stamp() is None
+    assert shown(min_upvotes=6) == (["2501.00020"], ["2501.00020"])
+    assert ids(reader.search(parse_query("voted"), SearchFilters(min_upvotes=6))) == ["2501.00020"]
 
 
 def test_second_writer_is_refused_clearly(store, tmp_path):

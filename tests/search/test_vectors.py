@@ -110,6 +110,41 @@ def test_sync_is_incremental(corpus, tmp_path):
     assert index.search(replacement, 1)[0][0] == ids[0]
 
 
+def test_a_backlog_goes_in_batches_and_gives_the_same_index(corpus, tmp_path, monkeypatch):
+    """A fresh node's backlog is added BUILD_BATCH vectors at a time (several add() calls here),
+    and so is a large backlog of an existing index: every paper is there once, under its id."""
+    from dailypapers.search import vectors as vectors_module
+
+    store, ids, vecs = corpus
+    monkeypatch.setattr(vectors_module, "BUILD_BATCH", 700)  # 3,000 vectors: 5 batches
+    index = VectorIndex(tmp_path / "vectors", DIM)
+    assert index.rebuild(store, "m1") == len(ids)
+    assert len(index) == len(ids)
+    keys = np.load(tmp_path / "vectors" / "keys.npy")
+    assert np.all(keys[1:] > keys[:-1]) and len(keys) == len(ids)
+    assert index.ids_for_keys(paper_keys(ids[::97])) == ids[::97]
+    # HNSW is approximate and a multi-threaded build is not deterministic: a paper's own vector
+    # finds it among its nearest few, not always first (clustered vectors have close neighbours)
+    assert all(ids[n] in [h[0] for h in index.search(vecs[n], 10)] for n in range(0, len(ids), 150))
+    # a backlog after the index was built: 1,500 new vectors, 3 batches
+    new_ids = [f"2505.{i:05d}" for i in range(1500)]
+    store.ingest_batch([Paper(i, f"N {i}", "A", ["X"]) for i in new_ids])
+    new_vecs = clustered(1500, seed=5)
+    put(store, new_ids, new_vecs)
+    assert index.sync(store, "m1") == 1500
+    assert len(index) == len(ids) + 1500
+    assert index.ids_for_keys(paper_keys(new_ids[::101])) == new_ids[::101]
+    assert all(new_ids[n] in [h[0] for h in index.search(new_vecs[n], 10)] for n in range(0, 1500, 150))
+
+
+def test_a_vector_of_the_wrong_size_in_the_store_is_reported(store, tmp_path):
+    store.ingest_batch([Paper("2501.00001", "T", "A", ["X"]), Paper("2501.00002", "T", "A", ["X"])])
+    put(store, ["2501.00001"], unit_vectors(1, DIM, seed=1))
+    put(store, ["2501.00002"], unit_vectors(1, 128, seed=1))
+    with pytest.raises(ValueError, match="128 dimensions, expected 384"):
+        VectorIndex(tmp_path / "vectors", DIM).rebuild(store, "m1")
+
+
 class CountingStore:
     """The real store, counting the embedding rows a sync reads."""
 

@@ -45,6 +45,27 @@ def test_changed_papers_bump_seq_for_the_search_index(store):
     assert store.max_seq() == changed[-1][0]  # unchanged papers do not move
 
 
+def test_text_changed_since_tells_a_change_of_counts_from_one_of_text(store):
+    day = dt.date(2026, 8, 20)
+    ids = ["2608.00001", "2608.00002"]
+    store.ingest_batch([make(1), make(2)], [Listing(arxiv_id=i, day=day, upvotes=3, source="hf") for i in ids])
+    assert store.text_changed_since(0, ids) == set(ids)
+    first = store.max_seq()
+    assert store.text_changed_since(first, ids) == set()  # an index at `first` has their text
+    ada = store.create_user("ada@example.org", "ada", "hash", "member", T0, verified_at=T0)
+    store.toggle_vote(ada.id, "2608.00001", T0)
+    store.ingest_batch([], [Listing(arxiv_id="2608.00002", day=day, upvotes=9, source="hf")])
+    counted = store.max_seq()
+    assert [p.arxiv_id for _, p in store.papers_changed_since(first)] == ids  # both moved...
+    assert store.text_changed_since(first, ids) == set()  # ...by their counts alone
+    store.toggle_vote(ada.id, "2608.00001", T0)
+    store.ingest_batch([make(2, version=2, title="A new title")])
+    assert store.text_changed_since(counted, ids) == {"2608.00002"}
+    store.toggle_vote(ada.id, "2608.00002", T0)  # a vote after the new title leaves it news
+    assert store.text_changed_since(counted, ids) == {"2608.00002"}
+    assert store.text_changed_since(store.max_seq(), ids) == set()
+
+
 def test_a_new_hf_upvote_count_bumps_seq_so_the_index_filter_follows(store):
     day = dt.date(2026, 8, 20)
     store.ingest_batch([make(1), make(2)], [Listing(arxiv_id="2608.00001", day=day, upvotes=3, source="hf"),

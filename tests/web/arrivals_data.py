@@ -40,6 +40,7 @@ def write_jsonl(path: Path, records: list[dict]) -> Path:
 
 def build_arrivals_data_dir(data_dir: Path, database_url: str | None = None) -> Path:
     """`database_url`: load a PostgreSQL database instead of the folder's SQLite file."""
+    from dailypapers.arrivals.scoring import ScoringJobs
     from dailypapers.arrivals.service import ArrivalService
     from dailypapers.ingest.jobs import ingest_hf_daily, ingest_jsonl
     from dailypapers.search.engine import SearchEngine
@@ -52,7 +53,7 @@ def build_arrivals_data_dir(data_dir: Path, database_url: str | None = None) -> 
     made_up = [record(aid, f"Filler arrival number {i}", BEFORE) for i, aid in enumerate(FILLER)]
     made_up.append(record(EVIL_ID, EVIL_TITLE, LATEST, ("cs.CL", "cs.AI")))
     assert ingest_jsonl(store, write_jsonl(extra / "made-up.jsonl.gz", made_up)).added == len(made_up)
-    report = ArrivalService(store, make_settings(data_dir, categories=FIELD), clock=lambda: NOW).score()
+    report = ScoringJobs(ArrivalService(store, make_settings(data_dir, categories=FIELD), clock=lambda: NOW)).score()
     assert report.scored > 200
     late = [record(aid, f"Late arrival {aid}", LATEST) for aid in LATE_IDS]
     assert ingest_jsonl(store, write_jsonl(extra / "late.jsonl.gz", late)).added == 2

@@ -42,6 +42,7 @@ def build_services_for(data_dir: Path, database_url: str | None = None):
 
 def build_inbox_data_dir(data_dir: Path, database_url: str | None = None) -> Path:
     """Ingest, index and score once; tests copy the folder and change their copy."""
+    from dailypapers.arrivals.scoring import ScoringJobs
     from dailypapers.ingest.jobs import ingest_hf_daily, ingest_jsonl
 
     lists = data_dir.parent / f"{data_dir.name}-lists"
@@ -54,7 +55,7 @@ def build_inbox_data_dir(data_dir: Path, database_url: str | None = None) -> Pat
     assert ingest_jsonl(store, FIXTURES / "arrivals.jsonl.gz").rejected == 0
     assert ingest_hf_daily(store, lists).rejected == 0
     services.search.sync()
-    report = services.arrivals.score(since=DAY - dt.timedelta(days=2))
+    report = ScoringJobs(services.arrivals).score(since=DAY - dt.timedelta(days=2))
     assert DAY in report.days and report.scored > 0
     for name, role in (("cora", "curator"), ("mo", "member")):
         services.accounts.create_user(f"{name}@example.org", name, PASSWORD, role=role, verified=True,

@@ -68,6 +68,7 @@ def date_paths(day: str) -> list[str]:
         f"/api/daily_papers?week={year}-W52", f"/api/daily_papers?month={year}-12", f"/papers/search?q=x&from={day}",
         f"/papers/search?q=x&to={day}", f"/papers/search.ris?q=x&to={day}", f"/api/papers/new?date={day}",
         f"/papers/new/{day}", f"/curate?day={day}", f"/curate/inbox/{day}", f"/curate/rules?day={day}",
+        f"/feeds/date/{day}.xml", f"/feeds/week/{year}-W52.atom", f"/feeds/month/{year}-12.json",
     ]
 
 
@@ -228,15 +229,67 @@ def concrete(path: str) -> str:
     return re.sub(r"\{[^}:]+(:path)?\}", lambda m: "a/b" if m.group(1) else "x", path)
 
 
-def test_a_route_whose_handler_searches_is_rate_limited():
-    limited = [re.compile(p) for p, _ in RATE_LIMITED]
-    searching = 0
+# The census: what makes a GET route expensive, found in its handler's source (the build functions
+# inside it included), and the limit it must count against. A new route that does any of these
+# without its line in web/guard.py's RATE_LIMITED fails here.
+EXPENSIVE = {
+    "runs a search": (r"\.search\.search\(|cite_search\(|SearchRequest\.from_params|_search_feed\(", "search"),
+    "an author's papers (the search index's candidates)": (r"papers\.author\(", "search"),
+    "a saved search's papers": (r"\.matches\(", "search"),
+    "For you (the query model on the member's topics)": (r"foryou\.for_member\(", "search"),
+    "a citation export of many papers": (r"cite_day\(|library\.export\b", "export"),
+    "a whole collection": (r"library\.(view|public)\(", "export"),
+    "a member's data or feeds": (r"account_data\.export\b|member_feeds\b", "export"),
+}
+
+
+def limit_of(path: str) -> str | None:
+    """The limit web/guard.py counts a request to `path` against (its first matching line)."""
+    return next((name for pattern, name in RATE_LIMITED if re.search(pattern, path)), None)
+
+
+def test_every_expensive_route_is_rate_limited_under_its_class():
+    found = {what: 0 for what in EXPENSIVE}
+    unlimited = []
     for route in route_table():
-        if isinstance(route, Route) and re.search(r"\.search\.search\(|cite_search\(|SearchRequest\.from_params",
-                                                  inspect.getsource(route.endpoint)):
-            searching += 1
-            assert any(p.search(concrete(route.path)) for p in limited), route.path
-    assert searching >= 4
+        if not isinstance(route, Route) or "GET" not in (route.methods or ()):
+            continue
+        source = inspect.getsource(route.endpoint)
+        for what, (marker, limit) in EXPENSIVE.items():
+            if re.search(marker, source):
+                found[what] += 1
+                if limit_of(concrete(route.path)) != limit:
+                    unlimited.append(f"{route.path} ({what}): {limit_of(concrete(route.path))}, not {limit}")
+    assert unlimited == []
+    assert all(found.values()), found  # each marker still finds its routes
+    assert sum(found.values()) >= 20
+
+
+def test_the_census_catches_a_new_expensive_route():
+    async def author_digest(request):  # a new route that reads an author's papers
+        return request.app.state.site.papers.author(request.path_params["name"], 1)
+
+    route = Route("/digest/authors/{name:path}", author_digest)
+    marker, limit = EXPENSIVE["an author's papers (the search index's candidates)"]
+    assert re.search(marker, inspect.getsource(route.endpoint))
+    assert limit_of(concrete(route.path)) is None  # no line in RATE_LIMITED: the census would fail
+
+
+def test_author_pages_and_for_you_share_the_search_limit_collections_count_as_exports(site):
+    client, services = site(rate_search="2/60", rate_export="2/60")
+    assert client.get("/papers/search?q=agents").status_code == 200
+    assert client.get("/authors/Ada%20Lovelace").status_code in (200, 404)
+    assert client.get("/authors/Ada%20Lovelace").status_code == 429
+    assert client.get("/feeds/authors/Ada%20Lovelace.xml").status_code == 429
+    assert client.get("/for-you").status_code == 429
+    ada = member(services, "ada")
+    session_for(client, services, ada)
+    assert client.get("/settings/export.json").status_code == 200
+    assert client.get("/feeds.opml").status_code == 200
+    r = client.get("/settings/export.json")
+    assert r.status_code == 429 and int(r.headers["retry-after"]) > 0
+    assert client.get("/collections/1").status_code == 429
+    assert client.get("/c/anything").status_code == 429
 
 
 # -- 4. login: an attacker's address is stopped, the owner still logs in -------------------------------

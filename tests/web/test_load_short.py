@@ -1,5 +1,6 @@
 """The load bench (bench/bench_load.py) run briefly, for correctness only (no timing asserted), and
-the crash suite's server case: `dailypapers serve --workers 2` SIGKILLed under write load.
+the crash suite's server case: `dailypapers serve --workers 2` SIGKILLed under write load, on SQLite
+and on PostgreSQL (a throwaway cluster, tests/pgcluster.py), with the same checks.
 
 Both run the real server in its own processes on the fixture days (tests/fixtures/hf_raw) with
 accounts that browse, search, call the API and vote, each behind its own X-Forwarded-For
@@ -9,7 +10,6 @@ from __future__ import annotations
 
 import os
 import signal
-import sqlite3
 import sys
 import threading
 import time
@@ -54,22 +54,38 @@ def test_a_short_load_run_has_no_errors_and_every_vote_accounted_for(site):
     assert crashcheck.sqlite_problems(site.data_dir / "dailypapers.db") == []
 
 
-def _acknowledged(db: Path) -> set[tuple[str, str]]:
-    conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+def _acknowledged(db_url: str) -> set[tuple[str, str]]:
+    return set(crashcheck.rows(db_url, "SELECT u.name, v.arxiv_id FROM votes v JOIN users u ON u.id = v.user_id"))
+
+
+@pytest.fixture(scope="module")
+def pg_site(tmp_path_factory, pg_cluster):
+    """The same site on PostgreSQL (a fresh database of the session's throwaway cluster)."""
+    url = pg_cluster.new_database()
+    env = {**bench_load.base_env(), "DAILYPAPERS_DATABASE_URL": url}
     try:
-        return set(conn.execute("SELECT u.name, v.arxiv_id FROM votes v JOIN users u ON u.id = v.user_id"))
+        yield bench_load.prepare(tmp_path_factory.mktemp("load-pg") / "data", env, accounts=20, lists=HF_RAW,
+                                 days=9), env
     finally:
-        conn.close()
+        pg_cluster.drop_database(url)
 
 
-def test_server_killed_under_write_load_keeps_every_acknowledged_write(site, tmp_path):
+def test_server_killed_under_write_load_keeps_every_acknowledged_write(site):
+    site, env = site
+    kill_under_write_load(site, env, f"sqlite:///{site.data_dir / 'dailypapers.db'}", "server under write load")
+
+
+def test_server_on_postgres_killed_under_write_load_keeps_every_acknowledged_write(pg_site):
+    site, env = pg_site
+    kill_under_write_load(site, env, env["DAILYPAPERS_DATABASE_URL"], "server under write load, PostgreSQL")
+
+
+def kill_under_write_load(site, env: dict, db_url: str, name: str) -> None:
     """Votes (set on, never off, so an acknowledged vote must stay) and new collections go to the server
     while it is SIGKILLed (supervisor and workers at once) at seeded random moments; after each kill
     the database passes its checks and holds every write a client got a 2xx for; the restarted server
     takes the same writes again and nothing is doubled."""
-    site, env = site
     env = {**env, "DAILYPAPERS_RATE_VOTE": "100000/60"}  # every vote of the rerun must be taken
-    db = site.data_dir / "dailypapers.db"
     acked_votes: set[tuple[str, str]] = set()
     acked_collections: set[str] = set()
     tried = []
@@ -109,15 +125,13 @@ def test_server_killed_under_write_load_keeps_every_acknowledged_write(site, tmp
         for t in threads:
             t.join()
         tried.append(round(delay, 2))
-        assert crashcheck.sqlite_problems(db) == []
-        missing = acked_votes - _acknowledged(db)
+        assert crashcheck.problems(db_url) == []
+        missing = acked_votes - _acknowledged(db_url)
         assert not missing, f"{len(missing)} acknowledged votes lost: {sorted(missing)[:5]}"
-        conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
-        stored = [r[0] for r in conn.execute("SELECT name FROM collections WHERE name LIKE 'crash %'")]
-        conn.close()
+        stored = [r[0] for r in crashcheck.rows(db_url, "SELECT name FROM collections WHERE name LIKE 'crash %'")]
         assert not acked_collections - set(stored), "an acknowledged collection was lost"
         assert len(stored) == len(set(stored)), "a collection was stored twice"
-    crashcheck.report("server under write load", tried)
+    crashcheck.report(name, tried)
     assert acked_votes and acked_collections, "no write was acknowledged before the kills"
 
     # restart: the server takes the same votes again and holds one row each
@@ -125,13 +139,16 @@ def test_server_killed_under_write_load_keeps_every_acknowledged_write(site, tmp
     port = proc.args[proc.args.index("--port") + 1]
     try:
         with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=30) as c:
-            for n, (name, paper) in enumerate(sorted(acked_votes)[:40]):
-                token = site.tokens[site.names.index(name)]
+            for n, (voter, paper) in enumerate(sorted(acked_votes)[:40]):
+                token = site.tokens[site.names.index(voter)]
                 r = c.post(f"/api/papers/{paper}/upvote", json={"vote": True},
                            headers={"Authorization": f"Bearer {token}", "X-Forwarded-For": f"10.8.0.{n}"})
                 assert r.status_code == 200 and r.json()["voted"] is True
     finally:
         log = bench_load.stop_server(proc)
     assert "Traceback" not in log, log[-3000:]
-    assert crashcheck.sqlite_problems(db) == []
-    assert acked_votes <= _acknowledged(db)
+    assert crashcheck.problems(db_url) == []
+    assert acked_votes <= _acknowledged(db_url)
+    doubled = crashcheck.rows(db_url, "SELECT user_id, arxiv_id FROM votes GROUP BY user_id, arxiv_id "
+                                      "HAVING COUNT(*) > 1")
+    assert doubled == [], "a vote was stored twice"

@@ -415,3 +415,27 @@ def test_personalized_gzip_is_valid():
     assert gzip.decompress(gz) == full
     assert _zlib.decompressobj(31).decompress(gz) == full
     assert len(gz) < len(full) / 5
+
+
+def test_the_page_cache_is_bounded_by_bytes_and_entries():
+    import os
+
+    from dailypapers.web.cache import PageCache, make_entry
+
+    cache = PageCache(size=50, max_bytes=400_000, threads=1)
+    page = os.urandom(30_000)  # incompressible: body and gzip are ~60 KB together
+    for i in range(20):
+        cache.put(("page", i), make_entry(page + bytes([i])))
+        assert cache.bytes <= 400_000
+    assert 4 <= len(cache) <= 7 and cache.get(("page", 19)) is not None and cache.get(("page", 0)) is None
+    assert cache.bytes == sum(e.size for e in cache._data.values())
+    cache.put(("page", 19), make_entry(b"small"))  # replaced: its old size is given back
+    assert cache.bytes == sum(e.size for e in cache._data.values())
+    cache.put("huge", make_entry(os.urandom(500_000)))  # larger than the whole cache: not kept
+    assert cache.get("huge") is None and cache.get(("page", 19)) is not None
+    small = PageCache(size=3, threads=1)
+    for i in range(10):
+        small.put(i, make_entry(b"x"))
+    assert len(small) == 3
+    cache.clear()
+    assert cache.bytes == 0 and len(cache) == 0

@@ -77,6 +77,13 @@ def test_forked_workers_search_with_the_shared_model_and_are_replaced(fresh_data
                 api = c.get("/api/papers/search", params={"q": q})
                 assert api.status_code == 200 and isinstance(api.json(), list)
 
+            assert c.get("/papers/new").status_code == 200
+        # Pages read the stored arrival scores: no worker (nor the supervisor) maps the ranker's
+        # scikit-learn or SciPy, ~90 MB a process (arrivals/scoring.py is the CLI's alone).
+        for pid in first | {proc.pid}:
+            maps = Path(f"/proc/{pid}/maps").read_text()
+            assert "/sklearn/" not in maps and "/scipy/" not in maps, pid
+
         victim = min(first)
         os.kill(victim, signal.SIGKILL)
         assert until(lambda: victim not in children(proc.pid) and len(children(proc.pid)) == 2), err.read_text()

@@ -19,6 +19,7 @@ from dailypapers.ingest.pipeline import Rejection
 from dailypapers.models import Paper
 
 LABEL_WINDOW_DAYS = 7
+MIN_POSITIVES = 20  # fewer picked arrivals than this: the ranker falls back on the bundled picks
 
 
 @dataclass(frozen=True)

@@ -40,6 +40,7 @@ from sklearn.linear_model import LogisticRegression, SGDClassifier
 from sklearn.preprocessing import normalize
 
 from dailypapers.arrivals.history import (
+    MIN_POSITIVES,
     Arrival,
     History,
     Label,
@@ -59,7 +60,6 @@ RECENT_PICKS_DAYS = 28  # "recently picked" papers for the closeness features
 TOP_K_SIMILAR = 5
 RATE_PRIOR = 3.0  # papers-posted pseudo-count in an author's pick rate
 MIN_EMBEDDING_COVERAGE = 0.95  # share of papers with a vector below which embeddings are left out
-MIN_POSITIVES = 20  # fewer picked arrivals than this: fall back on the bundled picks
 TFIDF = dict(max_features=40_000, min_df=2, max_df=0.5, sublinear_tf=True, ngram_range=(1, 1),
              stop_words="english", dtype=np.float32)
 REASONS_SHOWN = 3

@@ -1,9 +1,7 @@
 """The daily arrivals of the instance's field: ranked, triaged, and listed by people and rules.
 
-Scores are computed by jobs (`dailypapers arrivals train | score`), stored beside the papers, and
-read by every web node; pages never train or rank. A day is scored once, by a model that knew
-only what came before it: the day's own model for new arrivals, and for a backlog of older days
-(a first import, the bundled demo) a replay that refits the ranker for each day in turn.
+Scores are computed by jobs (`dailypapers arrivals train | score`, arrivals/scoring.py), stored
+beside the papers, and read by every web node: pages never train or rank, nor load the ranker.
 """
 
 from __future__ import annotations
@@ -11,29 +9,18 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import json
-import os
-import pickle
-import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from pathlib import Path
-
-import numpy as np
 
 from dailypapers import days
-from dailypapers.arrivals import ranker
-from dailypapers.arrivals.evaluate import Replay
-from dailypapers.arrivals.history import LABEL_WINDOW_DAYS, History, Pick
-from dailypapers.arrivals.history import Arrival as HistoryArrival
+from dailypapers.arrivals.history import MIN_POSITIVES
 from dailypapers.clock import utcnow
 from dailypapers.community.accounts import require_curator
 from dailypapers.config import Settings
 from dailypapers.errors import Invalid, NotFound
-from dailypapers.models import ArrivalEntry, ArrivalRule, Listing, Paper, User
+from dailypapers.models import ArrivalEntry, ArrivalRule, Listing, User
 from dailypapers.storage import ArrivalsStore
 
-HISTORY_DAYS = 730  # the ranker learns from the last two years of arrivals and lists
-BACKFILL_DAYS = 90  # `score` looks this far back from the newest arrivals for days nobody scored
 PER_PAGE = 50
 SORTS = ("interest", "upvotes", "newest")
 ACTIONS = {"add": "added", "pin": "pinned", "skip": "skipped"}
@@ -62,7 +49,7 @@ class ModelInfo:
         if self.kind == "seed":
             return (f"Ranked by closeness to papers Hugging Face's community picked: this site has "
                     f"{self.positives} of its own picks among its arrivals so far, too few to learn from "
-                    f"(at least {ranker.MIN_POSITIVES} are needed).")
+                    f"(at least {MIN_POSITIVES} are needed).")
         return (f"Ranked by a model trained on {self.arrivals:,} arrivals and {self.picks:,} listed papers "
                 f"of this site ({self.trained_at:%Y-%m-%d %H:%M} UTC).")
 
@@ -104,14 +91,6 @@ class ArrivalDay:
     @property
     def undecided(self) -> int:
         return sum(1 for e in self.entries if e.decision is None and e.listed_on is None)
-
-
-@dataclass(frozen=True)
-class TrainReport:
-    model: ModelInfo
-    scored: int
-    days: list[dt.date]
-    listed: list[tuple[str, str]]  # (arxiv id, rule) the rules put on a list
 
 
 def _sort(entries: list[ArrivalEntry], sort: str) -> list[ArrivalEntry]:
@@ -328,143 +307,5 @@ class ArrivalService:
         return self.store.decide_arrival(entry.day, arxiv_id, "added", actor_id=None, rule=self.votes_rule(),
                                          listing=listing, at=now, over_skip=True) == "done"
 
-    # -- jobs: training and scoring ------------------------------------------
-    def _history(self, today: dt.date) -> tuple[list[HistoryArrival], list[Pick]]:
-        start = today - dt.timedelta(days=HISTORY_DAYS)
-        arrivals = [HistoryArrival(p, p.announced) for p in self.store.papers_announced_between(start, today)
-                    if p.announced and self.settings.in_field(p.categories)]
-        picks = [Pick(paper, listing.day, paper.upvotes)
-                 for listing, paper in self.store.listings_in_range(start, today + dt.timedelta(days=1))]
-        return arrivals, picks
 
-    def _embeddings(self, papers: Sequence[Paper]) -> dict[str, np.ndarray]:
-        rows = self.store.embeddings_for([p.arxiv_id for p in papers])
-        return {aid: np.frombuffer(vec, dtype="<f4") for aid, (_model, vec) in rows.items()}
-
-    def model_path(self) -> Path:
-        return self.settings.data_dir / "arrivals-ranker.pickle"
-
-    def train(self, today: dt.date | None = None) -> ModelInfo:
-        """Fit the ranker on the history up to `today` and save it for `score`."""
-        today = today or self.today() + dt.timedelta(days=1)
-        started = self.clock()
-        arrivals, picks = self._history(today)
-        history = History.of(arrivals, picks)
-        vectors = self._embeddings([a.paper for a in arrivals] + [p.paper for p in picks])
-        trained = ranker.train(history, today, embeddings=vectors or None)
-        rows, _y, known = ranker.training_rows(sorted(history.before(today).arrivals, key=lambda a: a.day),
-                                               history.picks, today)
-        positives = sum(1 for label in known.values() if label.picked)
-        info = ModelInfo("trained" if trained else "seed", today, self.clock(), len(rows), len(picks), positives,
-                         round((self.clock() - started).total_seconds(), 1))
-        self._save_model(trained)
-        self.store.set_state(MODEL_STATE, json.dumps(info.as_json()))
-        return info
-
-    def _save_model(self, trained: ranker.Trained | None) -> None:
-        path = self.model_path()
-        if trained is None:
-            path.unlink(missing_ok=True)
-            return
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".ranker-")
-        with os.fdopen(fd, "wb") as f:
-            pickle.dump(trained, f, protocol=pickle.HIGHEST_PROTOCOL)
-        os.replace(tmp, path)  # a reader sees the old model or the new one, never half of one
-
-    def _load_model(self) -> ranker.Trained | None:
-        try:
-            with open(self.model_path(), "rb") as f:
-                trained = pickle.load(f)  # noqa: S301 - our own file, written by train() above
-        except FileNotFoundError:
-            return None
-        except (pickle.UnpicklingError, AttributeError, ImportError, EOFError, TypeError):
-            return None  # written by another version of the ranker: the caller trains again
-        return trained if isinstance(trained, ranker.Trained) else None
-
-    def score(self, *, since: dt.date | None = None, on_day: Callable[[dt.date, int], None] | None = None
-              ) -> TrainReport:
-        """Score every arrival day from `since` on that has unscored papers, then apply the rules
-        to the newest day. Trains first when no model was saved yet."""
-        info = self.model_info()
-        if info is None:
-            info = self.train()
-        if since is None:
-            latest = self.latest_day()
-            since = (latest or self.today()) - dt.timedelta(days=BACKFILL_DAYS)
-        # Papers outside the field are never scored: a day waits only for those inside it.
-        pending = [d for d in self.store.unscored_arrival_days(since)
-                   if any(e.score is None for e in self._field_day(d))]
-        scored = 0
-        old = [d for d in pending if d < info.today]
-        new = [d for d in pending if d >= info.today]
-        if old:
-            scored += self._replay(old, on_day)
-        if new:
-            trained = self._load_model()
-            if trained is None and info.kind == "trained":
-                info = self.train()  # the saved model is gone or from another version
-                trained = self._load_model()
-            for day in new:
-                papers = [e.paper for e in self._field_day(day) if e.score is None]
-                if trained is not None:
-                    results, kind = trained.rank(papers), "trained"
-                else:
-                    _arrivals, picks = self._history(day)
-                    results, kind = ranker.rank_by_seed(papers, picks, ranker.load_seed_picks()), "seed"
-                scored += self._save(day, results, kind)
-                if on_day:
-                    on_day(day, len(results))
-        listed: list[tuple[str, str]] = []
-        latest = self.latest_day()
-        if latest is not None and latest in pending:
-            listed = self.apply_rules(latest)
-        return TrainReport(info, scored, pending, listed)
-
-    def _save(self, day: dt.date, results: Sequence[ranker.Scored], kind: str) -> int:
-        return self.store.save_arrival_scores([(s.arxiv_id, day, s.score, s.reasons) for s in results], kind,
-                                              self.clock())
-
-    def _replay(self, pending: Sequence[dt.date], on_day: Callable[[dt.date, int], None] | None) -> int:
-        """Score past days, each by the ranker refitted on what came before that day only (the
-        closeness to the bundled picks while that is too little to learn from)."""
-        arrivals, picks = self._history(max(pending) + dt.timedelta(days=1))
-        if not arrivals:
-            return 0
-        # No label is final before the window after the first arrival has closed.
-        learnable = min(a.day for a in arrivals) + dt.timedelta(days=LABEL_WINDOW_DAYS + 1)
-        replay = None
-        later = [d for d in pending if d >= learnable]
-        if later and picks:  # with no list at all there is nothing to learn from: closeness only
-            vectors = self._embeddings([a.paper for a in arrivals] + [p.paper for p in picks])
-            if ranker.embedding_coverage(vectors, [a.paper for a in arrivals]) < ranker.MIN_EMBEDDING_COVERAGE:
-                vectors = {}
-            replay = Replay.build(arrivals, picks, min(later), embeddings=vectors or None)
-        by_day: dict[dt.date, list[Paper]] = {}
-        for a in arrivals:
-            by_day.setdefault(a.day, []).append(a.paper)
-        seeds: list[Paper] | None = None
-        scored = 0
-        for day in sorted(pending):
-            results: list[ranker.Scored] = []
-            kind = "seed"
-            if replay is not None and day in replay.by_day and day >= learnable:
-                idx = replay.by_day[day]
-                train_idx, y = replay.training(day)
-                if ranker.MIN_POSITIVES <= int(y.sum()) < len(y):
-                    model = ranker.fit(replay.features, train_idx, y)
-                    values = model.scores(replay.features, idx)
-                    results = [ranker.Scored(replay.rows[i].paper.arxiv_id, float(v),
-                                             ranker.explain(model, replay.features, int(i)))
-                               for v, i in zip(values, idx)]
-                    kind = "trained"
-            if kind == "seed" and by_day.get(day):
-                seeds = seeds if seeds is not None else ranker.load_seed_picks()
-                results = ranker.rank_by_seed(by_day[day], [p for p in picks if p.day < day], seeds)
-            scored += self._save(day, results, kind)
-            if on_day:
-                on_day(day, len(results))
-        return scored
-
-
-__all__ = ["ArrivalDay", "ArrivalService", "ModelInfo", "TrainReport"]
+__all__ = ["ArrivalDay", "ArrivalService", "ModelInfo"]

@@ -11,13 +11,14 @@ from tqdm import tqdm
 from dailypapers.cli.context import Context, parse_date_option, pass_ctx
 
 
-def _service(ctx: Context):
+def _jobs(ctx: Context):
     # Imported here: the ranker loads scikit-learn, which other commands never need.
+    from dailypapers.arrivals.scoring import ScoringJobs
     from dailypapers.arrivals.service import ArrivalService
 
     engine = ctx.search_engine(None)
     engine.sync()  # saved-search rules match against the index: bring it up to date first
-    return ArrivalService(ctx.store(), ctx.settings, matcher=engine.matching)
+    return ScoringJobs(ArrivalService(ctx.store(), ctx.settings, matcher=engine.matching))
 
 
 @click.group()
@@ -29,10 +30,10 @@ def arrivals() -> None:
 @pass_ctx
 def train(ctx: Context) -> None:
     """Retrain the ranker on this site's history (its arrivals and its lists), then score what is new."""
-    service = _service(ctx)
-    info = service.train()
+    jobs = _jobs(ctx)
+    info = jobs.train()
     click.echo(f"{info.note} ({info.seconds:g} s)")
-    _score(service, None)
+    _score(jobs, None)
 
 
 @arrivals.command("score")
@@ -40,12 +41,12 @@ def train(ctx: Context) -> None:
 @pass_ctx
 def score(ctx: Context, since: str | None) -> None:
     """Score arrivals nobody scored yet (training first if there is no model), then apply the rules."""
-    _score(_service(ctx), parse_date_option(since, "--since"))
+    _score(_jobs(ctx), parse_date_option(since, "--since"))
 
 
-def _score(service, since: dt.date | None) -> None:
+def _score(jobs, since: dt.date | None) -> None:
     with tqdm(disable=None, unit="day", desc="scoring") as bar:
-        report = service.score(since=since, on_day=lambda _day, _n: bar.update(1))
+        report = jobs.score(since=since, on_day=lambda _day, _n: bar.update(1))
     click.echo(f"scored {report.scored} arrival{'s' if report.scored != 1 else ''} on {len(report.days)} "
                f"day{'s' if len(report.days) != 1 else ''}")
     for arxiv_id, rule in report.listed:

@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections import deque
+from collections import OrderedDict, deque
 from collections.abc import Callable, Sequence
 from typing import Protocol
 
@@ -60,9 +60,12 @@ class Backend(Protocol):
 
 class MemoryBackend:
     SWEEP_EVERY = 1024  # checks between sweeps of idle keys
+    # Keys kept at most (~700 bytes each): past it the least recently used key is forgotten, so that
+    # addresses that come and go (a botnet, IPv6) cannot grow the process; that address starts afresh.
+    MAX_KEYS = 50_000
 
     def __init__(self) -> None:
-        self._events: dict[str, deque[float]] = {}
+        self._events: OrderedDict[str, deque[float]] = OrderedDict()
         self._lock = threading.Lock()
         self._checks = 0
 
@@ -79,6 +82,10 @@ class MemoryBackend:
                 log = self._events.get(key)
                 if log is None:
                     log = self._events[key] = deque()
+                    while len(self._events) > self.MAX_KEYS:
+                        self._events.popitem(last=False)
+                else:
+                    self._events.move_to_end(key)
                 while log and log[0] <= now - window:
                     log.popleft()
                 if len(log) >= limit:

@@ -7,24 +7,35 @@ a mask over these columns costs a few ms at 1M papers, whatever the filter.
 
 For each paper key (sorted): has code, upvotes, the published day, the organization (an index into
 a list of names) and the categories (compressed rows: ``cat_ptr`` and ``cat_ids`` into a list of
-names, with the archive of each category, as the lexical index files them). They follow the store
-by ``seq`` like the other indexes (:meth:`FilterColumns.sync`) in two files beside them:
+names, with the archive of each category, as the lexical index files them; and turned around,
+``cat_rows``/``cat_starts``: the rows under each category). They follow the store by ``seq`` like
+the other indexes (:meth:`FilterColumns.sync`) in two files beside them:
 
-* ``columns.npz``: every paper, rewritten (tmp + rename) only when the changes since it outgrow
-  the delta (``DELTA_SHARE``; 1M papers: ~25 MB, ~1 s);
-* ``columns-delta.npz``: the papers changed since, rewritten on every sync (votes move upvotes all
+* ``columns.bin``: every paper, rewritten (tmp + rename) only when the changes since it outgrow
+  the delta (``DELTA_SHARE``; 3M papers: ~100 MB);
+* ``columns-delta.bin``: the papers changed since, rewritten on every sync (votes move upvotes all
   day; the server's index follower syncs twice a second).
 
-Each process reads a file whole when it changed. The columns express the form's filters and the
-query's ``cat:`` and ``year:``; :meth:`FilterColumns.passing` returns None for anything else
-(``author:``, phrases, exclusions), which the engine answers through the lexical index.
+A file is ``MAGIC``, the length of a JSON header (``SCHEMA``, the seq, the names, where each array
+sits), the header, then each array as fixed-width little-endian values at a 64-byte boundary.
+Readers map the file and view the arrays in place, so every process on a node shares one copy in
+the page cache; a file of another schema counts as missing and the next sync rebuilds it. The
+change feed is read a page at a time straight into such arrays (~40 bytes a paper: a dict of rows
+took ~650 bytes a paper, 2 GB at 3M).
+
+The columns express the form's filters and the query's ``cat:`` and ``year:``;
+:meth:`FilterColumns.passing` returns None for anything else (``author:``, phrases, exclusions),
+which the engine answers through the lexical index.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import functools
+import json
+import mmap
 import os
+import struct
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -33,13 +44,16 @@ from typing import Any
 import numpy as np
 
 from dailypapers.models import StoredPaper
-from dailypapers.search.catchup import iter_changed, paper_key
+from dailypapers.search.catchup import iter_changed, paper_keys
 from dailypapers.search.lexical import organization_term, paper_categories
 from dailypapers.search.query import ParsedQuery, SearchFilters, normalize_category
 
-FILE = "columns.npz"
-DELTA_FILE = "columns-delta.npz"
-SCHEMA = 2
+FILE = "columns.bin"
+DELTA_FILE = "columns-delta.bin"
+OLD_FILES = ("columns.npz", "columns-delta.npz")  # schema 2, removed on the next write
+MAGIC = b"DPCOLS\x00\x00"
+SCHEMA = 3
+ALIGN = 64
 NO_DAY = int(np.iinfo(np.int32).min)  # no published date: fails every date filter
 DELTA_SHARE = 0.02  # the delta is folded into the full file past this share of papers...
 DELTA_MIN = 20_000  # ...or this many, whichever is more
@@ -58,10 +72,20 @@ def _day(value: dt.datetime | dt.date | None) -> int:
     return (value - _EPOCH.date()).days
 
 
-class _Columns:
-    """The columns of one file."""
+def _present(table: np.ndarray, keys: np.ndarray) -> np.ndarray:
+    """Which rows of the sorted ``table`` hold one of ``keys`` (one binary search per key, so a
+    small delta against millions of rows costs little)."""
+    out = np.zeros(len(table), dtype=bool)
+    if len(table) and len(keys):
+        pos = np.minimum(np.searchsorted(table, keys), len(table) - 1)
+        out[pos[table[pos] == keys]] = True
+    return out
 
-    def __init__(self, arrays: dict[str, Any]):
+
+class _Columns:
+    """The columns of one file (arrays in memory, or views of the mapped file)."""
+
+    def __init__(self, arrays: dict[str, Any], cats: list[str], orgs: list[str], last_seq: int):
         self.keys: np.ndarray = arrays["keys"]
         self.has_code: np.ndarray = arrays["has_code"]
         self.upvotes: np.ndarray = arrays["upvotes"]
@@ -69,20 +93,21 @@ class _Columns:
         self.org: np.ndarray = arrays["org"]
         self.cat_ptr: np.ndarray = arrays["cat_ptr"]
         self.cat_ids: np.ndarray = arrays["cat_ids"]
-        self.cats: list[str] = [str(c) for c in arrays["cats"]]
-        self.orgs: list[str] = [str(o) for o in arrays["orgs"]]
-        self.last_seq = int(arrays["last_seq"])
+        self.cats = [str(c) for c in cats]
+        self.orgs = [str(o) for o in orgs]
+        self.last_seq = int(last_seq)
         self._cat_index = {c: i for i, c in enumerate(self.cats)}
         self._org_index = {o: i for i, o in enumerate(self.orgs)}
+        if "cat_rows" in arrays:  # stored with the file
+            self.__dict__["rows_by_category"] = (arrays["cat_rows"], arrays["cat_starts"])
 
     @classmethod
     def empty(cls, last_seq: int = 0) -> _Columns:
         return cls({
             "keys": np.zeros(0, np.uint64), "has_code": np.zeros(0, bool), "upvotes": np.zeros(0, np.int32),
             "day": np.zeros(0, np.int32), "org": np.zeros(0, np.int32), "cat_ptr": np.zeros(1, np.int64),
-            "cat_ids": np.zeros(0, np.int32), "cats": np.zeros(0, "U1"), "orgs": np.zeros(0, "U1"),
-            "last_seq": np.int64(last_seq),
-        })
+            "cat_ids": np.zeros(0, np.int32),
+        }, [], [], last_seq)
 
     def __len__(self) -> int:
         return len(self.keys)
@@ -120,10 +145,10 @@ class _Columns:
     @functools.cached_property
     def rows_by_category(self) -> tuple[np.ndarray, np.ndarray]:
         """(rows, starts): the rows filed under category c are rows[starts[c]:starts[c + 1]], the
-        compressed rows turned around, made once per file (4 bytes an entry)."""
+        compressed rows turned around (4 bytes an entry; written with the file)."""
         row_of_entry = np.repeat(np.arange(len(self.keys), dtype=np.int32), np.diff(self.cat_ptr))
         order = np.argsort(self.cat_ids, kind="stable")
-        starts = np.searchsorted(self.cat_ids[order], np.arange(len(self.cats) + 1))
+        starts = np.searchsorted(self.cat_ids[order], np.arange(len(self.cats) + 1)).astype(np.int64)
         return row_of_entry[order], starts
 
     def _with_category(self, names: list[str]) -> np.ndarray:
@@ -132,10 +157,6 @@ class _Columns:
         for c in {self._cat_index[n] for n in names if n in self._cat_index}:
             mask[rows[starts[c] : starts[c + 1]]] = True
         return mask
-
-    def arrays(self) -> dict[str, Any]:
-        return {"keys": self.keys, "has_code": self.has_code, "upvotes": self.upvotes, "day": self.day, "org": self.org,
-                "cat_ptr": self.cat_ptr, "cat_ids": self.cat_ids, "cats": self.cats, "orgs": self.orgs}
 
 
 class Passing:
@@ -167,7 +188,7 @@ class _Loaded:
 
     def __init__(self, base: _Columns, delta: _Columns | None):
         self.base, self.delta = base, delta
-        self.replaced = np.isin(base.keys, delta.keys) if delta is not None and len(delta) else None
+        self.replaced = _present(base.keys, delta.keys) if delta is not None and len(delta) else None
         self.last_seq = max(base.last_seq, delta.last_seq if delta is not None else -1)
 
     def passing(self, parsed: ParsedQuery | None, f: SearchFilters) -> Passing:
@@ -256,8 +277,8 @@ class FilterColumns:
 
     # -- writers -----------------------------------------------------------
     def rebuild(self, store, progress: Progress | None = None) -> int:
-        changed, seq = _changed(store, 0, progress)
-        _write(self.file, _merge(_Columns.empty(), changed, seq))
+        changed = _changed(store, 0, progress)
+        _write(self.file, changed)
         self.delta_file.unlink(missing_ok=True)
         return len(changed)
 
@@ -271,116 +292,181 @@ class FilterColumns:
         if delta is not None and delta.last_seq < base.last_seq:
             delta = None
         since = delta.last_seq if delta is not None else base.last_seq
-        changed, seq = _changed(store, since, progress)
-        if not changed:
+        changed = _changed(store, since, progress)
+        if not len(changed):
             return 0
-        delta = _merge(delta or _Columns.empty(since), changed, seq)
+        delta = _merge(delta or _Columns.empty(since), changed)
         if len(delta) > max(DELTA_MIN, DELTA_SHARE * len(base)):
-            _write(self.file, _merge(base, _rows_of(delta), seq))
+            _write(self.file, _merge(base, delta))
             self.delta_file.unlink(missing_ok=True)
         else:
             _write(self.delta_file, delta)
         return len(changed)
 
 
-_Row = tuple[bool, int, int, str | None, list[str]]  # has code, upvotes, day, organization, categories
+class _Builder:
+    """The change feed, a page at a time, into fixed-width arrays with a list of names."""
+
+    def __init__(self) -> None:
+        self.cats: list[str] = []
+        self.orgs: list[str] = []
+        self._cat_index: dict[str, int] = {}
+        self._org_index: dict[str, int] = {}
+        self._chunks: list[tuple[np.ndarray, ...]] = []
+        self.rows = 0
+
+    def _name(self, name: str, names: list[str], index: dict[str, int]) -> int:
+        i = index.get(name)
+        if i is None:
+            i = index[name] = len(names)
+            names.append(name)
+        return i
+
+    def add(self, papers: list[StoredPaper]) -> None:
+        n = len(papers)
+        org = np.full(n, -1, dtype=np.int32)
+        lengths = np.zeros(n, dtype=np.int64)
+        entries: list[int] = []
+        for i, p in enumerate(papers):
+            if p.organization is not None and p.organization.name:
+                org[i] = self._name(organization_term(p.organization.name), self.orgs, self._org_index)
+            names = paper_categories(p)
+            lengths[i] = len(names)
+            entries.extend(self._name(c, self.cats, self._cat_index) for c in names)
+        self._chunks.append((
+            paper_keys([p.arxiv_id for p in papers]),
+            np.fromiter((bool(p.github_repo) for p in papers), dtype=bool, count=n),
+            np.fromiter((int(p.upvotes) for p in papers), dtype=np.int32, count=n),
+            np.fromiter((_day(p.published) for p in papers), dtype=np.int32, count=n),
+            org, lengths, np.asarray(entries, dtype=np.int32),
+        ))
+        self.rows += n
+
+    def columns(self, last_seq: int) -> _Columns:
+        """The rows sorted by key; a paper that changed more than once keeps its last row."""
+        if not self._chunks:
+            return _Columns.empty(last_seq)
+        keys, code, up, day, org, lengths, entries = (np.concatenate(c) for c in zip(*self._chunks))
+        self._chunks = []
+        order = np.argsort(keys, kind="stable")
+        last = np.ones(len(order), dtype=bool)
+        last[:-1] = keys[order[1:]] != keys[order[:-1]]
+        return _take(keys, code, up, day, org, lengths, entries, order[last], self.cats, self.orgs, last_seq)
 
 
-def _row(p: StoredPaper) -> _Row:
-    org = organization_term(p.organization.name) if p.organization is not None and p.organization.name else None
-    return (bool(p.github_repo), int(p.upvotes), _day(p.published), org, paper_categories(p))
+def _take(keys, code, up, day, org, lengths, entries, rows: np.ndarray, cats: list[str], orgs: list[str],
+          last_seq: int) -> _Columns:
+    """Rows ``rows`` of some columns (their categories as ``lengths`` and flat ``entries``), in that order."""
+    ptr = np.zeros(len(lengths) + 1, dtype=np.int64)
+    np.cumsum(lengths, out=ptr[1:])
+    new_len = lengths[rows].astype(np.int64)
+    new_ptr = np.zeros(len(rows) + 1, dtype=np.int64)
+    np.cumsum(new_len, out=new_ptr[1:])
+    # entry j of new row r comes from ptr[rows[r]] + (j - new_ptr[r])
+    src = np.repeat(ptr[:-1][rows] - new_ptr[:-1], new_len) + np.arange(int(new_ptr[-1]))
+    return _Columns({
+        "keys": keys[rows], "has_code": code[rows], "upvotes": up[rows], "day": day[rows], "org": org[rows],
+        "cat_ptr": new_ptr, "cat_ids": entries[src].astype(np.int16 if len(cats) < 2**15 else np.int32),
+    }, cats, orgs, last_seq)
 
 
-def _changed(store, since: int, progress: Progress | None) -> tuple[dict[int, _Row], int]:
-    rows: dict[int, _Row] = {}
+def _changed(store, since: int, progress: Progress | None) -> _Columns:
+    builder = _Builder()
     for seq, papers in iter_changed(store, since):
-        for p in papers:
-            rows[paper_key(p.arxiv_id)] = _row(p)
+        builder.add(papers)
         since = seq
         if progress:
-            progress(len(rows), 0)
-    return rows, since
+            progress(builder.rows, 0)
+    return builder.columns(since)
 
 
-def _rows_of(cols: _Columns) -> dict[int, _Row]:
-    """The rows of a (small) set of columns, to merge them into another."""
-    out: dict[int, _Row] = {}
-    for n, key in enumerate(cols.keys.tolist()):
-        org = cols.orgs[cols.org[n]] if cols.org[n] >= 0 else None
-        cats = [cols.cats[c] for c in cols.cat_ids[cols.cat_ptr[n]: cols.cat_ptr[n + 1]].tolist()]
-        out[key] = (bool(cols.has_code[n]), int(cols.upvotes[n]), int(cols.day[n]), org, cats)
-    return out
-
-
-def _merge(base: _Columns, rows: dict[int, _Row], last_seq: int) -> _Columns:
-    """``base`` with ``rows`` added or replaced, sorted by key."""
+def _merge(base: _Columns, new: _Columns) -> _Columns:
+    """``base`` with the rows of ``new`` added or replacing its own, sorted by key, in one list of
+    names; its seq is ``new``'s."""
     cats, orgs = list(base.cats), list(base.orgs)
     cat_index = {c: i for i, c in enumerate(cats)}
     org_index = {o: i for i, o in enumerate(orgs)}
-    n_new = len(rows)
-    new_keys = np.fromiter(rows, dtype=np.uint64, count=n_new)
-    new_code = np.fromiter((r[0] for r in rows.values()), dtype=bool, count=n_new)
-    new_up = np.fromiter((r[1] for r in rows.values()), dtype=np.int32, count=n_new)
-    new_day = np.fromiter((r[2] for r in rows.values()), dtype=np.int32, count=n_new)
-    new_org = np.full(n_new, -1, dtype=np.int32)
-    new_len = np.zeros(n_new, dtype=np.int64)
-    new_cats: list[int] = []
-    for n, (_, _, _, org, names) in enumerate(rows.values()):
-        if org is not None:
-            if org not in org_index:
-                org_index[org] = len(orgs)
-                orgs.append(org)
-            new_org[n] = org_index[org]
-        for c in names:
-            if c not in cat_index:
-                cat_index[c] = len(cats)
-                cats.append(c)
-            new_cats.append(cat_index[c])
-        new_len[n] = len(names)
-    keep = ~np.isin(base.keys, new_keys)
-    old_len = np.diff(base.cat_ptr)
-    old_entry_row = np.repeat(np.arange(len(base.keys)), old_len)
-    keys = np.concatenate([base.keys[keep], new_keys])
-    lengths = np.concatenate([old_len[keep], new_len])
-    entries = np.concatenate([base.cat_ids[keep[old_entry_row]], np.asarray(new_cats, dtype=np.int32)])
-    order = np.argsort(keys, kind="stable")
-    ptr = np.concatenate([[0], np.cumsum(lengths)])
-    sorted_len = lengths[order]
-    sorted_ptr = np.concatenate([[0], np.cumsum(sorted_len)])
-    # entry j of sorted row r comes from ptr[order[r]] + (j - sorted_ptr[r])
-    src = np.repeat(ptr[:-1][order] - sorted_ptr[:-1], sorted_len) + np.arange(int(sorted_ptr[-1]))
-    return _Columns({
-        "keys": keys[order],
-        "has_code": np.concatenate([base.has_code[keep], new_code])[order],
-        "upvotes": np.concatenate([base.upvotes[keep], new_up])[order],
-        "day": np.concatenate([base.day[keep], new_day])[order],
-        "org": np.concatenate([base.org[keep], new_org])[order],
-        "cat_ptr": sorted_ptr.astype(np.int64),
-        "cat_ids": entries[src].astype(np.int16 if len(cats) < 2**15 else np.int32),
-        "cats": cats, "orgs": orgs, "last_seq": np.int64(last_seq),
-    })
+    for names, index, more in ((cats, cat_index, new.cats), (orgs, org_index, new.orgs)):
+        for name in more:
+            if name not in index:
+                index[name] = len(names)
+                names.append(name)
+    cat_map = np.array([cat_index[c] for c in new.cats], dtype=np.int32)
+    org_map = np.array([org_index[o] for o in new.orgs] + [-1], dtype=np.int32)  # org -1 stays -1
+    keep = ~_present(base.keys, new.keys)
+    base_len = np.diff(base.cat_ptr)
+    keys = np.concatenate([base.keys[keep], new.keys])
+    lengths = np.concatenate([base_len[keep], np.diff(new.cat_ptr)])
+    entries = np.concatenate([base.cat_ids[np.repeat(keep, base_len)].astype(np.int32),
+                              cat_map[new.cat_ids.astype(np.int64)]])
+    return _take(keys, np.concatenate([base.has_code[keep], new.has_code]),
+                 np.concatenate([base.upvotes[keep], new.upvotes]), np.concatenate([base.day[keep], new.day]),
+                 np.concatenate([base.org[keep], org_map[new.org]]), lengths, entries,
+                 np.argsort(keys, kind="stable"), cats, orgs, new.last_seq)
+
+
+def _aligned(n: int) -> int:
+    return -(-n // ALIGN) * ALIGN
 
 
 def _read(path: Path) -> _Columns | None:
+    """The columns of a file, viewed in place in its mapping; None for a missing, damaged or
+    other-schema file."""
     try:
-        with np.load(path, allow_pickle=False) as z:
-            if int(z["schema"]) != SCHEMA:
+        with open(path, "rb") as f:
+            mapped = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
+    except (OSError, ValueError):  # ValueError: an empty file cannot be mapped
+        return None
+    try:
+        if mapped[: len(MAGIC)] != MAGIC:
+            return None
+        (head_len,) = struct.unpack_from("<Q", mapped, len(MAGIC))
+        head = json.loads(mapped[len(MAGIC) + 8 : len(MAGIC) + 8 + head_len])
+        if head.get("schema") != SCHEMA:
+            return None
+        start = _aligned(len(MAGIC) + 8 + head_len)
+        arrays: dict[str, np.ndarray] = {}
+        for name, (dtype, count, offset) in head["arrays"].items():
+            kind = np.dtype(dtype)
+            at = start + int(offset)
+            if at + int(count) * kind.itemsize > len(mapped):
                 return None
-            return _Columns({k: z[k] for k in z.files})
-    except (OSError, ValueError, KeyError):
+            arrays[name] = (np.frombuffer(mapped, dtype=kind, count=int(count), offset=at) if count
+                            else np.zeros(0, kind))
+        return _Columns(arrays, head["cats"], head["orgs"], head["last_seq"])
+    except (ValueError, KeyError, TypeError, struct.error):
         return None
 
 
 def _write(path: Path, cols: _Columns) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    arrays = cols.arrays()
-    arrays["cats"] = np.asarray(cols.cats or [""], dtype=str)[: len(cols.cats)]
-    arrays["orgs"] = np.asarray(cols.orgs or [""], dtype=str)[: len(cols.orgs)]
-    arrays["cat_ptr"] = cols.cat_ptr.astype(np.int32 if int(cols.cat_ptr[-1]) < 2**31 else np.int64)
+    rows, starts = cols.rows_by_category
+    arrays = {
+        "keys": cols.keys.astype("<u8", copy=False), "has_code": cols.has_code.astype(bool, copy=False),
+        "upvotes": cols.upvotes.astype("<i4", copy=False), "day": cols.day.astype("<i4", copy=False),
+        "org": cols.org.astype("<i4", copy=False),
+        "cat_ptr": cols.cat_ptr.astype("<i4" if int(cols.cat_ptr[-1]) < 2**31 else "<i8", copy=False),
+        "cat_ids": cols.cat_ids.astype("<i2" if len(cols.cats) < 2**15 else "<i4", copy=False),
+        "cat_rows": rows.astype("<i4", copy=False), "cat_starts": starts.astype("<i8", copy=False),
+    }
+    layout: dict[str, tuple[str, int, int]] = {}
+    offset = 0
+    for name, a in arrays.items():
+        offset = _aligned(offset)
+        layout[name] = (a.dtype.str, len(a), offset)
+        offset += a.nbytes
+    head = json.dumps({"schema": SCHEMA, "last_seq": cols.last_seq, "rows": len(cols), "cats": cols.cats,
+                       "orgs": cols.orgs, "arrays": layout}).encode()
+    start = _aligned(len(MAGIC) + 8 + len(head))
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     with open(tmp, "wb") as fh:
-        np.savez(fh, **arrays, last_seq=np.int64(cols.last_seq), schema=np.int64(SCHEMA))
+        fh.write(MAGIC + struct.pack("<Q", len(head)) + head)
+        for name, a in arrays.items():
+            fh.write(b"\0" * (start + layout[name][2] - fh.tell()))
+            fh.write(np.ascontiguousarray(a).data)
     os.replace(tmp, path)
+    for old in OLD_FILES:
+        (path.parent / old).unlink(missing_ok=True)
 
 
 __all__ = ["FilterColumns", "Passing", "NO_DAY", "FILE", "DELTA_FILE"]

@@ -398,7 +398,8 @@ class SearchEngine:
         """Changes whenever this node's indexes take in a commit. Cached search results key on it
         as well as on the content version: a search rendered after another node's write but before
         this node's index caught up with it must not be served once the index has."""
-        return (self.lexical.stamp(), len(self.vectors) if self.vectors is not None else 0)
+        vectors = len(self.vectors) if self.vectors is not None else 0
+        return (self.lexical.stamp(), self.lexical.overlay_stamp(), vectors)
 
     def matching(self, query: str, ids: Sequence[str]) -> set[str]:
         """Which of ``ids`` a saved search matches by its words: the query's own restrictions

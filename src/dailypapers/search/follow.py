@@ -4,6 +4,8 @@ Each web node has its own tantivy and vector index in its data folder. The follo
 store's paper and embedding seqs twice a second and, when either moved past what the indexes
 hold, runs ``SearchEngine.sync`` (which reads only the changes, by seq). A paper, vote or
 curator action written through any node is then searchable on every node within about a second.
+A vote changes counts, not text: it moves the filter columns and the lexical index's upvote
+overlay, and costs no tantivy commit (search/lexical.py).
 
 One process per node does the writing: the follower that holds ``follow.lock`` in the index
 folder (flock, released when the process dies). Other worker processes of the node only read, and

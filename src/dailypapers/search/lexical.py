@@ -6,6 +6,12 @@
   resumes and redoing a batch is harmless: an upsert is delete-by-id + add).
 * :meth:`LexicalIndex.rebuild` re-creates it from the store in one commit, so readers see
   either the old index or the new one.
+* A change of counts alone (a vote, a new Hugging Face count: the store's ``text_changed_since``
+  says the text did not move) is not re-indexed: the paper's current upvotes go into a small
+  overlay file beside the index (``upvotes.json``), which the upvote filter and the upvote order
+  read over the indexed value. Votes then cost a node no commit (each was ~100 ms of tantivy
+  work and fsyncs, twice a second, while people voted). Past ``OVERLAY_MAX`` papers the overlay is
+  folded in: those papers are re-indexed in one commit.
 * One writer (the CLI: ingest / reindex; tantivy's own lock file forbids a second one), any
   number of reader processes. Readers check ``meta.json`` (one ``stat``) before each search and
   reload when a writer has committed.
@@ -63,6 +69,10 @@ NAME_TOKENIZER = "dp_name"  # split, lowercase, ASCII folding: author names are 
 MAX_TOKEN_LEN = 40
 WRITER_HEAP = 64_000_000  # bytes; keeps a bulk ingest + sync within ~300 MB RSS (BENCHMARKS.md)
 COMMIT_EVERY = 50_000  # a long sync commits (and records its position) this often
+# Papers whose upvotes moved without a re-index; each costs an upvote-filtered query a term clause
+# (about 30 us), and folding them in costs one commit.
+OVERLAY_MAX = 200
+OVERLAY_FILE = "upvotes.json"
 # Lucene's English stop set (the one Pyserini's BM25 uses).
 STOP_WORDS = tuple(
     "a an and are as at be but by for if in into is it no not of on or such that the their then "
@@ -226,6 +236,8 @@ class LexicalIndex:
         self._writer: tantivy.IndexWriter | None = None
         self._meta_stamp: tuple | None = None
         self._categories: tuple[tuple | None, list[str]] | None = None
+        # arxiv_id -> (key, upvotes in the index, upvotes now), read again when the file changes
+        self._overlay_cache: tuple[tuple | None, dict[str, tuple[int, int, int]]] = (None, {})
         self.schema = _schema()
         state = self._read_state()
         if state.get("schema") not in (None, SCHEMA_VERSION) and create:
@@ -264,6 +276,38 @@ class LexicalIndex:
     @property
     def last_seq(self) -> int:
         return int(self._read_state().get("last_seq", 0))
+
+    @property
+    def _overlay_path(self) -> Path:
+        return self.path / OVERLAY_FILE
+
+    def overlay_stamp(self) -> tuple | None:
+        """Changes when the upvote overlay does (with :meth:`stamp`: this index's position)."""
+        try:
+            st = os.stat(self._overlay_path)
+        except OSError:
+            return None
+        return (st.st_mtime_ns, st.st_size, st.st_ino)
+
+    def overlay(self) -> dict[str, tuple[int, int, int]]:
+        """Papers whose upvotes moved since they were indexed: arxiv_id -> (key, indexed, now)."""
+        stamp = self.overlay_stamp()
+        cached = self._overlay_cache
+        if stamp != cached[0]:
+            try:
+                raw = json.loads(self._overlay_path.read_text()) if stamp is not None else {}
+            except (OSError, ValueError):
+                raw = {}
+            cached = self._overlay_cache = (stamp, {i: (paper_key(i), int(v[0]), int(v[1])) for i, v in raw.items()})
+        return cached[1]
+
+    def _write_overlay(self, overlay: dict[str, tuple[int, int]]) -> None:
+        if not overlay:
+            self._overlay_path.unlink(missing_ok=True)
+            return
+        tmp = self._overlay_path.with_suffix(".tmp")
+        tmp.write_text(json.dumps({i: list(v) for i, v in overlay.items()}))
+        os.replace(tmp, self._overlay_path)
 
     # -- readers -----------------------------------------------------------
     def stamp(self) -> tuple | None:
@@ -328,6 +372,8 @@ class LexicalIndex:
 
     def upsert(self, papers: list[StoredPaper], *, fresh: bool = False) -> None:
         """Add papers, replacing earlier copies (`fresh`: the index is known to hold none of them)."""
+        if not papers:
+            return  # a sync of votes alone opens no writer (tantivy sets one up and tears it down)
         w = self._get_writer()
         for p in papers:
             if not fresh:
@@ -336,26 +382,80 @@ class LexicalIndex:
             w.add_document(paper_document(p))
 
     def sync(self, store, progress: Progress | None = None) -> int:
-        """Index papers changed since the last sync; returns how many were (re)indexed."""
+        """Index papers changed since the last sync; returns how many were (re)indexed. A paper
+        whose counts alone changed goes to the upvote overlay instead (see the module's notes)."""
         since = self.last_seq
         fresh = since == 0 and self.count() == 0
         total = max(0, store.max_seq() - since)  # an upper bound in seqs, for the progress bar
         done = pending = 0
+        before = {i: (indexed, now) for i, (_, indexed, now) in self.overlay().items()}
+        overlay = {} if fresh else dict(before)
+        upserted: dict[str, int] = {}  # papers indexed in this sync, not committed yet: their upvotes
         for seq, papers in iter_changed(store, since):
-            self.upsert(papers, fresh=fresh)
-            done += len(papers)
-            pending += len(papers)
+            text = papers if fresh else self._split_counts(store, since, papers, overlay, upserted)
+            self.upsert(text, fresh=fresh)
+            upserted.update((p.arxiv_id, int(p.upvotes)) for p in text)
+            done += len(text)
+            pending += len(text)
             if pending >= COMMIT_EVERY:
-                self._commit(seq)
+                self._get_writer().commit()
+                self._write_overlay(overlay)  # before the position moves past these counts
+                before = dict(overlay)
+                self._write_state({"schema": SCHEMA_VERSION, "last_seq": seq})
                 pending = 0
             since = seq
             if progress:
                 progress(done, total)
+        if len(overlay) > OVERLAY_MAX:  # fold: re-index them, the overlay starts again
+            papers = list(store.get_papers(list(overlay)).values())
+            self.upsert(papers)
+            pending += len(papers)
+            overlay = {}
         if pending:
-            self._commit(since)
+            self._get_writer().commit()
+        if overlay != before:
+            self._write_overlay(overlay)
+        if pending:
+            self._write_state({"schema": SCHEMA_VERSION, "last_seq": since})
+            self.reload()
         elif since != self.last_seq:
             self._write_state({"schema": SCHEMA_VERSION, "last_seq": since})
         return done
+
+    def _split_counts(self, store, since: int, papers: list[StoredPaper], overlay: dict[str, tuple[int, int]],
+                      upserted: dict[str, int]) -> list[StoredPaper]:
+        """The papers whose text changed after ``since`` (to index); the others' upvotes go into
+        ``overlay`` (arxiv_id -> (upvotes in the index, upvotes now))."""
+        text_changed = store.text_changed_since(since, [p.arxiv_id for p in papers])
+        counts = [p for p in papers if p.arxiv_id not in text_changed]
+        unknown = [p.arxiv_id for p in counts if p.arxiv_id not in overlay and p.arxiv_id not in upserted]
+        indexed = self._indexed_upvotes(unknown)
+        text = []
+        for p in papers:
+            if p.arxiv_id in text_changed or (p.arxiv_id in unknown and p.arxiv_id not in indexed):
+                text.append(p)  # a paper not in the index yet is indexed whatever changed
+                if p.arxiv_id in overlay:  # its new document holds the count: no correction left
+                    overlay[p.arxiv_id] = (int(p.upvotes), int(p.upvotes))
+                continue
+            was = overlay[p.arxiv_id][0] if p.arxiv_id in overlay else upserted.get(p.arxiv_id, indexed.get(p.arxiv_id))
+            assert was is not None
+            if p.arxiv_id in overlay or was != int(p.upvotes):  # a comment count moves no upvotes
+                overlay[p.arxiv_id] = (was, int(p.upvotes))
+        return text
+
+    def _indexed_upvotes(self, arxiv_ids: list[str]) -> dict[str, int]:
+        """The upvotes the committed index holds for these papers (those it has)."""
+        if not arxiv_ids:
+            return {}
+        ids = {paper_key(i): i for i in arxiv_ids}
+        searcher = self.searcher()
+        res = searcher.search(self._among(list(ids)), len(ids), count=False)
+        addrs = [a for _, a in res.hits]
+        if not addrs:
+            return {}
+        keys = searcher.fast_field_values("key", addrs)
+        ups = searcher.fast_field_values("upvotes", addrs)
+        return {ids[int(k)]: int(u or 0) for k, u in zip(keys, ups) if k is not None and int(k) in ids}
 
     def rebuild(self, store, progress: Progress | None = None) -> int:
         """Re-index everything from the store in one commit."""
@@ -370,6 +470,7 @@ class LexicalIndex:
             if progress:
                 progress(done, 0)
         self._commit(since)
+        self._write_overlay({})
         return done
 
     # -- queries -----------------------------------------------------------
@@ -476,14 +577,25 @@ class LexicalIndex:
         if f.has_code:
             out.append(tantivy.Query.term_query(s, "has_code", True))
         if f.min_upvotes:
-            out.append(
-                tantivy.Query.range_query(s, "upvotes", tantivy.FieldType.Integer, int(f.min_upvotes), None)
-            )
+            out.append(self._upvotes_at_least(int(f.min_upvotes)))
         if parsed is not None:
             for a in parsed.authors:
                 q = self._tokens_query("authors", analyze_name(a))
                 out.append(q if q is not None else tantivy.Query.empty_query())
         return out
+
+    def _upvotes_at_least(self, n: int) -> tantivy.Query:
+        """Papers with at least ``n`` upvotes: the indexed value, corrected by the overlay (only
+        the papers whose count crossed ``n`` since they were indexed need a clause)."""
+        q = tantivy.Query.range_query(self.schema, "upvotes", tantivy.FieldType.Integer, n, None)
+        moved = self.overlay().values()
+        drop = [key for key, indexed, now in moved if indexed >= n > now]
+        add = [key for key, indexed, now in moved if now >= n > indexed]
+        if drop:
+            q = tantivy.Query.boolean_query([(tantivy.Occur.Must, q), (tantivy.Occur.MustNot, self._among(drop))])
+        if add:
+            q = tantivy.Query.boolean_query([(tantivy.Occur.Should, q), (tantivy.Occur.Should, self._among(add))])
+        return q
 
     def build_query(
         self, parsed: ParsedQuery, filters: SearchFilters | None = None, *, text: bool = True
@@ -560,10 +672,31 @@ class LexicalIndex:
         if order == "newest":
             kwargs = {"order_by_field": "published", "order": tantivy.Order.Desc}
         elif order == "upvotes":
+            moved = {key: now for key, indexed, now in self.overlay().values() if indexed != now}
+            if moved:
+                return self._by_upvotes(searcher, query, moved, limit, offset, count)
             kwargs = {"order_by_field": "upvotes", "order": tantivy.Order.Desc}
         result = searcher.search(query, limit, count=count, offset=offset, **kwargs)
         # tantivy's type stubs leave out SearchResult.count, which it has.
         return self._hits(searcher, result.hits), (result.count or 0)  # type: ignore[attr-defined]
+
+    def _by_upvotes(self, searcher, query: tantivy.Query, moved: dict[int, int], limit: int, offset: int,
+                    count: bool) -> tuple[list[Hit], int]:
+        """The upvote order with the overlay's counts: the index's order of the other papers,
+        merged with the moved papers that match, each at its count now."""
+        among = self._among(list(moved))
+        others = tantivy.Query.boolean_query([(tantivy.Occur.Must, query), (tantivy.Occur.MustNot, among)])
+        rest = searcher.search(others, offset + limit, count=count, order_by_field="upvotes", order=tantivy.Order.Desc)
+        these = tantivy.Query.boolean_query([(tantivy.Occur.Must, query), (tantivy.Occur.Must, among)])
+        found = searcher.search(these, len(moved), count=False)
+        addrs = [a for _, a in rest.hits]
+        ups = searcher.fast_field_values("upvotes", addrs) if addrs else []
+        ranked = [(float(u or 0), a) for u, a in zip(ups, addrs)]
+        keys = searcher.fast_field_values("key", [a for _, a in found.hits]) if found.hits else []
+        ranked += [(float(moved[int(k)]), a) for k, (_, a) in zip(keys, found.hits) if k is not None]
+        ranked.sort(key=lambda h: h[0], reverse=True)  # stable: ties keep the index's order first
+        total = (rest.count or 0) + len(found.hits)
+        return self._hits(searcher, ranked[offset: offset + limit]), total
 
     def scores_for(self, parsed: ParsedQuery, filters: SearchFilters | None, keys: list[int]) -> dict[int, float]:
         """BM25 of the papers with these keys for the query ({key: score}; a paper that does

@@ -29,7 +29,10 @@ layout against usearch's own ``get``; when anything does not match, exact search
 
 The source of truth is the store's ``embeddings`` table: :meth:`VectorIndex.sync` adds what is
 missing, replaces the vectors of papers changed since the last sync, and drops vectors whose
-embedding was deleted; :meth:`VectorIndex.rebuild` starts over.
+embedding was deleted; :meth:`VectorIndex.rebuild` starts over. Both add the store's vectors
+``BUILD_BATCH`` at a time, each add() on all cores, so a fresh node's backlog of millions goes in
+a few dozen large multi-threaded batches and a follower's few new vectors in one small one
+(BENCHMARKS.md, "Vector index build").
 """
 
 from __future__ import annotations
@@ -38,7 +41,7 @@ import json
 import mmap
 import os
 import threading
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, Literal
 
@@ -48,12 +51,20 @@ from dailypapers.search.catchup import iter_changed, paper_key, paper_keys
 
 DTYPE = "f16"  # usearch scalar type; see the module docstring and BENCHMARKS.md "Vector index"
 CONNECTIVITY = 16  # HNSW M
-EXPANSION_ADD = 128  # efConstruction
+# efConstruction. At 200k replicated real vectors (bench_vector_index.py --scale), 64 builds 1.9x
+# faster and ef 768 buys back the recall (0.946 against 0.944, +0.6 ms a query; the 3M run in
+# BENCHMARKS.md used that pair), but search quality and latency were measured with 128 and 512:
+# changing them waits for those measurements on the real 64k vectors.
+EXPANSION_ADD = 128
 # ef at query time (raised to the requested count when larger). On 20k real paper embeddings and
 # 500 real topic queries (bench/bench_vector_index.py), recall@10 against exact search with M=16
 # was 0.948 at ef=128, 0.976 at 256 and 0.990 at 512 (~1 ms a query): 512 meets the 0.98 target.
 EXPANSION_SEARCH = 512
 ID_WIDTH = 32  # bytes per arXiv id in ids.npy (old-style ids are at most ~20)
+# A catch-up adds vectors this many at a time, each add() spread over all cores by usearch: a fresh
+# node's whole backlog goes in large batches, a follower's few new vectors in one small one.
+BUILD_BATCH = 100_000
+BUILD_THREADS = 0  # usearch: 0 = every core
 _USEARCH_MAGIC = b"usearch"
 _FREE_KEY = np.uint64(2**64 - 1)  # a removed entry's slot, until it is reused
 
@@ -386,16 +397,21 @@ class VectorIndex:
         if not self.index_file.exists():
             return self._new_index(), {}
         index = Index.restore(str(self.index_file), view=False)
+        index.expansion_add = EXPANSION_ADD  # not kept in the file
         keys, ids = self._load_mapping(mmap=False)
         mapping = {int(k): i.decode() for k, i in zip(keys.tolist(), ids)}
         return index, mapping
 
     def _save(self, index, mapping: dict[int, str], meta: dict) -> None:
-        self.path.mkdir(parents=True, exist_ok=True)
         keys = np.fromiter(mapping.keys(), dtype=np.uint64, count=len(mapping))
         order = np.argsort(keys)
         keys = keys[order]
         ids = np.array([mapping[int(k)] for k in keys], dtype=f"S{ID_WIDTH}")
+        self._save_sorted(index, keys, ids, meta)
+
+    def _save_sorted(self, index, keys: np.ndarray, ids: np.ndarray, meta: dict) -> None:
+        """Write the key table (``keys`` sorted, ``ids`` aligned), then the index, then meta."""
+        self.path.mkdir(parents=True, exist_ok=True)
         pid = os.getpid()
         for name, arr in (("keys.npy", keys), ("ids.npy", ids)):
             tmp = self.path / f".{name}.{pid}.tmp"
@@ -420,7 +436,7 @@ class VectorIndex:
             if other is not None and other != arxiv_id:  # 63-bit collision: ~1e-7 at 1M papers
                 raise VectorIndexError(f"key collision between {other} and {arxiv_id}")
             mapping[key] = arxiv_id
-        index.add(keys, np.ascontiguousarray(vecs, dtype=np.float32), threads=0)
+        index.add(keys, np.ascontiguousarray(vecs, dtype=np.float32), threads=BUILD_THREADS)
         return len(ids)
 
     def add(self, ids: list[str], vectors: np.ndarray, *, model_id: str | None = None) -> int:
@@ -444,19 +460,60 @@ class VectorIndex:
         self._save(index, mapping, self.meta)
         return len(present)
 
+    def _matrix(self, rows: list[tuple[str, bytes]]) -> np.ndarray:
+        """The vectors of store rows (float32 blobs) as one matrix, in one copy."""
+        vecs = np.frombuffer(b"".join(r[1] for r in rows), dtype="<f4")
+        if vecs.size != len(rows) * self.dim:
+            for r in rows:
+                decode_vector(r[1], self.dim)  # says which dimension is wrong
+        return vecs.reshape(len(rows), self.dim)
+
+    def _batches(self, batches: Iterable[list[tuple[str, bytes]]]) -> Iterator[tuple[list[str], np.ndarray]]:
+        """The store's batches regrouped ``BUILD_BATCH`` rows at a time: (ids, vectors), the vectors
+        in one buffer reused for the next group (usearch copies what it adds)."""
+        size = BUILD_BATCH
+        buf = np.empty((size, self.dim), dtype=np.float32)
+        ids: list[str] = []
+        for batch in batches:
+            mat, at = self._matrix(batch), 0
+            while at < len(batch):
+                take = min(size - len(ids), len(batch) - at)
+                buf[len(ids) : len(ids) + take] = mat[at : at + take]
+                ids.extend(r[0] for r in batch[at : at + take])
+                at += take
+                if len(ids) == size:
+                    yield ids, buf
+                    ids = []
+        if ids:
+            yield ids, buf[: len(ids)]
+
     def rebuild(self, store, model_id: str, progress: Progress | None = None) -> int:
-        """Build a fresh index from every embedding of ``model_id`` in the store."""
+        """Build a fresh index from every embedding of ``model_id`` in the store.
+
+        The vectors go in ``BUILD_BATCH`` at a time, each batch on all cores, and the key table is
+        kept as arrays (a dict of 3M ids would hold ~0.4 GB)."""
         index = self._new_index()
-        mapping: dict[int, str] = {}
         seq, emb_seq = store.max_seq(), store.max_embedding_seq()
+        key_parts: list[np.ndarray] = []
+        id_parts: list[np.ndarray] = []
         done = 0
-        for batch in store.iter_embeddings(model_id):
-            ids = [r[0] for r in batch]
-            vecs = np.stack([decode_vector(r[1], self.dim) for r in batch])
-            done += self._add(index, mapping, ids, vecs)
+        for batch_ids, vecs in self._batches(store.iter_embeddings(model_id)):
+            batch_keys = paper_keys(batch_ids)
+            index.add(batch_keys, vecs, threads=BUILD_THREADS)
+            key_parts.append(batch_keys)
+            id_parts.append(np.array(batch_ids, dtype=f"S{ID_WIDTH}"))
+            done += len(batch_ids)
             if progress:
                 progress(done, 0)
-        self._save(index, mapping, {"model_id": model_id, "last_seq": seq, "last_embedding_seq": emb_seq})
+        keys = np.concatenate(key_parts) if key_parts else np.zeros(0, dtype=np.uint64)
+        ids = np.concatenate(id_parts) if id_parts else np.zeros(0, dtype=f"S{ID_WIDTH}")
+        order = np.argsort(keys, kind="stable")
+        keys, ids = keys[order], ids[order]
+        clash = np.flatnonzero(keys[1:] == keys[:-1])  # 63-bit collision: ~1e-7 at 1M papers
+        if len(clash):
+            a, b = ids[clash[0]].decode(), ids[clash[0] + 1].decode()
+            raise VectorIndexError(f"key collision between {a} and {b}")
+        self._save_sorted(index, keys, ids, {"model_id": model_id, "last_seq": seq, "last_embedding_seq": emb_seq})
         return done
 
     def sync(self, store, model_id: str, progress: Progress | None = None) -> int:
@@ -477,9 +534,9 @@ class VectorIndex:
         target_seq, target_emb = store.max_seq(), store.max_embedding_seq()
         loaded: tuple[Any, dict[int, str]] | None = None
         done = 0
-        for batch in store.iter_embeddings(model_id, after_seq=int(meta["last_embedding_seq"])):
+        for ids, vecs in self._batches(store.iter_embeddings(model_id, after_seq=int(meta["last_embedding_seq"]))):
             loaded = loaded or self._load_writable()
-            done += self._add(*loaded, [r[0] for r in batch], np.stack([decode_vector(r[1], self.dim) for r in batch]))
+            done += self._add(*loaded, ids, vecs)
             if progress:
                 progress(done, 0)
         changed: list[str] = []

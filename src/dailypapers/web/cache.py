@@ -29,6 +29,8 @@ from dailypapers.web.security import CSRF_PLACEHOLDER, csrf_token
 
 PAGE_TTL = 5.0  # seconds a rendered page is reused (within one store version)
 CACHE_ENTRIES = 512
+CACHE_BYTES = 64 * 1024 * 1024  # bodies and their gzip; the setting page_cache_mb
+ENTRY_OVERHEAD = 1024  # the entry, its key and headers, roughly
 RENDER_THREADS = 3  # threads per process rendering cache misses (see PageCache.__init__)
 
 
@@ -43,6 +45,12 @@ class CacheEntry:
     extra: dict | None = None  # headers to send with it (e.g. Link)
     gz_parts: list[bytes] | None = None  # personalized pages: deflated pieces around the token
     vote_ids: tuple[str, ...] = ()  # papers with an upvote button on the page (web/personal.py)
+
+    @property
+    def size(self) -> int:
+        """Bytes held, for the cache's bound."""
+        return (len(self.body) + len(self.gz or b"") + sum(len(p) for p in self.gz_parts or ())
+                + ENTRY_OVERHEAD)
 
 
 _GZIP_HEADER = b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\xff"
@@ -78,11 +86,18 @@ def personalized_gzip(parts: list[bytes], token: bytes, body: bytes) -> bytes:
 
 
 class PageCache:
-    """Entries by key, and the threads that render misses (each key at most once at a time)."""
+    """Entries by key, and the threads that render misses (each key at most once at a time).
 
-    def __init__(self, ttl: float = PAGE_TTL, size: int = CACHE_ENTRIES, threads: int = RENDER_THREADS):
+    Bounded both ways, least recently stored out first: `size` entries and `max_bytes` of bodies
+    with their gzip (an API answer is a few KB, a week page hundreds), so a worker's memory does
+    not follow the variety of what is asked."""
+
+    def __init__(self, ttl: float = PAGE_TTL, size: int = CACHE_ENTRIES, threads: int = RENDER_THREADS,
+                 max_bytes: int = CACHE_BYTES):
         self.ttl = ttl
         self.size = size
+        self.max_bytes = max_bytes
+        self.bytes = 0
         self._data: OrderedDict[Any, CacheEntry] = OrderedDict()
         self._lock = threading.Lock()
         self._inflight: dict[Any, asyncio.Future] = {}
@@ -104,15 +119,26 @@ class PageCache:
         return self._data.get(key)
 
     def put(self, key, entry: CacheEntry) -> None:
+        size = entry.size
+        if size > self.max_bytes:
+            return  # larger than the whole cache: served, not kept
         with self._lock:
+            old = self._data.pop(key, None)
+            if old is not None:
+                self.bytes -= old.size
             self._data[key] = entry
-            self._data.move_to_end(key)
-            while len(self._data) > self.size:
-                self._data.popitem(last=False)
+            self.bytes += size
+            while len(self._data) > self.size or self.bytes > self.max_bytes:
+                _, dropped = self._data.popitem(last=False)
+                self.bytes -= dropped.size
 
     def clear(self) -> None:
         with self._lock:
             self._data.clear()
+            self.bytes = 0
+
+    def __len__(self) -> int:
+        return len(self._data)
 
     async def entry(self, key, work: Callable[[], CacheEntry]) -> CacheEntry:
         """The cached entry for this key, rendering it at most once at a time per process.
@@ -185,5 +211,6 @@ def entry_response(request: Request, entry: CacheEntry, media_type: str, cache_c
 
 
 __all__ = [
-    "PAGE_TTL", "CacheEntry", "PageCache", "make_entry", "etag_matches", "entry_response", "personalized_gzip",
+    "PAGE_TTL", "CACHE_BYTES", "CACHE_ENTRIES", "CacheEntry", "PageCache", "make_entry", "etag_matches",
+    "entry_response", "personalized_gzip",
 ]

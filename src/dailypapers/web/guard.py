@@ -44,17 +44,26 @@ UPLOAD_PATHS = (r"^(/api)?/collections/[^/]+/import$",)
 TOKEN_FIRST_BYTES = 16 * 1024
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
 # Expensive routes and the limit each counts against, per client address, before the handler runs.
-# Every route that runs a search shares "search" (a new one goes here); exports of many papers
-# count against "export". /openapi.json documents the 429 of each (web/api.py).
+# Every route that runs a search or the query model shares "search" (a new one goes here); exports
+# and pages that read a whole collection or a member's data count against "export".
+# tests/web/test_hostile_input.py fails for a route that does either without a limit here.
+# /openapi.json documents the 429 of each (web/api.py).
 RATE_LIMITED = (
     (r"^/papers/search(\.bib|\.ris|\.csl\.json)?$", "search"),
     (r"^/feeds/search\.(xml|atom|json)$", "search"),
     (r"^/feeds/(categories|saved)/[^/]+\.(xml|atom|json)$", "search"),
     (r"^/feeds/authors/.+\.(xml|atom|json)$", "search"),  # an author's name may hold a "/"
+    (r"^/authors/.+$", "search"),  # the search index's candidates for the name (papers.author)
     (r"^/api/saved-searches/[^/]+/papers$", "search"),
     (r"^/api/papers/search$", "search"),
+    (r"^/for-you$", "search"),  # ranks the pool against the member's topics, embedded by the query model
+    (r"^/feeds/for-you/[^/]+\.(xml|atom|json)$", "search"),
     (r"^/papers/date/[^/]+\.(bib|ris|csl\.json)$", "export"),
     (r"^/collections/[^/]+/export\.(bib|ris|csl\.json)$", "export"),
+    (r"^/collections/[^/]+$", "export"),  # a collection's pages list all its papers
+    (r"^/c/[^/]+(/feed\.(xml|atom|json))?$", "export"),
+    (r"^(/feeds\.opml|/settings/feeds)$", "export"),  # every feed of the member (saved.member_feeds)
+    (r"^(/settings/export\.json|/api/account/export)$", "export"),
 )
 
 # status, message, extra headers -> the response (web/errors.error_response through web/routes.py)

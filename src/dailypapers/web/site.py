@@ -110,7 +110,7 @@ class Site:
         self.services = services
         self.settings = services.settings
         self.papers = papers
-        self.cache = PageCache()
+        self.cache = PageCache(max_bytes=self.settings.page_cache_mb * 1024 * 1024)
         self.base_url = self.settings.public_url
         self.static_version = static_version()
         env = Environment(

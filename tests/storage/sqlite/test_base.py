@@ -1,7 +1,10 @@
 """The connection base: WAL, migrations and the schema check, state, readers, the content version."""
 
+import gc
 import json
+import os
 import threading
+from pathlib import Path
 
 import pytest
 
@@ -53,6 +56,29 @@ def test_readers_in_threads_see_committed_writes(store):
     for t in threads:
         t.join()
     assert counts == [50] * 8
+
+
+def _open_db_files(path) -> int:
+    fd = Path("/proc/self/fd")
+    return sum(1 for f in fd.iterdir() if os.path.realpath(f) == str(path.resolve()))
+
+
+@pytest.mark.skipif(not Path("/proc/self/fd").is_dir(), reason="counts open files through /proc")
+def test_a_thread_reader_is_closed_when_its_thread_ends(store):
+    """A server's worker threads come and go: each one's connection (its page cache) must go with it."""
+    def threads(n: int) -> int:
+        for _ in range(n):
+            t = threading.Thread(target=store.stats)
+            t.start()
+            t.join()
+        gc.collect()
+        return _open_db_files(store.path)
+
+    store.read("SELECT 1")
+    # SQLite may hold one closed connection's file open while another connection has a lock on it
+    before = threads(1)
+    assert threads(30) == before
+    assert len(store._all_readers) == 1  # this thread's
 
 
 def test_web_version_moves_on_content_from_any_process_but_not_on_bookkeeping(store):

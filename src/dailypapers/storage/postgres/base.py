@@ -12,7 +12,12 @@
   milliseconds of a commit anywhere, not at its next poll.
 * A server that cannot be reached raises ``DatabaseUnavailable`` (the web answers 503 with
   Retry-After); the pool replaces broken connections, so service resumes by itself when the
-  server is back. A wrong password or database name is a plain ``StorageError``.
+  server is back. A wrong password or database name is a plain ``StorageError``. A pooled
+  connection is checked (one round trip) before it is handed out only when it has been idle for
+  more than ``CHECK_IDLE`` seconds or its socket has something to read (an idle connection has
+  nothing to read unless the server ended it: a restart, pg_terminate_backend); a vote took 4
+  checkouts, each with its round trip. A connection found lost makes every pooled one suspect
+  (checked at its next checkout), and a read (one statement, safe to repeat) is tried once more.
 
 The entity modules beside this one add their queries as mixins over this class. Dates,
 timestamps and JSON columns are loaded as text and parsed by the row mappers both backends share
@@ -23,9 +28,12 @@ from __future__ import annotations
 
 import contextlib
 import os
+import select
 import shutil
 import subprocess
 import threading
+import time
+import weakref
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
@@ -52,6 +60,7 @@ BUMP_VERSION = (
 )
 # Seconds a request waits for a connection before it is answered 503.
 POOL_TIMEOUT = 3.0
+CHECK_IDLE = 2.0  # seconds: a pooled connection idle longer is checked before it is handed out
 CONNECT_TIMEOUT = 5
 
 
@@ -87,6 +96,20 @@ def connect_error(url: str, e: Exception) -> StorageError:
     return DatabaseUnavailable(f"the database at {where} cannot be reached: {text}")
 
 
+class _Lost(DatabaseUnavailable):
+    """A pooled connection failed: the server went away, or had ended that connection."""
+
+
+def _readable(conn: psycopg.Connection) -> bool:
+    """Whether an idle connection's socket has something to read (no round trip)."""
+    try:
+        poller = select.poll()
+        poller.register(conn.fileno(), select.POLLIN)
+        return bool(poller.poll(0))
+    except (OSError, ValueError, psycopg.Error):
+        return True
+
+
 class PostgresBase:
     def __init__(self, url: str, *, pool_max: int = POOL_MAX, pool_timeout: float = POOL_TIMEOUT):
         self.url = url
@@ -100,10 +123,11 @@ class PostgresBase:
         # close() NOTIFYs this channel so the listener stops now, not at its next half-second poll.
         self._stop_channel = f"dailypapers_stop_{os.getpid()}_{id(self)}"
         self.probe()
+        self._used: weakref.WeakKeyDictionary[psycopg.Connection, float] = weakref.WeakKeyDictionary()
         self._pool = ConnectionPool(
             url, min_size=1, max_size=pool_max, timeout=pool_timeout, open=False, name="dailypapers",
             kwargs={"autocommit": True, "connect_timeout": CONNECT_TIMEOUT, "options": "-c TimeZone=UTC"},
-            configure=_configure, check=ConnectionPool.check_connection, reconnect_timeout=0,
+            configure=_configure, check=self._check, reconnect_timeout=0,
         )
         try:
             self._pool.open(wait=True, timeout=CONNECT_TIMEOUT * 2)
@@ -119,18 +143,24 @@ class PostgresBase:
             raise connect_error(self.url, e) from None
 
     # -- connections -------------------------------------------------------
+    def _check(self, conn: psycopg.Connection) -> None:
+        if time.monotonic() - self._used.get(conn, 0.0) > CHECK_IDLE or _readable(conn):
+            ConnectionPool.check_connection(conn)
+
     @contextlib.contextmanager
     def connection(self) -> Iterator[psycopg.Connection]:
         """A pooled connection in autocommit mode; a lost server becomes DatabaseUnavailable."""
         try:
             with self._pool.connection() as conn:
                 yield conn
+                self._used[conn] = time.monotonic()
         except PoolTimeout:
             raise DatabaseUnavailable(f"no connection to the database at {self.where}") from None
         except psycopg.OperationalError as e:
             if e.sqlstate and not e.sqlstate.startswith(("08", "57")):
                 raise  # a real query error (deadlock, serialization...), not a lost server
-            raise DatabaseUnavailable(f"lost the database at {self.where}: {' '.join(str(e).split())}") from None
+            self._used.clear()  # the others were most likely lost with it
+            raise _Lost(f"lost the database at {self.where}: {' '.join(str(e).split())}") from None
 
     @contextlib.contextmanager
     def write(self, *, content: bool = True) -> Iterator[psycopg.Connection]:
@@ -146,8 +176,12 @@ class PostgresBase:
             self._count_write()
 
     def read(self, sql: str, params: Sequence | dict = ()) -> list[tuple]:
-        with self.connection() as conn:
-            return conn.execute(sql, params).fetchall()
+        try:
+            with self.connection() as conn:
+                return conn.execute(sql, params).fetchall()
+        except _Lost:  # on a connection that skipped its check: once more, on a checked one
+            with self.connection() as conn:
+                return conn.execute(sql, params).fetchall()
 
     def _count_write(self) -> None:
         with self._count_lock:

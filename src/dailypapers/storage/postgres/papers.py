@@ -148,6 +148,12 @@ class PaperQueries(PostgresBase):
         rows = self.read(f"{SELECT_PAPER} WHERE seq > %s ORDER BY seq, arxiv_id LIMIT %s", (seq, limit))
         return [(r[_SEQ], row_paper(r)) for r in rows]
 
+    def text_changed_since(self, seq: int, arxiv_ids: Sequence[str]) -> set[str]:
+        # text_seq is kept by a trigger (migration 0007); NULL counts as changed
+        rows = self.read("SELECT arxiv_id FROM papers WHERE arxiv_id = ANY(%s) AND (text_seq IS NULL OR text_seq > %s)",
+                         (list(arxiv_ids), seq))
+        return {r[0] for r in rows}
+
     def max_seq(self) -> int:
         return self.read("SELECT COALESCE(MAX(seq), 0) FROM papers")[0][0]
 

@@ -6,11 +6,13 @@ is recomputed, all in one transaction.
 
 Votes on one paper take turns on a lock of their own (an advisory lock on the paper's id), so
 the recount is exact; the cluster-wide content lock is taken only for the last step (the paper
-row, its seq, the content version) and the commit, in one pipelined round trip. A vote holding
-the content lock across all its statements made every vote on every node wait for the slowest
-client round trip of the one before it (issue 14: p99 295 ms at 32 voters). The last step checks
-that nothing it counted on moved meanwhile (an import changing the HF count, a listing, a
-deleted account's votes) and recounts under the content lock when it did.
+row with its count, its seq, the content version) and the commit, sent together in one round
+trip, so the lock is never held across a client round trip. A vote holding the content lock
+across all its statements made every vote on every node wait for the slowest client round trip
+of the one before it (issue 14: p99 295 ms at 32 voters). The last step counts the rows again
+itself, and sets the trending key only if nothing the key was computed from moved meanwhile (an
+import changing the HF count, a listing, a deleted account's votes); when something did, the key
+is recomputed in a write of its own right after.
 """
 
 from __future__ import annotations
@@ -41,13 +43,17 @@ _CAST = ("INSERT INTO votes (user_id, arxiv_id, created_at) SELECT %(u)s, arxiv_
 _TAKE_BACK = "DELETE FROM votes WHERE user_id = %(u)s AND arxiv_id = %(a)s"
 _COUNTED = (f"SELECT p.hf_upvotes, (SELECT COUNT(*) FROM votes WHERE arxiv_id = %(a)s), {_FIRST_LISTED} "
             "FROM papers p WHERE p.arxiv_id = %(a)s")
-# The last step, under the content lock: only if the count, the HF count and the first listing
-# are still those the key was computed from.
+# The last step, under the content lock: the count of the rows, and the trending key only if the
+# count, the HF count and the first listing are still those it was computed from (the last column).
 _SETTLE = (
-    "UPDATE papers p SET votes = %(n)s, seq = nextval('paper_seq'), trending_score = %(key)s, listed_at = %(first)s "
-    "WHERE p.arxiv_id = %(a)s AND p.hf_upvotes = %(hf)s "
-    "AND (SELECT COUNT(*) FROM votes WHERE arxiv_id = %(a)s) = %(n)s "
-    f"AND {_FIRST_LISTED} IS NOT DISTINCT FROM %(listed)s::timestamptz RETURNING votes, hf_upvotes"
+    "WITH c AS (SELECT COUNT(*) AS n FROM votes WHERE arxiv_id = %(a)s), "
+    "s AS (SELECT p.hf_upvotes = %(hf)s AND c.n = %(n)s "
+    f"AND {_FIRST_LISTED} IS NOT DISTINCT FROM %(listed)s::timestamptz AS same FROM papers p, c "
+    "WHERE p.arxiv_id = %(a)s) "
+    "UPDATE papers p SET votes = c.n, seq = nextval('paper_seq'), "
+    "trending_score = CASE WHEN s.same THEN %(key)s ELSE p.trending_score END, "
+    "listed_at = CASE WHEN s.same THEN %(first)s ELSE p.listed_at END "
+    "FROM c, s WHERE p.arxiv_id = %(a)s RETURNING p.votes, p.hf_upvotes, s.same"
 )
 
 
@@ -73,23 +79,31 @@ class VoteQueries(PostgresBase):
 
     def _vote(self, user_id: int, arxiv_id: str, at: dt.datetime, want: bool | None) -> tuple[bool, int, int] | None:
         args = {"u": user_id, "a": arxiv_id, "at": format_ts(at)}
-        # One pipeline: BEGIN and the first statements go in one round trip, the last step in a
-        # second, the COMMIT in a third (after the check that the last step found what it expected).
-        with self.connection() as conn, conn.pipeline(), conn.transaction():
-            conn.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, %s))", (arxiv_id, VOTE_LOCK_SEED))
-            toggled = conn.execute(_TOGGLE if want is None else _CAST if want else _TAKE_BACK, args)
-            counted = conn.execute(_COUNTED, args)
-            found = counted.fetchone()
-            if found is None:
-                return None  # no such paper: nothing was written
-            hf, n, listed = found
-            voted = _voted(toggled, want)
-            first = parse_ts(listed)
-            conn.execute("SELECT pg_advisory_xact_lock(%s)", (CONTENT_LOCK,))
-            settled = conn.execute(_SETTLE, {**args, "n": n, "hf": hf, "listed": listed, "first": first,
-                                             "key": trending_key(hf + n, first)})
-            conn.execute(BUMP_VERSION, (CHANNEL,))
-            row = settled.fetchone() or self._recount(conn, arxiv_id)  # it moved: recount under the lock
+        # One pipeline: BEGIN and the first statements go in one round trip, the last step and
+        # the COMMIT in a second.
+        with self.connection() as conn:
+            with conn.pipeline(), conn.transaction():
+                conn.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, %s))", (arxiv_id, VOTE_LOCK_SEED))
+                toggled = conn.execute(_TOGGLE if want is None else _CAST if want else _TAKE_BACK, args)
+                counted = conn.execute(_COUNTED, args)
+                found = counted.fetchone()
+                if found is None:
+                    return None  # no such paper: nothing was written
+                hf, n, listed = found
+                voted = _voted(toggled, want)
+                first = parse_ts(listed)
+                conn.execute("SELECT pg_advisory_xact_lock(%s)", (CONTENT_LOCK,))
+                settled = conn.execute(_SETTLE, {**args, "n": n, "hf": hf, "listed": listed, "first": first,
+                                                 "key": trending_key(hf + n, first)})
+                conn.execute(BUMP_VERSION, (CHANNEL,))
+            row = settled.fetchone()
+            assert row is not None  # the paper was there, and no vote deletes a paper
+            if not row[2]:  # something the key counted on moved: the key again, from what is there now
+                with conn.transaction():
+                    conn.execute("SELECT pg_advisory_xact_lock(%s)", (CONTENT_LOCK,))
+                    retrend(conn, [arxiv_id])
+                    conn.execute(BUMP_VERSION, (CHANNEL,))
+                self._count_write()
         self._count_write()
         return voted, row[0], row[1]
 

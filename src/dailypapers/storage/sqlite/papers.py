@@ -150,5 +150,15 @@ class PaperQueries(SQLiteBase):
         rows = self.read(f"{SELECT_PAPER} WHERE seq > ? ORDER BY seq, arxiv_id LIMIT ?", (seq, limit))
         return [(r[25], row_paper(r)) for r in rows]
 
+    def text_changed_since(self, seq: int, arxiv_ids: Sequence[str]) -> set[str]:
+        # text_seq is kept by a trigger (migration 0011); NULL counts as changed
+        found: set[str] = set()
+        for chunk in chunks(list(arxiv_ids)):
+            marks = ",".join("?" * len(chunk))
+            found.update(r[0] for r in self.read(
+                f"SELECT arxiv_id FROM papers WHERE arxiv_id IN ({marks}) AND (text_seq IS NULL OR text_seq > ?)",
+                (*chunk, seq)))
+        return found
+
     def max_seq(self) -> int:
         return self.read("SELECT COALESCE(MAX(seq), 0) FROM papers")[0][0]

@@ -1,0 +1,55 @@
+"""`serve` caps glibc's malloc arenas (cli/serve.limit_malloc_arenas, the setting malloc_arenas): with
+the cap, threads that allocate at once share two arenas instead of getting one each (up to 8 per core).
+The load soak in BENCHMARKS.md shows what that does to a worker's RSS; this checks the mechanism, in a
+fresh process as `serve` starts."""
+
+from __future__ import annotations
+
+import platform
+import subprocess
+import sys
+
+import pytest
+
+pytestmark = pytest.mark.skipif(sys.platform != "linux" or platform.libc_ver()[0] != "glibc",
+                                reason="glibc's malloc arenas")
+
+PROBE = """
+import sys, threading
+from dailypapers.cli.serve import limit_malloc_arenas
+
+limited = limit_malloc_arenas(int(sys.argv[1]))
+together = threading.Barrier(12)
+
+def work():
+    together.wait()  # all alive at once: each one's first malloc asks for an arena
+    blocks = [bytearray(1000) for _ in range(5000)]
+    together.wait()
+    del blocks
+
+threads = [threading.Thread(target=work) for _ in range(12)]
+for t in threads:
+    t.start()
+for t in threads:
+    t.join()
+# every arena but the main one lives in a mapping aligned to glibc's HEAP_MAX_SIZE (64 MiB)
+heaps = 0
+for line in open("/proc/self/maps"):
+    fields = line.split()
+    if len(fields) == 5 and fields[1] == "rw-p" and int(fields[0].split("-")[0], 16) % (64 << 20) == 0:
+        heaps += 1
+print(limited, heaps)
+"""
+
+
+def arena_heaps(arenas: int) -> tuple[bool, int]:
+    out = subprocess.run([sys.executable, "-c", PROBE, str(arenas)], capture_output=True, text=True, check=True,
+                         env={"PATH": "/usr/bin:/bin"}).stdout.split()
+    return out[0] == "True", int(out[1])
+
+
+def test_the_cap_keeps_threads_to_two_arenas():
+    limited, heaps = arena_heaps(2)
+    assert limited and heaps <= 2  # the main arena plus one (an unrelated aligned mapping at most)
+    default, many = arena_heaps(0)
+    assert not default and many >= heaps + 4
