@@ -28,6 +28,8 @@ class RateLogQueries(PostgresBase):
         self._rate_checks += 1
         # keys not seen again (one-off addresses) would otherwise keep their last events
         sweep = now - RATE_KEEP_SECONDS if self._rate_checks % RATE_SWEEP_EVERY == 0 else None
+        # Through read(), which repeats the statement once on a connection lost before its check:
+        # at worst an event is counted twice, never let through uncounted.
         row = self.read("SELECT dp_rate_hit(%s::text[], %s::integer, %s::float8, %s::float8, %s::float8)",
                         (keys, limit - 1, window, now, sweep))
         # Every full key must let one more through: the latest of their limit-th newest events
