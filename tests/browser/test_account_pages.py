@@ -8,10 +8,7 @@ import json
 
 import pytest
 from test_a11y import run_axe
-from webapp import NOW, ServerThread, build_data_dir, make_settings
-
-from dailypapers.app import build_services
-from dailypapers.web.routes import build_app
+from webapp import own_server
 
 PASSWORD = "quiet-harbour-lantern-47"
 
@@ -19,14 +16,8 @@ PASSWORD = "quiet-harbour-lantern-47"
 @pytest.fixture(scope="module")
 def acct_server(tmp_path_factory):
     """A server of its own: these tests add members, collections, and delete an account."""
-    data_dir = build_data_dir(tmp_path_factory.mktemp("browser-account"))
-    services = build_services(make_settings(data_dir), embedder=False, arxiv=object(), clock=lambda: NOW)
-    app = build_app(services)
-    with ServerThread(app) as srv:
-        app.state.site.base_url = srv.url
-        srv.services = services
+    with own_server(tmp_path_factory.mktemp("browser-account")) as srv:
         yield srv
-    services.store.close()
 
 
 def log_in(page, url: str, name: str) -> None:

@@ -7,10 +7,7 @@ from __future__ import annotations
 
 import pytest
 from test_a11y import check_axe
-from webapp import LATEST_DAY, NOW, ServerThread, build_data_dir, make_settings
-
-from dailypapers.app import build_services
-from dailypapers.web.routes import build_app
+from webapp import LATEST_DAY, own_server
 
 PASSWORD = "quiet-harbour-lantern-47"
 
@@ -18,14 +15,8 @@ PASSWORD = "quiet-harbour-lantern-47"
 @pytest.fixture(scope="module")
 def follow_server(tmp_path_factory):
     """A server of its own: these tests add members and follows."""
-    data_dir = build_data_dir(tmp_path_factory.mktemp("browser-follows"))
-    services = build_services(make_settings(data_dir), embedder=False, arxiv=object(), clock=lambda: NOW)
-    app = build_app(services)
-    with ServerThread(app) as srv:
-        app.state.site.base_url = srv.url
-        srv.services = services
+    with own_server(tmp_path_factory.mktemp("browser-follows")) as srv:
         yield srv
-    services.store.close()
 
 
 @pytest.fixture()

@@ -11,10 +11,7 @@ from urllib.parse import quote
 import feedparser
 import pytest
 from test_a11y import check_axe
-from webapp import LATEST_DAY, NOW, ServerThread, build_data_dir, make_settings
-
-from dailypapers.app import build_services
-from dailypapers.web.routes import build_app
+from webapp import LATEST_DAY, own_server
 
 PASSWORD = "quiet-harbour-lantern-47"
 
@@ -22,15 +19,9 @@ PASSWORD = "quiet-harbour-lantern-47"
 @pytest.fixture(scope="module")
 def saved_server(tmp_path_factory):
     """A server of its own: these tests add a member, saved searches and follows."""
-    data_dir = build_data_dir(tmp_path_factory.mktemp("browser-saved"))
-    services = build_services(make_settings(data_dir), embedder=False, arxiv=object(), clock=lambda: NOW)
-    app = build_app(services)
-    with ServerThread(app) as srv:
-        app.state.site.base_url = srv.url
-        srv.services = services
-        services.accounts.create_user("ada@example.org", "ada", PASSWORD, verified=True)
+    with own_server(tmp_path_factory.mktemp("browser-saved")) as srv:
+        srv.services.accounts.create_user("ada@example.org", "ada", PASSWORD, verified=True)
         yield srv
-    services.store.close()
 
 
 @pytest.fixture()

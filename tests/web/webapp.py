@@ -11,6 +11,7 @@ The clock is fixed at Sunday 2026-08-23 12:00 UTC, so `/` shows Friday 2026-08-2
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import shutil
 import socket
@@ -144,3 +145,22 @@ class ServerThread:
     def __exit__(self, *exc) -> None:
         self.server.should_exit = True
         self.thread.join(timeout=10)
+
+
+@contextlib.contextmanager
+def own_server(data_dir: Path):
+    """A real server over a freshly loaded `data_dir` (SQLite), for tests that change its data:
+    the ServerThread, with the services it serves as `.services`."""
+    from dailypapers.app import build_services
+    from dailypapers.web.routes import build_app
+
+    build_data_dir(data_dir)
+    services = build_services(make_settings(data_dir), embedder=False, arxiv=object(), clock=lambda: NOW)
+    app = build_app(services)
+    try:
+        with ServerThread(app) as srv:
+            app.state.site.base_url = srv.url
+            srv.services = services
+            yield srv
+    finally:
+        services.store.close()
