@@ -277,7 +277,10 @@ def test_semantic_filters_exact_and_overfetch(hybrid_engine, monkeypatch):
     monkeypatch.setattr(engine_mod, "EXACT_FILTER_RATIO", 0)  # force over-fetch + filter
     approx = engine.search("video generation", mode="semantic", filters=f, per_page=30)
     assert approx.results and all(h.paper.github_repo for h in approx.results)
-    assert [h.paper.arxiv_id for h in approx.results[:10]] == [h.paper.arxiv_id for h in exact.results[:10]]
+    # the graph is built on all cores, so it differs run to run: the approximate leg must find at
+    # least 9 of the exact top 10, not always the same 10
+    top = {h.paper.arxiv_id for h in exact.results[:10]}
+    assert len(top & {h.paper.arxiv_id for h in approx.results[:10]}) >= 9
     monkeypatch.setattr(engine.columns, "passing", lambda *a: None)  # the papers passing from the lexical index
     via_index = engine.search("video generation", mode="semantic", filters=f, per_page=30)
     assert [h.paper.arxiv_id for h in via_index.results] == [h.paper.arxiv_id for h in exact.results]
