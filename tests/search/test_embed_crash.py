@@ -70,8 +70,10 @@ def test_embed_killed_at_random_points_then_rerun(tmp_path, fixtures):
         tried.append(round(time.monotonic() - started, 2))
         assert crashcheck.sqlite_problems(db) == []
         now = crashcheck.count(db, vectors)
-        assert before <= now < N_PAPERS, "a committed embedding was lost"
+        assert before <= now <= N_PAPERS, "a committed embedding was lost"
         before = now
+        if now == N_PAPERS:  # the last commit landed between the count and the kill
+            break
     crashcheck.report("embed", tried)
     assert tried, "embedding finished before any kill"
 
