@@ -13,12 +13,14 @@ Field names and nesting follow HF's responses (see tests/fixtures/hf_raw). Ids H
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import json
 import re
 from typing import Any
 from urllib.parse import urlencode
 
+import orjson
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
@@ -43,6 +45,7 @@ API_CACHE_CONTROL = "public, max-age=60"
 
 # -- serialization ---------------------------------------------------------------------------
 def iso(value: dt.datetime | dt.date | None) -> str | None:
+    """UTC with milliseconds, as HF writes times: 2026-08-03T12:00:00.000Z."""
     if value is None:
         return None
     if not isinstance(value, dt.datetime):
@@ -50,6 +53,8 @@ def iso(value: dt.datetime | dt.date | None) -> str | None:
     if value.tzinfo is None:
         value = value.replace(tzinfo=dt.timezone.utc)
     value = value.astimezone(dt.timezone.utc)
+    if value.year >= 1000:  # isoformat pads the year to 4 digits, strftime's %Y may not: the same from here
+        return value.isoformat(timespec="milliseconds")[:-6] + "Z"  # "+00:00" -> "Z"
     return value.strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"
 
 
@@ -58,10 +63,21 @@ def synth_id(*parts: Any) -> str:
     return hashlib.sha1("\x1f".join(str(p) for p in parts).encode()).hexdigest()[:24]
 
 
+def author_id(arxiv_id: str, i: int, name: str) -> str:
+    """synth_id("author", arxiv_id, i, name), without its generic join: a search answer makes ~200."""
+    return hashlib.sha1(f"author\x1f{arxiv_id}\x1f{i}\x1f{name}".encode()).hexdigest()[:24]
+
+
+@functools.lru_cache(maxsize=4096)
+def org_id(name: str) -> str:
+    """synth_id("org", name): an answer names the same few organizations over and over."""
+    return synth_id("org", name)
+
+
 def org_json(org: Organization | None) -> dict | None:
     if org is None:
         return None
-    return {"_id": synth_id("org", org.name), "name": org.name, "fullname": org.fullname or org.name,
+    return {"_id": org_id(org.name), "name": org.name, "fullname": org.fullname or org.name,
             "avatar": org.avatar}
 
 
@@ -78,21 +94,23 @@ def listed_at(listing: Listing | None) -> dt.datetime | None:
     return listing.submitted_at or dt.datetime.combine(listing.day, dt.time(), tzinfo=dt.timezone.utc)
 
 
-def paper_json(p: StoredPaper, listing: Listing | None = None) -> dict:
-    """The `paper` object (also the flat answer of /api/papers/{id})."""
+def paper_json(p: StoredPaper, listing: Listing | None = None, *, published: str | None = None) -> dict:
+    """The `paper` object (also the flat answer of /api/papers/{id}). `published`: iso(p.published)
+    when the caller has it already."""
+    arxiv_id = p.arxiv_id
     return {
-        "id": p.arxiv_id,
+        "id": arxiv_id,
         "authors": [
-            {"_id": synth_id("author", p.arxiv_id, i, name), "name": name, "hidden": False}
+            {"_id": author_id(arxiv_id, i, name), "name": name, "hidden": False}
             for i, name in enumerate(p.authors)
         ],
-        "publishedAt": iso(p.published),
+        "publishedAt": published if published is not None else iso(p.published),
         "submittedOnDailyAt": iso(listed_at(listing)),
         "title": p.title,
         "submittedOnDailyBy": user_json(listing.submitted_by if listing else None),
         "summary": p.abstract,
         "upvotes": p.upvotes,
-        "discussionId": synth_id("discussion", p.arxiv_id),
+        "discussionId": hashlib.sha1(f"discussion\x1f{arxiv_id}".encode()).hexdigest()[:24],
         "projectPage": p.project_page,
         "githubRepo": p.github_repo,
         "ai_summary": p.ai_summary,
@@ -107,9 +125,11 @@ def paper_json(p: StoredPaper, listing: Listing | None = None) -> dict:
 
 def item_json(p: StoredPaper, listing: Listing | None, base_url: str) -> dict:
     """One element of /api/daily_papers (and of /api/papers/search)."""
+    published = iso(p.published)
+    listed = listed_at(listing)
     return {
-        "paper": paper_json(p, listing),
-        "publishedAt": iso(listed_at(listing) or p.published),
+        "paper": paper_json(p, listing, published=published),
+        "publishedAt": iso(listed) if listed is not None else published,
         "title": p.title,
         "summary": p.abstract,
         "thumbnail": f"{base_url}/static/og.png",
@@ -124,21 +144,32 @@ def dumps(data: Any) -> bytes:
     return json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode()
 
 
+def dumps_papers(data: Any) -> bytes:
+    """The bytes `dumps` writes, for answers without floats (papers and their items: strings, ints,
+    booleans, null), made by orjson at a twentieth of the CPU. orjson writes some floats otherwise
+    (1e-05 as 0.00001), so answers that hold floats (the arrivals' scores) keep `dumps`."""
+    try:
+        return orjson.dumps(data)
+    except TypeError:  # what orjson does not take and json does: ints past 64 bits, keys that are not strings
+        return dumps(data)
+
+
 def daily_items(data: Any) -> list:
     """The items of a /api/daily_papers or /api/papers/search answer (a list of {paper, ...})."""
     return data
 
 
 async def cached_json(request: Request, key: tuple, build, *, link_builder=None, gzip_level: int = 6,
-                      items=None) -> Response:
+                      items=None, dump=dumps) -> Response:
     """`items(data)`: the list of {paper: {id}} items in the answer; with it, a caller sending an
-    API token gets the shared answer without the papers they hid ("not interested")."""
+    API token gets the shared answer without the papers they hid ("not interested").
+    `dump`: `dumps_papers` for answers that hold no floats."""
     site = site_of(request)
     full_key = ("api", key, site.papers.version())
 
     def work():
         data, extra = build()
-        e = make_entry(dumps(data), ttl=PAGE_TTL, level=gzip_level)
+        e = make_entry(dump(data), ttl=PAGE_TTL, level=gzip_level)
         e.extra = extra
         return e
 
@@ -147,11 +178,11 @@ async def cached_json(request: Request, key: tuple, build, *, link_builder=None,
         # a token that is not ours (huggingface_hub sends its own hf_ token) reads as a visitor
         user = await page_user(request)
         if user is not None:
-            return await _without_hidden(request, user, entry, items)
+            return await _without_hidden(request, user, entry, items, dump)
     return entry_response(request, entry, "application/json", API_CACHE_CONTROL, entry.extra)
 
 
-async def _without_hidden(request: Request, user, entry, items) -> Response:
+async def _without_hidden(request: Request, user, entry, items, dump=dumps) -> Response:
     data = json.loads(entry.body)
     listed = items(data)
     ids = [item["paper"]["id"] for item in listed]
@@ -160,7 +191,7 @@ async def _without_hidden(request: Request, user, entry, items) -> Response:
     if hidden:
         listed[:] = [item for item in listed if item["paper"]["id"] not in hidden]
     headers = {"Cache-Control": "private, no-store", "Vary": "Authorization", **(entry.extra or {})}
-    return Response(dumps(data), status_code=entry.status, media_type="application/json", headers=headers)
+    return Response(dump(data), status_code=entry.status, media_type="application/json", headers=headers)
 
 
 # -- handlers ---------------------------------------------------------------------------------
@@ -196,7 +227,7 @@ async def daily_papers(request: Request) -> Response:
         return data, headers
 
     key = ("daily", date, week, month, submitter, sort, page, limit, site.papers.today())
-    return await cached_json(request, key, build, items=daily_items)
+    return await cached_json(request, key, build, items=daily_items, dump=dumps_papers)
 
 
 async def paper(request: Request) -> Response:
@@ -207,7 +238,7 @@ async def paper(request: Request) -> Response:
         p, listings = site.papers.api_paper(raw)
         return paper_json(p, listings[0] if listings else None), {}
 
-    return await cached_json(request, ("paper", raw), build)
+    return await cached_json(request, ("paper", raw), build, dump=dumps_papers)
 
 
 async def search(request: Request) -> Response:
@@ -231,7 +262,7 @@ async def search(request: Request) -> Response:
 
     # Most searches are asked once: gzip level 1, as for the search page (a third of level 6's CPU).
     return await cached_json(request, ("search", search.q, search.per_page, site.services.search.position()), build,
-                             gzip_level=1, items=daily_items)
+                             gzip_level=1, items=daily_items, dump=dumps_papers)
 
 
 async def api_docs_page(request: Request) -> Response:

@@ -57,6 +57,8 @@ def read_signed_cookie(request: Request, name: str, serializer: URLSafeTimedSeri
 
 def take_flash(request: Request) -> Flash | None:
     """The message waiting for this page, if any (call clear_flash on the response)."""
+    if not request.cookies.get(FLASH_COOKIE):
+        return None  # most pages: no signer to build (nor, in development, the key file to read)
     data = read_signed_cookie(request, FLASH_COOKIE, _serializer(request), MAX_AGE)
     if data is None or not isinstance(data.get("t"), str):
         return None
