@@ -68,7 +68,7 @@ def test_a_days_own_labels_are_not_visible_to_its_training(slice_history):
     blind = _replay(History.of(slice_history.arrivals, [p for p in slice_history.picks if p.day < TEST_DAY]), TEST_DAY)
     assert sum(u is not None for u in full.upvotes(TEST_DAY)) > 0  # the day does have picks
     assert all(u is None for u in blind.upvotes(TEST_DAY))
-    for method in ("ranker", "tfidf_lr", "random"):
+    for method in evaluate.METHODS:
         np.testing.assert_allclose(full.scores(TEST_DAY, method), blind.scores(TEST_DAY, method))
 
 
@@ -131,3 +131,16 @@ def test_the_replay_reports_the_ranker_against_the_baseline_day_by_day(slice_his
     methods = result["methods"]
     assert pair["days"] == methods["ranker"]["days"]
     assert pair["mean"] == pytest.approx(methods["ranker"]["ndcg@20"] - methods["tfidf_lr"]["ndcg@20"])
+
+
+def test_the_text_baseline_reads_authors_and_categories_as_words(slice_history):
+    """tfidf_lr_text is arxiv-sanity-lite's way: one text of title, abstract, names and categories."""
+    paper = slice_history.arrivals[0].paper
+    text = evaluate.baseline_text(paper)
+    assert paper.title in text and paper.authors[0] in text and paper.categories[0].replace(".", "_") in text
+    replay = _replay(slice_history, TEST_DAY)
+    x = replay.text_baseline()
+    assert x.shape[0] == len(replay.rows) and x.nnz > 0
+    scores = replay.scores(TEST_DAY, "tfidf_lr_text")
+    assert len(scores) == len(replay.by_day[TEST_DAY])
+    assert not np.allclose(scores, replay.scores(TEST_DAY, "tfidf_lr"))

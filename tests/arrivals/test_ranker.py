@@ -107,3 +107,35 @@ def test_reasons_for_a_batch_match_reasons_one_by_one(slice_history):
     for s in ranked[:5] + ranked[-5:]:
         alone = trained.rank([p for p in _today(slice_history) if p.arxiv_id == s.arxiv_id])
         assert alone[0].reasons == s.reasons
+
+
+def _folded_vectors(history: History, dim: int = 64) -> dict[str, np.ndarray]:
+    """A vector for every paper: its TF-IDF row folded to `dim` dimensions (a stand-in for
+    the embeddings, with the same property that papers on one subject point one way)."""
+    papers = {a.paper.arxiv_id: a.paper for a in history.arrivals} | {p.paper.arxiv_id: p.paper for p in history.picks}
+    vectorizer = ranker.new_vectorizer().fit([ranker.paper_text(p) for p in papers.values()])
+    matrix = vectorizer.transform([ranker.paper_text(p) for p in papers.values()]).toarray()
+    folded = matrix[:, : (matrix.shape[1] // dim) * dim].reshape(len(papers), -1, dim).sum(axis=1)
+    return dict(zip(papers, folded.astype(np.float32)))
+
+
+def test_todays_vectors_reach_the_closeness_features(slice_history):
+    """Two arrivals with the same words and authors, one given the direction of recent picks and
+    one that of past non-picks: the closeness in embedding space tells them apart, from the vectors
+    handed to rank() (today's arrivals are newer than the history the model was trained with)."""
+    vectors = _folded_vectors(slice_history)
+    history = History.of(slice_history.arrivals, slice_history.picks)
+    trained = ranker.train(history, TODAY, embeddings=vectors)
+    assert trained is not None
+    recent = [p.paper.arxiv_id for p in slice_history.picks
+              if TODAY - dt.timedelta(days=ranker.RECENT_PICKS_DAYS) <= p.day < TODAY]
+    known = labels([a for a in slice_history.arrivals if a.day < TODAY - dt.timedelta(days=7)], slice_history.picks)
+    near_vector = vectors[recent[0]]
+    far_vector = np.mean([vectors[i] for i, label in known.items() if not label.picked], axis=0)
+    base = _today(slice_history)[0]
+    near, far = (dataclasses.replace(base, arxiv_id=i) for i in ("9999.00011", "9999.00012"))
+    scored = {s.arxiv_id: s for s in trained.rank([near, far], {near.arxiv_id: near_vector, far.arxiv_id: far_vector})}
+    assert scored[near.arxiv_id].score > scored[far.arxiv_id].score
+    # without vectors the two are the same paper again
+    blind = {s.arxiv_id: s.score for s in trained.rank([near, far])}
+    assert blind[near.arxiv_id] == blind[far.arxiv_id]

@@ -217,7 +217,7 @@ class Community:
         self.pick_text = tfidf(vectorizer, [paper_text(p.paper) for p in self.picks])
         self.pick_days = np.array([p.day.toordinal() for p in self.picks], dtype=np.int64)
         self.embeddings = embeddings or None
-        self.pick_vecs = self._vectors([p.paper.arxiv_id for p in self.picks]) if self.embeddings else None
+        self.pick_vecs = self.vectors([p.paper.arxiv_id for p in self.picks]) if self.embeddings else None
         self.authors: dict[str, _Record] = {}
         self.orgs: dict[str, _Record] = {}
         self.author_orgs: dict[str, dict[str, int]] = {}
@@ -225,12 +225,16 @@ class Community:
         self.day: dt.date | None = None
         self._recent: tuple[int, sparse.csr_matrix] | None = None
 
-    def _vectors(self, ids: Sequence[str]) -> np.ndarray:
+    def vectors(self, ids: Sequence[str], more: Mapping[str, np.ndarray] | None = None) -> np.ndarray:
+        """Unit vectors of `ids` (zeros for a paper without one), from `more` first: the
+        vectors of arrivals newer than the history the ranker was trained on."""
         embeddings = self.embeddings
         assert embeddings, "only called when there are embeddings"
         dim = len(next(iter(embeddings.values())))
         zero = np.zeros(dim, np.float32)
-        return _unit_rows(np.array([embeddings.get(i, zero) for i in ids], np.float32).reshape(len(ids), dim))
+        more = more or {}
+        found = [more.get(i) if i in more else embeddings.get(i, zero) for i in ids]
+        return _unit_rows(np.array(found, np.float32).reshape(len(ids), dim))
 
     def advance(self, day: dt.date, posted: Sequence[Paper] = ()) -> None:
         """Move to the morning of `day`: picks dated before it count, and so do `posted`,
@@ -260,9 +264,9 @@ class Community:
         return cached[1]
 
     def describe(self, papers: Sequence[Paper], text: sparse.csr_matrix, out: np.ndarray,
-                 details: list[Detail]) -> None:
+                 details: list[Detail], vectors: np.ndarray | None = None) -> None:
         """Fill `out` (rows of DENSE) and `details` (best author, nearest pick, organization)
-        for papers arriving today."""
+        for papers arriving today; `vectors` are their unit embeddings, when there are any."""
         day = self.day
         if day is None:
             raise RuntimeError("advance() to a day before describing its arrivals")
@@ -278,8 +282,8 @@ class Community:
             for j in range(len(papers)):
                 if sims[j, best[j]] > 0:
                     nearest[j] = self.picks[recent[best[j]]].paper.title
-            if self.pick_vecs is not None:
-                esims = self._vectors([p.arxiv_id for p in papers]) @ self.pick_vecs[recent].T
+            if self.pick_vecs is not None and vectors is not None:
+                esims = vectors @ self.pick_vecs[recent].T
                 out[:, col["embedding_max"]] = esims.max(axis=1)
                 out[:, col["embedding_top"]] = _top_mean(esims, TOP_K_SIMILAR)
         for j, paper in enumerate(papers):
@@ -331,6 +335,7 @@ def featurize(
     n = len(rows)
     text = tfidf(vectorizer, [paper_text(a.paper) for a in rows])
     community = community or Community(picks, vectorizer, embeddings)
+    vectors = community.vectors([a.paper.arxiv_id for a in rows]) if community.embeddings else None
     dense = np.zeros((n, len(DENSE)), np.float32)
     details: list[Detail] = [NO_DETAIL] * n
     order = sorted(range(n), key=lambda i: rows[i].day)
@@ -345,7 +350,8 @@ def featurize(
         community.advance(day, posted)
         block = np.zeros((len(idx), len(DENSE)), np.float32)
         found: list[Detail] = []
-        community.describe([rows[i].paper for i in idx], text[idx], block, found)
+        community.describe([rows[i].paper for i in idx], text[idx], block, found,
+                           vectors[idx] if vectors is not None else None)
         dense[idx] = block
         for i, d in zip(idx, found):
             details[i] = d
@@ -378,12 +384,9 @@ class Model:
     def blend_inputs(self, word_scores: np.ndarray, dense: np.ndarray) -> np.ndarray:
         return np.column_stack([word_scores, (dense - self.mean) / self.scale])
 
-    def scores_rows(self, text: sparse.csr_matrix, tag_matrix: sparse.csr_matrix, dense: np.ndarray) -> np.ndarray:
-        words = self.words.decision_function(sparse.hstack([text, tag_matrix], format="csr"))
-        return self.blend.decision_function(self.blend_inputs(words, dense))
-
     def scores(self, f: Features, idx: np.ndarray) -> np.ndarray:
-        return self.scores_rows(f.text[idx], f.tags[idx], f.dense[idx])
+        words = self.words.decision_function(sparse.hstack([f.text[idx], f.tags[idx]], format="csr"))
+        return self.blend.decision_function(self.blend_inputs(words, f.dense[idx]))
 
 
 def logistic_regression() -> SGDClassifier:
@@ -524,14 +527,18 @@ class Trained:
     community: Community  # advanced to the morning of `today`
     vocabulary: np.ndarray
 
-    def rank(self, arrivals: Sequence[Paper]) -> list[Scored]:
+    def rank(self, arrivals: Sequence[Paper], vectors: Mapping[str, np.ndarray] | None = None) -> list[Scored]:
+        """`arrivals` best first. `vectors` holds their embeddings, for the closeness to recent
+        picks in embedding space when the model was trained with embeddings (today's arrivals
+        are newer than the vectors it was trained with)."""
         if not arrivals:
             return []
         rows = [Arrival(p, self.today) for p in arrivals]
         text = tfidf(self.vectorizer, [paper_text(p) for p in arrivals])
         dense = np.zeros((len(rows), len(DENSE)), np.float32)
         details: list[Detail] = []
-        self.community.describe(arrivals, text, dense, details)
+        unit = self.community.vectors([p.arxiv_id for p in arrivals], vectors) if self.community.embeddings else None
+        self.community.describe(arrivals, text, dense, details, unit)
         f = Features(rows, text, _tag_matrix(rows, self.tag_columns, self._tag_index), dense,
                      self.vocabulary, self._tag_names,
                      [d[0] for d in details], [d[1] for d in details], [d[2] for d in details])
@@ -585,7 +592,7 @@ def rank(
     if trained is None:
         seeds = load_seed_picks() if seed_picks is None else seed_picks
         return rank_by_seed(arrivals, [p for p in history.picks if p.day < today], seeds)
-    return trained.rank(arrivals)
+    return trained.rank(arrivals, embeddings)
 
 
 def load_seed_picks(path: Path = SEED_PICKS) -> list[Paper]:

@@ -128,7 +128,7 @@ class ScoringJobs:
             for day in new:
                 papers = [e.paper for e in self.service._field_day(day) if e.score is None]
                 if trained is not None:
-                    results, kind = trained.rank(papers), "trained"
+                    results, kind = trained.rank(papers, self._embeddings(papers)), "trained"
                 else:
                     _arrivals, picks = self._history(day)
                     results, kind = ranker.rank_by_seed(papers, picks, ranker.load_seed_picks()), "seed"
