@@ -5,8 +5,11 @@ from __future__ import annotations
 import collections
 import dataclasses
 import datetime as dt
+import re
 
 import numpy as np
+from hypothesis import example, given
+from hypothesis import strategies as st
 
 from dailypapers.arrivals import ranker
 from dailypapers.arrivals.history import History, labels
@@ -98,6 +101,13 @@ def test_the_fast_tfidf_gives_the_vectorizers_numbers(slice_history):
     texts += ["", "the and of", "Überraschung: naïve café-au-lait X2 a b"]
     expected = vectorizer.transform(texts).toarray()
     np.testing.assert_allclose(ranker.tfidf(vectorizer, texts).toarray(), expected, atol=1e-6)
+
+
+@given(st.text())
+@example("a_b c__d é-ü x2 1 22 ab\u0301c 𝔘𝔫 日本語 a'b _ __ ǅx ⅷ ²3 ٣٤")
+def test_the_tokens_are_those_of_the_vectorizers_pattern(text):
+    pattern = ranker.new_vectorizer().token_pattern
+    assert ranker._token_finder(pattern)(text) == re.findall(pattern, text)
 
 
 def test_reasons_for_a_batch_match_reasons_one_by_one(slice_history):
