@@ -60,12 +60,7 @@ def iso(value: dt.datetime | dt.date | None) -> str | None:
 
 def synth_id(*parts: Any) -> str:
     """A stable 24-hex id (the shape of HF's ObjectIds) for things we have no id for."""
-    return hashlib.sha1("\x1f".join(str(p) for p in parts).encode()).hexdigest()[:24]
-
-
-def author_id(arxiv_id: str, i: int, name: str) -> str:
-    """synth_id("author", arxiv_id, i, name), without its generic join: a search answer makes ~200."""
-    return hashlib.sha1(f"author\x1f{arxiv_id}\x1f{i}\x1f{name}".encode()).hexdigest()[:24]
+    return hashlib.sha1("\x1f".join(map(str, parts)).encode()).hexdigest()[:24]
 
 
 @functools.lru_cache(maxsize=4096)
@@ -101,7 +96,7 @@ def paper_json(p: StoredPaper, listing: Listing | None = None, *, published: str
     return {
         "id": arxiv_id,
         "authors": [
-            {"_id": author_id(arxiv_id, i, name), "name": name, "hidden": False}
+            {"_id": synth_id("author", arxiv_id, i, name), "name": name, "hidden": False}
             for i, name in enumerate(p.authors)
         ],
         "publishedAt": published if published is not None else iso(p.published),
@@ -110,7 +105,7 @@ def paper_json(p: StoredPaper, listing: Listing | None = None, *, published: str
         "submittedOnDailyBy": user_json(listing.submitted_by if listing else None),
         "summary": p.abstract,
         "upvotes": p.upvotes,
-        "discussionId": hashlib.sha1(f"discussion\x1f{arxiv_id}".encode()).hexdigest()[:24],
+        "discussionId": synth_id("discussion", arxiv_id),
         "projectPage": p.project_page,
         "githubRepo": p.github_repo,
         "ai_summary": p.ai_summary,
