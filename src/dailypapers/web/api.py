@@ -89,9 +89,8 @@ def listed_at(listing: Listing | None) -> dt.datetime | None:
     return listing.submitted_at or dt.datetime.combine(listing.day, dt.time(), tzinfo=dt.timezone.utc)
 
 
-def paper_json(p: StoredPaper, listing: Listing | None = None, *, published: str | None = None) -> dict:
-    """The `paper` object (also the flat answer of /api/papers/{id}). `published`: iso(p.published)
-    when the caller has it already."""
+def paper_json(p: StoredPaper, listing: Listing | None = None) -> dict:
+    """The `paper` object (also the flat answer of /api/papers/{id})."""
     arxiv_id = p.arxiv_id
     return {
         "id": arxiv_id,
@@ -99,7 +98,7 @@ def paper_json(p: StoredPaper, listing: Listing | None = None, *, published: str
             {"_id": synth_id("author", arxiv_id, i, name), "name": name, "hidden": False}
             for i, name in enumerate(p.authors)
         ],
-        "publishedAt": published if published is not None else iso(p.published),
+        "publishedAt": iso(p.published),
         "submittedOnDailyAt": iso(listed_at(listing)),
         "title": p.title,
         "submittedOnDailyBy": user_json(listing.submitted_by if listing else None),
@@ -120,11 +119,9 @@ def paper_json(p: StoredPaper, listing: Listing | None = None, *, published: str
 
 def item_json(p: StoredPaper, listing: Listing | None, base_url: str) -> dict:
     """One element of /api/daily_papers (and of /api/papers/search)."""
-    published = iso(p.published)
-    listed = listed_at(listing)
     return {
-        "paper": paper_json(p, listing, published=published),
-        "publishedAt": iso(listed) if listed is not None else published,
+        "paper": paper_json(p, listing),
+        "publishedAt": iso(listed_at(listing) or p.published),
         "title": p.title,
         "summary": p.abstract,
         "thumbnail": f"{base_url}/static/og.png",
