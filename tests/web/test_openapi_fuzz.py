@@ -28,7 +28,7 @@ EXAMPLES = 25  # per operation and mode: about 1,100 cases in all
 MIN_CASES = 1000
 UNLIMITED = "1000000/60"
 RATES = {f"rate_{name}": UNLIMITED for name in ("login", "login_account", "signup", "reset", "submit", "comment",
-                                                "vote", "search", "export", "subscribe")}
+                                                "vote", "search", "export", "list", "subscribe")}
 
 pytestmark = pytest.mark.sqlite_only  # the store tests and test_backends.py cover PostgreSQL
 

@@ -1,7 +1,7 @@
 """Rate limits: N events per sliding window of W seconds, per IP address and per account.
 
 Each limit is a setting ``rate_<name>`` = "N/SECONDS" (login, signup, reset, submit, comment, vote,
-search, export, subscribe). ``Limits.check(name, ip=..., account=...)`` records one event under each key
+search, export, list, subscribe). ``Limits.check(name, ip=..., account=...)`` records one event under each key
 given, or raises ``RateLimited`` (HTTP 429 + Retry-After) without recording anything when any key
 is over its limit — so hammering a blocked endpoint does not extend the block.
 
@@ -9,7 +9,9 @@ Logins are throttled the way OWASP's authentication cheat sheet describes (``Lim
 per address and per (account, address) at ``rate_login``, and per account from all addresses
 together at the slower ``rate_login_account``. Ten wrong passwords from one address stop that
 address; the owner, from their own address, still logs in. Only an attack from many addresses at
-once reaches the per-account limit, and that only slows the account down to it.
+once reaches the per-account limit, and that stops new browsers only: a browser that logged in to
+the account before holds a signed device cookie (web/security.py), and its attempts count against
+that device alone, at ``rate_login`` (OWASP's device cookies).
 
 The window is an exact sliding log (the timestamps of the last N events per key), so Retry-After
 is exact too: the time until the oldest event in the window leaves it.
@@ -47,6 +49,7 @@ LABELS = {
     "vote": "votes",
     "search": "searches",
     "export": "exports",
+    "list": "list pages",
     "login_account": "login attempts for this account",
     "subscribe": "subscription requests",
 }
@@ -135,10 +138,15 @@ class Limits:
             return
         self._hit(name, keys)
 
-    def check_login(self, *, ip: str, account: str | None) -> None:
-        """One login attempt: per address and per (account, address), then per account (slower)."""
-        keys = [f"login:ip:{ip}"]
+    def check_login(self, *, ip: str, account: str | None, device: str | None = None) -> None:
+        """One login attempt: per address and per (account, address), then per account (slower).
+        From a browser that logged in to this account before (`device`: its device cookie's id),
+        per device only, so an attack that holds the account at its limit does not lock the owner out."""
         acct = (account or "").lower()
+        if device and acct:
+            self._hit("login", [f"login:device:{device}"])
+            return
+        keys = [f"login:ip:{ip}"]
         if acct:
             keys.append(f"login:pair:{acct}:{ip}")
         self._hit("login", keys)

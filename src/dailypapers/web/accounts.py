@@ -24,7 +24,7 @@ from dailypapers.web.requests import (
     safe_next,
     services,
 )
-from dailypapers.web.security import cookie_kwargs
+from dailypapers.web.security import cookie_kwargs, set_device_cookie
 
 
 def render(request: Request, template: str, context: dict, *, status: int = 200) -> Response:
@@ -87,6 +87,7 @@ async def login(request: Request) -> Response:
                                               "email": form.get("email", ""), "invalid": invalid}, status=400)
     response = redirect(next_url)
     set_session_cookie(response, request, token)
+    set_device_cookie(response, request, email, services(request).settings)
     return response
 
 

@@ -18,7 +18,8 @@ In this order:
    vote hot path does (one thread hop for token, limit and vote).
 4. **Rate limits of expensive routes.** ``limited`` maps path patterns to a limit name
    (RATE_LIMITED below): every route that runs a search shares the ``search`` limit,
-   exports of many papers the ``export`` one. A 429 carries Retry-After.
+   exports of many papers the ``export`` one, the long lists (weeks, months, the paged API, new
+   arrivals) the ``list`` one. A 429 carries Retry-After.
 """
 
 from __future__ import annotations
@@ -45,7 +46,8 @@ TOKEN_FIRST_BYTES = 16 * 1024
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
 # Expensive routes and the limit each counts against, per client address, before the handler runs.
 # Every route that runs a search or the query model shares "search" (a new one goes here); exports
-# and pages that read a whole collection or a member's data count against "export".
+# and pages that read a whole collection or a member's data count against "export"; long lists
+# against "list".
 # tests/web/test_hostile_input.py fails for a route that does either without a limit here.
 # /openapi.json documents the 429 of each (web/api.py).
 RATE_LIMITED = (
@@ -64,6 +66,15 @@ RATE_LIMITED = (
     (r"^/c/[^/]+(/feed\.(xml|atom|json))?$", "export"),
     (r"^(/feeds\.opml|/settings/feeds)$", "export"),  # every feed of the member (saved.member_feeds)
     (r"^(/settings/export\.json|/api/account/export)$", "export"),
+    # Long lists: uncached, each reads a week's, a month's or an arrival day's papers, or a page of
+    # all listings, as costly as a search; their parameters (page, sort, category, submitter) make
+    # as many distinct cache keys as a client likes.
+    (r"^/papers/(week|month)/[^/]+$", "list"),
+    (r"^/feeds/(week|month)/[^/]+\.(xml|atom|json)$", "list"),
+    (r"^/api/daily_papers$", "list"),
+    (r"^/papers/new(/[^/]+)?$", "list"),
+    (r"^/api/papers/new$", "list"),
+    (r"^/feeds/new\.(xml|atom|json)$", "list"),
 )
 
 # status, message, extra headers -> the response (web/errors.error_response through web/routes.py)

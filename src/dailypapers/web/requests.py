@@ -18,6 +18,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from dailypapers.errors import Invalid, NotFound
+from dailypapers.web.security import trusted_device
 
 MAX_FORM_FIELD = 10_000  # characters kept from any form field
 BIDI_CONTROLS = re.compile("[\u202a-\u202e\u2066-\u2069]")
@@ -139,8 +140,10 @@ def rate_limit(request: Request, name: str, *, account: str | int | None = None)
 
 
 def login_limit(request: Request, account: str | None) -> None:
-    """Count one login attempt for this address and account (community/ratelimit.py: check_login)."""
-    services(request).limits.check_login(ip=client_ip(request), account=account)
+    """Count one login attempt for this address and account, or for this browser when it holds the
+    account's device cookie (community/ratelimit.py: check_login; web/security.py)."""
+    services(request).limits.check_login(ip=client_ip(request), account=account,
+                                         device=trusted_device(request, account))
 
 
 def private_page(request: Request, template: str, context: dict, *, status: int = 200,
