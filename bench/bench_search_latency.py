@@ -355,6 +355,52 @@ def recall_check(
     return out
 
 
+SMALL_SIZES = "2k,5k,8k,10k,20k"
+
+
+def small_index(emb, qs: list[str], sizes: list[int], rounds: int = 3) -> list[list]:
+    """The vector search of the semantic leg (its top POOL_DEPTH) on small indexes, the HNSW graph
+    against exact search of every vector (vectors.EXACT_INDEX_MAX), interleaved query by query.
+
+    Vectors: SciFact's 5,183 real abstract vectors (bench/cache, made by bench_search_quality.py),
+    past that replicated with N(0, 0.02^2) noise like the 1M corpus; synthetic without the cache.
+    Queries: the first 200 topic queries, embedded once. Rows: [papers, search, p50, p95, p99 ms,
+    recall@10 of the graph against exact]."""
+    import tempfile
+
+    from _report import percentile
+
+    from dailypapers.search.engine import POOL_DEPTH
+    from dailypapers.search.vectors import VectorIndex
+
+    found = sorted(CACHE.glob(f"scifact-*{emb.model_id}.npz"))
+    base = np.asarray(np.load(found[0])["vectors"], dtype=np.float32) if found else synthetic_vectors(5000, emb.dim)
+    base /= np.linalg.norm(base, axis=1, keepdims=True)
+    qv = np.stack([emb.embed_query(q) for q in qs[:200]]).astype(np.float32)
+    rows = []
+    for n in sizes:
+        vecs = np.concatenate([replica_vectors(base, k) for k in range(-(-n // len(base)))])[:n]
+        with tempfile.TemporaryDirectory(prefix="dp-small-") as tmp:
+            index = VectorIndex(Path(tmp) / "vectors", emb.dim)
+            index.add([f"p{i}" for i in range(n)], vecs)
+            times: dict[str, list[float]] = {"graph": [], "exact": []}
+            recall = []
+            for _ in range(rounds):
+                for q in qv:
+                    got = {}
+                    for name, limit in (("graph", 0), ("exact", n)):  # interleaved: the same load for both
+                        index.exact_index_max = limit
+                        t = time.perf_counter()
+                        got[name] = index.search_keys(q, POOL_DEPTH)
+                        times[name].append((time.perf_counter() - t) * 1000)
+                    recall.append(len({h[2] for h in got["graph"][:10]} & {h[2] for h in got["exact"][:10]}) / 10)
+        for name, t in times.items():
+            rows.append([n, name, percentile(t, 50), percentile(t, 95), percentile(t, 99),
+                         float(np.mean(recall)) if name == "graph" else 1.0])
+            say(f"  small index {n}: {name} p50 {rows[-1][2]:.2f} ms, p99 {rows[-1][4]:.2f} ms")
+    return rows
+
+
 def base_vectors(papers, emb) -> np.ndarray:
     real = corpus_vectors()
     if real is None:
@@ -401,6 +447,9 @@ def main() -> int:
     ap.add_argument("--fp32-model", type=Path, default=CACHE / "models" / "none-256",
                     help="an fp32 export of the model (scripts/convert_model.py --quantize none) to compare query "
                     "embedding latency with; skipped when absent")
+    ap.add_argument("--small-index", nargs="?", const=SMALL_SIZES, default=None, metavar="SIZES",
+                    help="only time the vector search of small indexes, graph against exact (comma list, "
+                    f"default {SMALL_SIZES}), and append that section")
     ap.add_argument("--no-report", action="store_true")
     ap.add_argument("--rss-probe", type=Path, help=argparse.SUPPRESS)
     args = ap.parse_args()
@@ -415,6 +464,8 @@ def main() -> int:
     qs = queries(args.data)
     if args.queries:
         qs = qs[: args.queries]
+    if args.small_index:
+        return small_index_report(emb, qs, args)
     say(f"{len(qs)} queries; model {emb.model_id} from {model_note}")
     results = {}
     precision = None
@@ -523,6 +574,28 @@ def main() -> int:
     if not args.no_report:
         append_section("Search latency (in-process)", None, "\n".join(body))
     (CACHE / "search_latency.json").write_text(json.dumps(results, indent=1, default=str))
+    return 0
+
+
+def small_index_report(emb, qs: list[str], args) -> int:
+    from _report import append_section, table
+
+    from dailypapers.search.vectors import EXACT_INDEX_MAX
+
+    sizes = [int(float(x.rstrip("k")) * 1000) if x.endswith("k") else int(x) for x in args.small_index.split(",")]
+    rows = small_index(emb, qs, sizes)
+    body = [
+        f"The semantic leg's vector search (top 200) on small indexes: the HNSW graph (M=16, ef 512) against exact "
+        f"search of every vector read from the mapped file, the two interleaved query by query, 200 topic queries x 3, "
+        f"one thread. Vectors: SciFact's real abstract vectors ({emb.model_id}), replicated with noise past 5,183. "
+        f"Served: exact up to vectors.EXACT_INDEX_MAX = {EXACT_INDEX_MAX:,}.",
+        "",
+        table(["papers", "search", "p50 ms", "p95 ms", "p99 ms", "recall@10 against exact"], rows),
+        "",
+    ]
+    print("\n".join(body))
+    if not args.no_report:
+        append_section("Exact search of a small index", None, "\n".join(body))
     return 0
 
 

@@ -8,8 +8,8 @@
    come from bench/cache (made by bench/embed_corpus.py or bench_embed.py with the same model) or
    are computed once and cached. ``--tune`` cross-validates (5 folds x 5 shuffles over queries)
    the fusions (RRF, weighted RRF, convex combinations of min-max or z-score normalized scores;
-   then the fusion depth, scores over their maximum, and a semantic weight per query length)
-   and the BM25 title weight, and prints the mean held-out nDCG@10 of each: fusion.py's and
+   then the fusion depth, scores over their maximum or their theoretical min-max, and a semantic
+   weight per query length) and the BM25 title weight, and prints the mean held-out nDCG@10 of each: fusion.py's and
    lexical.py's constants come from it.
 2. Topic queries: the 1,000 lines of queries/topic_queries.txt (HF ``ai_keywords``) over the HF
    papers that have keywords (6,325). Relevance rule: a paper is relevant to a query when one of
@@ -158,20 +158,23 @@ def truncated(x: dict, depth: int) -> tuple[dict, dict]:
 
 def fusion_variants(inputs: dict, qrels: dict, queries: dict) -> dict:
     """More fusions, cross-validated like fusion_grids: the fusion depth, scores divided by their
-    maximum (a theoretical minimum of 0, Bruch et al.'s "TM2C2" for BM25 and cosine) instead of
-    min-max, and a semantic weight per query length. ``inputs`` at depth max(DEPTH_GRID)."""
+    maximum (a theoretical minimum of 0, Bruch et al.'s "TM2C2" for BM25 and cosine) or their
+    theoretical min-max (the cosine's minimum -1) instead of min-max, and a semantic weight per
+    query length. ``inputs`` at depth max(DEPTH_GRID)."""
     from dailypapers.search import fusion
 
     qrels = {q: r for q, r in qrels.items() if any(v > 0 for v in r.values())}
     cut = {q: {d: truncated(inputs[q], d) for d in DEPTH_GRID} for q in qrels}
 
-    def by_max(scores: dict) -> list:
-        hi = max(scores.values(), default=0.0)
-        return [(d, s / hi if hi > 1e-12 else 1.0) for d, s in scores.items()]
+    def by_max(scores: dict, lo: float = 0.0) -> list:
+        hi = max(scores.values(), default=lo)
+        return [(d, (s - lo) / (hi - lo) if hi - lo > 1e-12 else 1.0) for d, s in scores.items()]
 
     def convex(lex: dict, sem: dict, a: float, norm: str) -> list:
         if norm == "max":
             return _weighted(by_max(lex), by_max(sem), a)
+        if norm == "tmm":  # Bruch et al.'s theoretical min-max: BM25's minimum 0, the cosine's -1
+            return _weighted(by_max(lex), by_max(sem, -1.0), a)
         return fusion.convex({"lexical": list(lex.items()), "semantic": list(sem.items())},
                              {"lexical": 1 - a, "semantic": a}, norm)
 
@@ -186,11 +189,14 @@ def fusion_variants(inputs: dict, qrels: dict, queries: dict) -> dict:
             grid[("minmax", d, a)] = {q: ndcg(q, convex(*cut[q][d], a, "minmax")) for q in qrels}
     for a in ALPHAS:
         grid[("max", 100, a)] = {q: ndcg(q, convex(*cut[q][100], a, "max")) for q in qrels}
+        grid[("tmm", 100, a)] = {q: ndcg(q, convex(*cut[q][100], a, "tmm")) for q in qrels}
     out = {f"convex min-max, depth {d} (semantic weight)": {a: grid[("minmax", d, a)] for a in ALPHAS}
            for d in DEPTH_GRID}
     out["convex min-max, depth and weight chosen together"] = {
         (d, a): grid[("minmax", d, a)] for d in DEPTH_GRID for a in ALPHAS}
     out["convex, scores over their maximum (minimum 0), depth 100"] = {a: grid[("max", 100, a)] for a in ALPHAS}
+    out["convex, theoretical min-max (BM25 from 0, cosine from -1), depth 100"] = {
+        a: grid[("tmm", 100, a)] for a in ALPHAS}
     long_q = {q for q in qrels if len(queries[q].split()) >= LENGTH_CUT}
     out[f"convex min-max, depth 100, a weight below / from {LENGTH_CUT} words"] = {
         (a, b): {q: grid[("minmax", 100, b if q in long_q else a)][q] for q in qrels}

@@ -55,6 +55,7 @@ def test_paper_key_is_stable_and_63_bit():
 def test_rebuild_and_recall_against_exact(corpus, tmp_path):
     store, ids, vecs = corpus
     index = VectorIndex(tmp_path / "vectors", DIM)
+    index.exact_index_max = 0  # the graph's recall: 3,000 vectors are otherwise searched exactly
     assert index.rebuild(store, "m1") == len(ids)
     assert len(index) == len(ids) and index.model_id == "m1"
     rng = np.random.default_rng(2)
@@ -81,6 +82,41 @@ def test_candidates_search_is_exact(corpus, tmp_path):
     truth = np.argsort(-(vecs[100:400] @ q))[:5]
     assert [i for i, _ in got] == [cand[j] for j in truth]
     assert index.search(q, 5, candidates=[]) == []
+
+
+def test_a_small_index_is_searched_exactly(corpus, tmp_path):
+    """Under EXACT_INDEX_MAX every vector is scored: the true nearest neighbours, whatever graph the
+    build made, and never a removed paper (its row stays in the file until reused)."""
+    store, ids, vecs = corpus
+    index = VectorIndex(tmp_path / "vectors", DIM)
+    index.rebuild(store, "m1")
+    assert len(index) <= index.exact_index_max
+    index.remove(ids[:40])
+    live = {i: v for i, v in zip(ids, vecs) if i not in set(ids[:40])}
+    live_ids, live_vecs = list(live), np.stack(list(live.values()))
+    rng = np.random.default_rng(5)
+    queries = vecs[rng.integers(0, len(ids), 50)] + 0.05 * rng.standard_normal((50, DIM)).astype(np.float32)
+    queries /= np.linalg.norm(queries, axis=1, keepdims=True)
+    for q in queries:
+        sims = live_vecs @ q
+        true = dict(zip(live_ids, sims.tolist()))
+        got = index.search_keys(q, 100)
+        # each hit a live paper at its own cosine, and the hundred best cosines of all: the exact top
+        # 100 (float16 rows: papers whose cosines tie within its rounding may swap)
+        assert all(i in true and abs(true[i] - s) < 2e-3 for i, s, _ in got)
+        np.testing.assert_allclose([s for _, s, _ in got], np.sort(sims)[::-1][:100], atol=2e-3)
+    # all of it, when asked for more than it holds
+    assert {i for i, _, _ in index.search_keys(queries[0], 10_000)} == set(live_ids)
+
+
+def test_a_small_index_is_searched_through_the_graph_when_its_file_cannot_be_read(corpus, tmp_path, monkeypatch):
+    from dailypapers.search import vectors as vectors_module
+
+    store, ids, vecs = corpus
+    VectorIndex(tmp_path / "vectors", DIM).rebuild(store, "m1")
+    monkeypatch.setattr(vectors_module.SlotTable, "load", classmethod(lambda cls, *a: None))
+    index = VectorIndex(tmp_path / "vectors", DIM)
+    assert finds_itself(index, ids, vecs, range(0, 3000, 100)) >= 0.95
 
 
 def test_vector_for(corpus, tmp_path):

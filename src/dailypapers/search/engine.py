@@ -9,7 +9,8 @@ How a query runs (constants below and in ``fusion.py``):
 
 * an arXiv id or URL is not searched: ``redirect_id`` is set (and the paper returned when known);
 * lexical: BM25 over title/abstract/authors with the filters as non-scoring clauses;
-* semantic: the query is embedded, then the HNSW index is searched; with filters, the papers that
+* semantic: the query is embedded, then the HNSW index is searched (every vector scored exactly
+  when the index is small: ``vectors.EXACT_INDEX_MAX``); with filters, the papers that
   pass come from ``columns.py`` (a numpy mask over the filterable fields; the lexical index for
   ``author:``, phrases and exclusions): when few pass (``EXACT_FILTER_RATIO``) their vectors
   are scored exactly, read from the mapped index file, otherwise the HNSW search fetches as deep

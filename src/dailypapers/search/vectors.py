@@ -60,6 +60,12 @@ EXPANSION_ADD = 128
 # 500 real topic queries (bench/bench_vector_index.py), recall@10 against exact search with M=16
 # was 0.948 at ef=128, 0.976 at 256 and 0.990 at 512 (~1 ms a query): 512 meets the 0.98 target.
 EXPANSION_SEARCH = 512
+# An index of at most this many vectors is searched exactly (every vector scored, read from the
+# mapped file) instead of through the HNSW graph: the true nearest neighbours, the same for every
+# build (the graph is built on all cores, so its answers vary a little from build to build). Up to
+# ~6k vectors that costs about what an ef-512 graph search does; from 7k it costs 3-4 ms more a
+# query at p50 (bench_search_latency.py --small-index, BENCHMARKS.md "Exact search of a small index").
+EXACT_INDEX_MAX = 6_000
 ID_WIDTH = 32  # bytes per arXiv id in ids.npy (old-style ids are at most ~20)
 # A catch-up adds vectors this many at a time, each add() spread over all cores by usearch: a fresh
 # node's whole backlog goes in large batches, a follower's few new vectors in one small one.
@@ -203,6 +209,7 @@ class VectorIndex:
         self._search_lock = threading.Lock()
         self._state: _Viewed | None = None
         self.expansion_search = EXPANSION_SEARCH
+        self.exact_index_max = EXACT_INDEX_MAX
 
     # -- files -------------------------------------------------------------
     @property
@@ -301,7 +308,8 @@ class VectorIndex:
         """Nearest papers by cosine similarity: [(arxiv_id, similarity)], best first.
 
         With ``candidates`` (paper keys), the search is exact over those papers only (used for
-        restrictive filters); otherwise it is the approximate HNSW search.
+        restrictive filters); otherwise it is the approximate HNSW search, or the exact one over
+        every vector when the index is small (``EXACT_INDEX_MAX``).
         """
         return [(i, s) for i, s, _ in self.search_keys(vector, k, candidates)]
 
@@ -311,13 +319,19 @@ class VectorIndex:
     ) -> list[tuple[str, float, int]]:
         """[(arxiv_id, cosine similarity, key)], best first: the HNSW search (``ef``: its beam,
         default ``expansion_search``, never under ``k``), or with ``candidates`` (paper keys) the
-        exact search over those papers only."""
+        exact search over those papers only. An index of at most ``exact_index_max`` vectors is
+        always searched exactly (``ef`` then has no use)."""
         state = self._current() if k > 0 else None
         if state is None:
             return []
         q = np.asarray(vector, dtype=np.float32).reshape(-1)
+        found = None
         if candidates is not None:
-            keys, sims = self._exact(state, q, np.asarray(candidates, dtype=np.uint64).reshape(-1), k)
+            found = self._exact(state, q, np.asarray(candidates, dtype=np.uint64).reshape(-1), k)
+        elif len(state.view) <= self.exact_index_max:
+            found = self._exact_all(state, q, k)  # None when the file's layout is not the one we read
+        if found is not None:
+            keys, sims = found
         else:
             view = state.view
             with self._search_lock:
@@ -349,6 +363,28 @@ class VectorIndex:
         m = exact_search(table.matrix[slots], q, min(k, len(slots)), MetricKind.Cos, exact=True, threads=1)
         top = np.asarray(m.keys, dtype=np.int64)
         return table.slot_keys[slots[top]], 1.0 - np.asarray(m.distances, dtype=np.float32)
+
+    def _exact_all(self, state: _Viewed, q: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray] | None:
+        """(keys, similarities) of the best ``k`` of the whole index by exact cosine, or None when
+        the file's vectors cannot be read in place (the caller then searches the graph)."""
+        slotted = state.slots(self.dim)
+        if slotted is None:
+            return None
+        table = slotted[0]
+        rows = len(table.slot_keys)
+        if rows == 0:
+            return np.zeros(0, dtype=np.uint64), np.zeros(0, dtype=np.float32)
+        from usearch.index import MetricKind
+        from usearch.index import search as exact_search
+
+        # Removed entries keep their rows until reused: ask for that many more and drop them, which
+        # costs less than copying the live rows out.
+        free = rows - len(state.view)
+        m = exact_search(table.matrix, q, min(k + free, rows), MetricKind.Cos, exact=True, threads=1)
+        keys = table.slot_keys[np.asarray(m.keys, dtype=np.int64)]
+        sims = 1.0 - np.asarray(m.distances, dtype=np.float32)
+        live = keys != _FREE_KEY
+        return keys[live][:k], sims[live][:k]
 
     @staticmethod
     def _exact_by_get(state: _Viewed, q: np.ndarray, keys: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
