@@ -45,6 +45,15 @@ def test_accounts_sessions_and_tokens(store):
     assert (store.get_user(ada.id).show_upvotes, store.get_user(ada.id).show_submissions) == (False, True)
 
 
+
+def test_a_token_use_is_bookkeeping(store):
+    ada = member(store)
+    token = store.create_api_token(ada.id, "laptop", "th", "dp_ab", T0)
+    v0 = store.web_version()
+    store.touch_api_token(token.id, T0 + dt.timedelta(hours=1))
+    assert store.api_token_user("th")[0].last_used_at == T0 + dt.timedelta(hours=1)
+    assert store.web_version() == v0  # only the member's own settings page shows it: no cached page goes
+
 def test_votes_keep_the_count_equal_to_the_rows_and_move_seq(seeded):
     a, b = member(seeded, "a"), member(seeded, "b")
     before = seeded.max_seq()

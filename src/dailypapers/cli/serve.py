@@ -92,6 +92,12 @@ def serving_app(settings: Settings, embedder: QueryModel = None) -> Starlette:
     """The app, with everything built at start-up moved out of the garbage collector's sight:
     full collections then walk only what requests allocate, and do not pause for long.
     ``embedder``: the query model loaded by the supervisor (False: none), else loaded here."""
+    # anyio imports its asyncio backend when a handler first runs something in a thread (a vote,
+    # a login): 27-45 ms of CPU, 300-500 ms of wall time at load 8, on the event loop, so every
+    # request arriving meanwhile waits. The first votes after a start paid it: the 32-voter
+    # p99 (issue 14). Imported now, before the freeze below.
+    import anyio._backends._asyncio  # noqa: F401
+
     # Imported here: the app loads the web stack and tantivy, which the other commands never need.
     from dailypapers.app import create_app
     from dailypapers.search.follow import IndexFollower

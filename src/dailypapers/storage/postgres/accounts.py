@@ -128,7 +128,10 @@ class AccountQueries(PostgresBase):
         return (row_token(rows[0][:7]), row_user(rows[0][7:])) if rows else None
 
     def touch_api_token(self, token_id: int, at: dt.datetime) -> None:
-        with self.write() as conn:
+        # Bookkeeping, like a session's last-seen time: only the member's own settings page shows
+        # it, so it neither waits for the content lock nor drops every node's cached pages (it
+        # was a content write in each voter's first vote: issue 14).
+        with self.write(content=False) as conn:
             conn.execute("UPDATE api_tokens SET last_used_at = %s WHERE id = %s", (format_ts(at), token_id))
 
     def list_api_tokens(self, user_id: int) -> list[ApiToken]:

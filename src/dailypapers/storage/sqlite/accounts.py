@@ -144,7 +144,9 @@ class AccountQueries(SQLiteBase):
         return self._row_token(rows[0][:7]), self._row_user(rows[0][7:])
 
     def touch_api_token(self, token_id: int, at: dt.datetime) -> None:
-        with self.write() as conn:
+        # Bookkeeping, like a session's last-seen time: only the member's own settings page shows
+        # it, so it does not drop every process's cached pages (issue 14).
+        with self.write(content=False) as conn:
             conn.execute("UPDATE api_tokens SET last_used_at = ? WHERE id = ?", (format_ts(at), token_id))
 
     def list_api_tokens(self, user_id: int) -> list[ApiToken]:
