@@ -19,8 +19,8 @@ Per request, the server process's CPU (every thread; read through its CPU clock,
 from before the request is sent until the response has been read; one client (httpx, keep-alive,
 gzip), one request at a time, the trees interleaved request by request (which goes first
 alternates), so the machine's load falls on all of them alike. Medians over ``--n``
-never-repeated queries (bench_web.py's unique_queries); with two trees, also the median of the
-per-query differences.
+never-repeated queries (bench_web.py's unique_queries); with two trees or more, also the median of
+the per-query differences between the first tree and each other one.
 
 ``--with-search``: no memo. Each server runs every search itself (warmed up on 20 other queries),
 so the figures are the whole request, search included, as a worker spends it on a query nobody
@@ -222,9 +222,10 @@ def main() -> int:
             xs = cpu[(label, kind)]
             rows.append([kind, label, round(median(xs), 3), round(percentile(xs, 10), 3),
                          round(percentile(xs, 90), 3), round(floor[label], 3), round(median(sizes[(label, kind)]))])
-    if len(servers) == 2:
-        (first, *_), (second, *_) = servers
-        for kind in kinds:
+    # each tree against the first, query by query
+    first = servers[0][0]
+    for kind in kinds:
+        for second, *_ in servers[1:]:
             d = [a - b for a, b in zip(cpu[(first, kind)], cpu[(second, kind)])]
             rows.append([kind, f"{first} - {second}, per query", round(median(d), 3), round(percentile(d, 10), 3),
                          round(percentile(d, 90), 3), "", ""])

@@ -23,6 +23,7 @@ from dailypapers.web import (
     accounts,
     api,
     arrivals,
+    cards,
     comments,
     curation,
     errors,
@@ -282,6 +283,13 @@ def install_template_globals(site, services) -> None:
         feed_alternates=feeds.alternates,
         author_url=lists.author_url,
         author_links=lists.author_links,
+        # a card's repeated parts, built in Python (web/cards.py)
+        upvote_box=cards.upvote_box,
+        paper_actions=cards.paper_actions,
+        paper_links=cards.paper_links,
+        org_badge=cards.org_badge,
+        search_rows=cards.search_rows,
+        category_options=cards.category_options,
     )
 
 

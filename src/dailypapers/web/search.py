@@ -26,7 +26,6 @@ PAGE_PARAMS = ("q", "mode", "sort", "from", "to", "category", "has_code", "min_u
 async def search_page(request: Request) -> Response:
     site = site_of(request)  # counted against the search limit by web/guard.py
     await page_user(request)  # the uncached pages below name a member in the header too
-    categories = site.services.search.categories()[:CATEGORY_OPTIONS]  # most used first
     try:
         form = SearchRequest.from_params(request.query_params, accept=PAGE_PARAMS,
                                          defaults=SearchRequest(per_page=SEARCH_PER_PAGE))
@@ -34,12 +33,12 @@ async def search_page(request: Request) -> Response:
         raw_q = clean_text(request.query_params.get("q", ""))[:MAX_QUERY_CHARS]
         return site.html(request, "search.html", {
             "title": "Search papers", "form": SearchRequest(q=raw_q), "error": str(e), "results": None,
-            "sorts": SEARCH_SORTS, "categories": categories, "status": 400,
+            "sorts": SEARCH_SORTS, "categories": _categories(site), "status": 400,
         }, status=400)
     if not form.q:
         return site.html(request, "search.html", {
             "title": "Search papers", "form": form, "results": None, "sorts": SEARCH_SORTS,
-            "categories": categories,
+            "categories": _categories(site),
         }, cache_control="public, max-age=300")
 
     if _search_arxiv_id(form.q):
@@ -48,9 +47,9 @@ async def search_page(request: Request) -> Response:
         if results.results:
             return RedirectResponse(paper_url(results.results[0].paper.arxiv_id), status_code=302)
 
-    def build():
+    def build():  # on the page cache's render thread: the search, and what only a render needs
         results = site.services.search.search(form)
-        return "search.html", _search_context(form, results, categories)
+        return "search.html", _search_context(form, results, _categories(site))
 
     # Same query, filters and page -> same page: cached like the lists (keyed by the content version).
     # Most search pages are served once or twice, so they are gzipped fast (level 1: about a third
@@ -58,6 +57,11 @@ async def search_page(request: Request) -> Response:
     return await site.cached(request, ("search", urlencode(form.params())), build,
                              extra_key=site.services.search.position(),
                              cache_control="public, max-age=60", ttl=SEARCH_TTL, gzip_level=1)
+
+
+def _categories(site) -> list[str]:
+    """The category menu's options, most used first (read when a page is rendered, not served)."""
+    return site.services.search.categories()[:CATEGORY_OPTIONS]
 
 
 def _search_arxiv_id(q: str) -> str | None:
