@@ -16,7 +16,7 @@ LIMITS = {"rate_login": "3/300", "rate_login_account": "6/900", "trusted_proxies
 
 
 @pytest.fixture()
-def site(fresh_data_dir):
+def site_and_services(fresh_data_dir):
     app, services = make_app(fresh_data_dir, **LIMITS)
     services.accounts.create_user("victim@example.org", "victim", PASSWORD, verified=True, check_strength=False)
     services.accounts.create_user("mallory@example.org", "mallory", PASSWORD, verified=True, check_strength=False)
@@ -26,10 +26,20 @@ def site(fresh_data_dir):
         clients.append(Client(app))
         return clients[-1]
 
-    yield browser
+    yield browser, services
     for c in clients:
         c.close()
     services.store.close()
+
+
+@pytest.fixture()
+def site(site_and_services):
+    return site_and_services[0]
+
+
+@pytest.fixture()
+def services_of_site(site_and_services):
+    return site_and_services[1]
 
 
 def login(client: Client, email: str, password: str, address: str):
@@ -70,3 +80,36 @@ def test_a_device_cookie_counts_only_for_its_own_account_and_has_its_own_limit(s
     # guesses from a trusted browser are limited per browser, whatever address they come from
     codes = [login(mallory, "mallory@example.org", "wrong", f"203.0.113.{i}").status_code for i in range(4)]
     assert codes == [400, 400, 400, 429]
+
+
+# A device cookie is revoked by a password change or reset: it is signed with a value that changes with
+# the password (AccountService.device_secret), so whoever kept a copy loses the per-device throttle.
+def test_a_password_reset_revokes_the_device_cookies_issued_before_it(site, services_of_site):
+    owner = site()
+    assert login(owner, "victim@example.org", PASSWORD, "198.51.100.7").status_code == 303
+    owner.post("/logout", data={"csrf_token": Client.csrf(owner.get("/settings"))})
+    accounts = services_of_site.accounts
+    user = accounts.find("victim@example.org")
+    token = accounts.reset_link(user).split("token=", 1)[1]
+    accounts.reset_password(token, "a new passphrase for the victim")
+    attack(site)
+    # the cookie from before the reset is now one more browser under the per-account limit
+    r = login(owner, "victim@example.org", "a new passphrase for the victim", "203.0.113.50")
+    assert r.status_code == 429 and "for this account" in r.text
+
+
+def test_a_password_change_revokes_old_device_cookies_and_renews_the_changing_browsers(site):
+    owner = site()
+    assert login(owner, "victim@example.org", PASSWORD, "198.51.100.7").status_code == 303
+    thief = site()  # a copy of the cookie, taken before the change
+    thief.http.cookies.set(DEVICE_COOKIE, owner.http.cookies[DEVICE_COOKIE])
+    new = "a new passphrase for the victim"
+    r = owner.post("/settings/password", data={"current": PASSWORD, "password": new,
+                                               "csrf_token": Client.csrf(owner.get("/settings"))})
+    assert r.status_code == 303
+    owner.post("/logout", data={"csrf_token": Client.csrf(owner.get("/settings"))})
+    attack(site)
+    r = login(thief, "victim@example.org", "a guess", "203.0.113.60")
+    assert r.status_code == 429 and "for this account" in r.text
+    # the browser that changed the password got a new cookie, and keeps its own limit
+    assert login(owner, "victim@example.org", new, "203.0.113.50").status_code == 303

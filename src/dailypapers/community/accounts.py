@@ -263,6 +263,20 @@ class AccountService:
     def _password_stamp(user: User) -> str:
         return sha256(f"{user.password_hash}|{user.password_changed_at}")[:20]
 
+    @staticmethod
+    def device_secret(user: User) -> str:
+        """What the login device cookie is signed with besides the account (web/security.py): it changes
+        with the password (a new hash has a new salt), so a change or a reset revokes every device cookie."""
+        return sha256(f"device|{user.password_hash}|{user.password_changed_at}")
+
+    def device_secret_for(self, email: str) -> str | None:
+        """The device secret of the account with this email; None when there is no such account."""
+        try:
+            user = self.store.user_by_email(normalize_email(email))
+        except Invalid:
+            return None
+        return self.device_secret(user) if user is not None and user.password_hash else None
+
     def reset_link(self, user: User) -> str:
         token = self._sign("reset", {"u": user.id, "p": self._password_stamp(user)})
         return f"{self.settings.public_url}/reset/confirm?token={token}"
@@ -342,6 +356,7 @@ class AccountService:
             raise Forbidden("This account has been disabled.")
         if self.hasher.check_needs_rehash(stored):
             self.store.rehash_password(user.id, stored, self.hasher.hash(password))
+            user = self._reload(user.id)  # its new hash signs the device cookie this login sets
         return user
 
     def start_session(self, user: User) -> str:
@@ -377,10 +392,12 @@ class AccountService:
         if token:
             self.store.delete_session(sha256(token))
 
-    def change_password(self, user: User, current: str, new: str) -> None:
+    def change_password(self, user: User, current: str, new: str) -> User:
+        """The user with the new password (and so a new device secret)."""
         self.authenticate(user.email, current)
         check_password(new, [user.email, user.name])
         self.store.set_password(user.id, self.hasher.hash(new), self.now(), end_sessions=True)
+        return self._reload(user.id)
 
     # -- API tokens -------------------------------------------------------------------------
     def create_api_token(self, user: User, name: str) -> tuple[ApiToken, str]:

@@ -75,7 +75,7 @@ async def login(request: Request) -> Response:
     form = await form_data(request)
     email = (form.get("email") or "").strip().lower()[:254]
     next_url = safe_next(form.get("next"))
-    login_limit(request, email or None)
+    await login_limit(request, email or None)
     old = request.cookies.get(SESSION_COOKIE)
     try:
         user, token = await run_in_threadpool(services(request).accounts.login, email, form.get("password", ""),
@@ -87,7 +87,8 @@ async def login(request: Request) -> Response:
                                               "email": form.get("email", ""), "invalid": invalid}, status=400)
     response = redirect(next_url)
     set_session_cookie(response, request, token)
-    set_device_cookie(response, request, email, services(request).settings)
+    set_device_cookie(response, request, email, services(request).accounts.device_secret(user),
+                      services(request).settings)
     return response
 
 
@@ -224,7 +225,8 @@ async def settings_password(request: Request) -> Response:
     rate_limit(request, "login", account=user.email.lower())
     accounts = services(request).accounts
     try:
-        await run_in_threadpool(accounts.change_password, user, form.get("current", ""), form.get("password", ""))
+        changed = await run_in_threadpool(accounts.change_password, user, form.get("current", ""),
+                                          form.get("password", ""))
     except Invalid as e:
         # Errors about the new password name it; anything else (a wrong current password) is the current one.
         field = "new" if e.field == "password" else "cur"
@@ -232,6 +234,8 @@ async def settings_password(request: Request) -> Response:
     token = await run_in_threadpool(accounts.start_session, user)
     response = redirect("/settings?saved=password")
     set_session_cookie(response, request, token)
+    # the change revoked every device cookie of the account; this browser is still the owner's
+    set_device_cookie(response, request, changed.email, accounts.device_secret(changed), services(request).settings)
     return response
 
 

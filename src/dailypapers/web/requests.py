@@ -14,11 +14,12 @@ import re
 from typing import Any
 from urllib.parse import urlencode
 
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from dailypapers.errors import Invalid, NotFound
-from dailypapers.web.security import trusted_device
+from dailypapers.web.security import has_device_cookie, trusted_device
 
 MAX_FORM_FIELD = 10_000  # characters kept from any form field
 BIDI_CONTROLS = re.compile("[\u202a-\u202e\u2066-\u2069]")
@@ -139,11 +140,15 @@ def rate_limit(request: Request, name: str, *, account: str | int | None = None)
     services(request).limits.check(name, ip=client_ip(request), account=account)
 
 
-def login_limit(request: Request, account: str | None) -> None:
+async def login_limit(request: Request, account: str | None) -> None:
     """Count one login attempt for this address and account, or for this browser when it holds the
-    account's device cookie (community/ratelimit.py: check_login; web/security.py)."""
-    services(request).limits.check_login(ip=client_ip(request), account=account,
-                                         device=trusted_device(request, account))
+    account's device cookie, signed since its password last changed (community/ratelimit.py:
+    check_login; web/security.py)."""
+    device = None
+    if account and has_device_cookie(request):  # only then is the account's secret read
+        secret = await run_in_threadpool(services(request).accounts.device_secret_for, account)
+        device = trusted_device(request, account, secret)
+    services(request).limits.check_login(ip=client_ip(request), account=account, device=device)
 
 
 def private_page(request: Request, template: str, context: dict, *, status: int = 200,

@@ -21,10 +21,12 @@ CSRF ("signed double submit"):
 In templates: ``{{ csrf_field(request) }}`` inside each POST form, ``{{ csrf_token(request) }}`` for the value.
 
 Device cookies (OWASP's answer to lockout as a denial of service): a successful login leaves
-``dp_device`` = a random id + HMAC(signing key, id + the account's email) in that browser. A later
-login to the same account from it is throttled per device only (community/ratelimit.check_login),
-so an attack from many addresses, which reaches the per-account limit, does not lock the owner out
-of their own browser.
+``dp_device`` = a random id + HMAC(signing key, id + the account's email + its device secret) in
+that browser. A later login to the same account from it is throttled per device only
+(community/ratelimit.check_login), so an attack from many addresses, which reaches the per-account
+limit, does not lock the owner out of their own browser. The device secret
+(``AccountService.device_secret``) changes with the password, so a password change or reset revokes
+every device cookie issued before it; the browser that changed it gets a new one.
 
 Headers on every response (unless the handler already set them): Content-Security-Policy with no inline
 script or style, X-Content-Type-Options, Referrer-Policy, X-Frame-Options + frame-ancestors,
@@ -122,24 +124,32 @@ DEVICE_MAX_AGE = 365 * 24 * 3600
 _DEVICE_RE = re.compile(r"^[A-Za-z0-9_-]{16,64}\.[0-9a-f]{64}$")
 
 
-def _device_signature(request: Request, device: str, account: str) -> str:
-    message = b"device:" + device.encode() + b"|" + account.strip().lower().encode("utf-8", "replace")
+def _device_signature(request: Request, device: str, account: str, secret: str) -> str:
+    message = (b"device:" + device.encode() + b"|" + account.strip().lower().encode("utf-8", "replace")
+               + b"|" + secret.encode())
     return hmac.new(_csrf_of(request).key, message, hashlib.sha256).hexdigest()
 
 
-def trusted_device(request: Request, account: str | None) -> str | None:
-    """The id of this browser's device cookie if it was issued at a login to `account`, else None."""
+def has_device_cookie(request: Request) -> bool:
+    """Whether this browser sends a well-formed device cookie (worth looking up the account's secret)."""
+    return bool(_DEVICE_RE.match(request.cookies.get(DEVICE_COOKIE) or ""))
+
+
+def trusted_device(request: Request, account: str | None, secret: str | None) -> str | None:
+    """The id of this browser's device cookie if it was issued at a login to `account` since its
+    password last changed (`secret`: AccountService.device_secret), else None."""
     value = request.cookies.get(DEVICE_COOKIE) or ""
-    if not account or not _DEVICE_RE.match(value):
+    if not account or not secret or not _DEVICE_RE.match(value):
         return None
     device, signature = value.split(".")
-    return device if hmac.compare_digest(_device_signature(request, device, account), signature) else None
+    return device if hmac.compare_digest(_device_signature(request, device, account, secret), signature) else None
 
 
-def set_device_cookie(response: Response, request: Request, account: str, settings) -> None:
-    """After a successful login: this browser is one the account's owner uses (a new id each time)."""
+def set_device_cookie(response: Response, request: Request, account: str, secret: str, settings) -> None:
+    """After a successful login or password change: this browser is one the account's owner uses (a
+    new id each time)."""
     device = secrets.token_urlsafe(18)
-    response.set_cookie(DEVICE_COOKIE, f"{device}.{_device_signature(request, device, account)}",
+    response.set_cookie(DEVICE_COOKIE, f"{device}.{_device_signature(request, device, account, secret)}",
                         max_age=DEVICE_MAX_AGE, **cookie_kwargs(settings, samesite="strict"))
 
 
@@ -354,4 +364,5 @@ def _replay(body: bytes, then: Receive | None = None) -> Receive:
 __all__ = [
     "CSRF", "SecurityMiddleware", "security_headers", "csrf_token", "csrf_field", "cookie_kwargs", "is_https",
     "CSRF_COOKIE", "CSRF_FIELD", "CSP", "CSRF_PLACEHOLDER", "DEVICE_COOKIE", "trusted_device", "set_device_cookie",
+    "has_device_cookie",
 ]
