@@ -3,11 +3,14 @@
 
 In this order:
 
-1. **Methods.** A state-changing method on a path whose routes do not take it is answered 405
-   with ``Allow`` (every method that path's routes take), before any body is read. A request
-   that no handler will take (that, an unknown path, a static file) is marked
+1. **Methods.** Any method but GET and HEAD (and a CORS preflight's OPTIONS) on a path whose
+   routes do not take it is answered 405 with ``Allow`` (every method that path's routes take),
+   before any body is read. TRACE is never handed to a route (it would echo the request). A
+   request that no handler will take (that, an unknown path, a static file) is marked
    ``scope["dailypapers.routed"] = False``: it changes nothing, so web/security.py does not ask it
-   for a CSRF token, and the router answers 404 or 405 as it should.
+   for a CSRF token, and the router answers 404 or 405 as it should. The router's own 405 (a GET
+   on a POST-only path) names only its first matching route's methods: its ``Allow`` is rewritten
+   to the same union, so every 405 agrees with the routes and /openapi.json.
 2. **Body caps.** Every body is capped: ``MAX_BODY_BYTES`` for forms and JSON, the larger
    ``MAX_UPLOAD_BYTES`` for the citation-file imports (``UPLOAD_PATHS``). A declared
    ``Content-Length`` over the cap is a 413 at once; a streamed (chunked) body is counted as it
@@ -36,6 +39,7 @@ from dailypapers.citations import MAX_IMPORT_CHARS
 from dailypapers.errors import RateLimited, TooLarge
 from dailypapers.web.auth import Unauthorized, current_user, unauthorized
 from dailypapers.web.requests import client_ip, services
+from dailypapers.web.security import CORS_PREFIXES
 
 MAX_BODY_BYTES = 1024 * 1024  # forms and JSON: a comment is at most 5,000 characters
 # .bib / RIS imports: the file (web/library_api.py reads at most 2 bytes per allowed character) and
@@ -43,7 +47,9 @@ MAX_BODY_BYTES = 1024 * 1024  # forms and JSON: a comment is at most 5,000 chara
 MAX_UPLOAD_BYTES = 2 * MAX_IMPORT_CHARS + 64 * 1024
 UPLOAD_PATHS = (r"^(/api)?/collections/[^/]+/import$",)
 TOKEN_FIRST_BYTES = 16 * 1024
-SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+# Passed to the router without a look at the route table (the hot path); it answers these itself.
+READ_METHODS = frozenset({"GET", "HEAD"})
 # Expensive routes and the limit each counts against, per client address, before the handler runs.
 # Every route that runs a search or the query model shares "search" (a new one goes here); exports
 # and pages that read a whole collection or a member's data count against "export"; long lists
@@ -105,12 +111,12 @@ class Guard:
             await self.app(scope, receive, send)
             return
         method, path = scope["method"], scope.get("path", "")
-        if method not in SAFE_METHODS:
+        if method not in READ_METHODS and not (method == "OPTIONS" and path.startswith(CORS_PREFIXES)):
             allowed, routed = self._route(scope)
+            routed = routed and method != "TRACE"
             scope["dailypapers.routed"] = routed
             if not routed and allowed:
-                allow = ", ".join(sorted(allowed))
-                await self._answer(scope, receive, send, 405, "Method not allowed.", {"Allow": allow})
+                await self._answer(scope, receive, send, 405, "Method not allowed.", {"Allow": _allow(allowed)})
                 return
         cap = body_cap(path, self.uploads)
         length = _content_length(scope)
@@ -150,6 +156,11 @@ class Guard:
             nonlocal started
             if message["type"] == "http.response.start":
                 started = True
+                if message["status"] == 405 and method in READ_METHODS:
+                    allowed, routed = self._route(scope)
+                    if allowed and not routed:
+                        headers = [(k, v) for k, v in message.get("headers") or [] if k.lower() != b"allow"]
+                        message = {**message, "headers": [*headers, (b"allow", _allow(allowed).encode())]}
             await send(message)
 
         try:
@@ -186,6 +197,10 @@ class Guard:
             if name.decode() not in present:
                 response.headers[name.decode()] = value.decode()
         await response(scope, receive, send)
+
+
+def _allow(methods: set[str]) -> str:
+    return ", ".join(sorted(methods))
 
 
 def _has_header(scope: Scope, name: bytes) -> bool:

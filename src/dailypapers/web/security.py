@@ -53,7 +53,7 @@ from dailypapers.community.accounts import SESSION_COOKIE
 CSRF_COOKIE = "dp_csrf"
 CSRF_FIELD = "csrf_token"
 CSRF_HEADER = b"x-csrf-token"
-SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})  # TRACE never reaches a handler (web/guard.py)
 MAX_FORM_BYTES = 10 * 1024 * 1024  # the CSRF check buffers at most this much of a form body
 CORS_PREFIXES = ("/api/", "/feeds/", "/openapi.json")
 # The placeholder a cached page is rendered with; replaced by the visitor's token on the way out.
