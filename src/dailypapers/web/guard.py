@@ -19,7 +19,9 @@ In this order:
    than ``TOKEN_FIRST_BYTES`` (or of unknown size) has its token checked before the body is read:
    a bad token is a 401 and the body is never read. Smaller bodies are read with the call, as the
    vote hot path does (one thread hop for token, limit and vote).
-4. **Rate limits of expensive routes.** ``limited`` maps path patterns to a limit name
+4. **Long redirects.** A ``Location`` longer than ``MAX_LOCATION`` (it echoed what a client sent)
+   loses its query and fragment, or becomes ``/`` when its path alone is too long; whatever built it.
+5. **Rate limits of expensive routes.** ``limited`` maps path patterns to a limit name
    (RATE_LIMITED below): every route that runs a search shares the ``search`` limit,
    exports of many papers the ``export`` one, the long lists (weeks, months, the paged API, new
    arrivals) the ``list`` one. A 429 carries Retry-After.
@@ -47,6 +49,9 @@ MAX_BODY_BYTES = 1024 * 1024  # forms and JSON: a comment is at most 5,000 chara
 MAX_UPLOAD_BYTES = 2 * MAX_IMPORT_CHARS + 64 * 1024
 UPLOAD_PATHS = (r"^(/api)?/collections/[^/]+/import$",)
 TOKEN_FIRST_BYTES = 16 * 1024
+# The longest Location sent: a redirect may echo what a client sent (a refused search's query, a form's
+# `next`, a link's token), and reverse proxies refuse response headers past 4-8 KB (nginx: a 502).
+MAX_LOCATION = 2000
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 # Passed to the router without a look at the route table (the hot path); it answers these itself.
 READ_METHODS = frozenset({"GET", "HEAD"})
@@ -156,6 +161,9 @@ class Guard:
             nonlocal started
             if message["type"] == "http.response.start":
                 started = True
+                if any(k.lower() == b"location" and len(v) > MAX_LOCATION for k, v in message.get("headers") or []):
+                    message = {**message, "headers": [(k, _capped_location(v) if k.lower() == b"location" else v)
+                                                      for k, v in message["headers"]]}
                 if message["status"] == 405 and method in READ_METHODS:
                     allowed, routed = self._route(scope)
                     if allowed and not routed:
@@ -199,6 +207,12 @@ class Guard:
         await response(scope, receive, send)
 
 
+def _capped_location(value: bytes) -> bytes:
+    """The path alone (a redirect back to a page without the query a client sent), else the home page."""
+    path = value.split(b"?", 1)[0].split(b"#", 1)[0]
+    return path if len(path) <= MAX_LOCATION else b"/"
+
+
 def _allow(methods: set[str]) -> str:
     return ", ".join(sorted(methods))
 
@@ -217,5 +231,5 @@ def _content_length(scope: Scope) -> int | None:
     return None
 
 
-__all__ = ["Guard", "RATE_LIMITED", "MAX_BODY_BYTES", "MAX_UPLOAD_BYTES", "UPLOAD_PATHS", "TOKEN_FIRST_BYTES",
-           "body_cap"]
+__all__ = ["Guard", "RATE_LIMITED", "MAX_LOCATION", "MAX_BODY_BYTES", "MAX_UPLOAD_BYTES", "UPLOAD_PATHS",
+           "TOKEN_FIRST_BYTES", "body_cap"]

@@ -35,6 +35,7 @@ from dailypapers.models import SavedSearch
 from dailypapers.web.auth import current_user
 from dailypapers.web.feeds import FeedItem, alternates, feed_format, feed_response, rfc822, x
 from dailypapers.web.flash import Flash, clear_flash, flash_redirect, take_flash
+from dailypapers.web.guard import MAX_LOCATION
 from dailypapers.web.requests import form_data, login_redirect, path_int, private_page, rate_limit, services
 from dailypapers.web.site import site_of
 
@@ -82,7 +83,8 @@ async def save(request: Request) -> Response:
         saved = await run_in_threadpool(svc.save, user, form, name=form.get("name", ""),
                                         alert=form.get("alert", "none"))
     except Invalid as e:
-        return flash_redirect(request, back, Flash(str(e), "error"))
+        # back to the search, unless it is too long to carry (a 10 KB query): then this member's list
+        return flash_redirect(request, back if len(back) <= MAX_LOCATION else HERE, Flash(str(e), "error"))
     return flash_redirect(request, f"{HERE}#saved-{saved.id}",
                           Flash(f"Saved “{saved.name}”. Its feed and alert are below."))
 
