@@ -181,7 +181,9 @@ OPTIONS: tuple[Option, ...] = (
            "member's data download and feeds (OPML)."),
     Option("rate_list", _rate, "120/60",
            "Long lists per IP address: week and month pages and feeds, /api/daily_papers, new arrivals (page, "
-           "API, feed); each reads many papers when not cached."),
+           "API, feed), a day's page and feed; each reads many papers when not cached."),
+    Option("rate_paper", _rate, "300/60",
+           "Paper pages per IP address (/papers/{id} and its .md): each finds similar papers when not cached."),
     Option("rate_subscribe", _rate, "10/3600", "Subscription requests per IP address."),
     # mail
     Option("smtp_host", str, None, "SMTP server; unset prints mail to the console instead."),
@@ -244,6 +246,7 @@ class Settings:
     rate_search: str = "120/60"
     rate_export: str = "30/60"
     rate_list: str = "120/60"
+    rate_paper: str = "300/60"
     rate_subscribe: str = "10/3600"
     smtp_host: str | None = None
     smtp_port: int = 587

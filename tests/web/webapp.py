@@ -102,7 +102,8 @@ def build_data_dir(data_dir: Path, database_url: str | None = None) -> Path:
 def make_settings(data_dir: Path, **changes) -> Settings:
     base = Settings(data_dir=data_dir, secret_key="test-secret-key-for-web-tests", base_url="http://testserver")
     if hasattr(base, "rate_search"):  # these tests search and export far more often than a person would
-        base = base.replace(rate_search="100000/60", rate_export="100000/60", rate_list="100000/60")
+        base = base.replace(rate_search="100000/60", rate_export="100000/60", rate_list="100000/60",
+                            rate_paper="100000/60")
     return base.replace(**changes)
 
 

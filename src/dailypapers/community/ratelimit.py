@@ -1,7 +1,7 @@
 """Rate limits: N events per sliding window of W seconds, per IP address and per account.
 
 Each limit is a setting ``rate_<name>`` = "N/SECONDS" (login, signup, reset, submit, comment, vote,
-search, export, list, subscribe). ``Limits.check(name, ip=..., account=...)`` records one event under each key
+search, export, list, paper, subscribe). ``Limits.check(name, ip=..., account=...)`` records one event under each key
 given, or raises ``RateLimited`` (HTTP 429 + Retry-After) without recording anything when any key
 is over its limit — so hammering a blocked endpoint does not extend the block.
 
@@ -50,6 +50,7 @@ LABELS = {
     "search": "searches",
     "export": "exports",
     "list": "list pages",
+    "paper": "paper pages",
     "login_account": "login attempts for this account",
     "subscribe": "subscription requests",
 }

@@ -23,8 +23,8 @@ In this order:
    loses its query and fragment, or becomes ``/`` when its path alone is too long; whatever built it.
 5. **Rate limits of expensive routes.** ``limited`` maps path patterns to a limit name
    (RATE_LIMITED below): every route that runs a search shares the ``search`` limit,
-   exports of many papers the ``export`` one, the long lists (weeks, months, the paged API, new
-   arrivals) the ``list`` one. A 429 carries Retry-After.
+   exports of many papers the ``export`` one, the long lists (days, weeks, months, the paged API,
+   new arrivals) the ``list`` one, a paper's page the ``paper`` one. A 429 carries Retry-After.
 """
 
 from __future__ import annotations
@@ -58,7 +58,7 @@ READ_METHODS = frozenset({"GET", "HEAD"})
 # Expensive routes and the limit each counts against, per client address, before the handler runs.
 # Every route that runs a search or the query model shares "search" (a new one goes here); exports
 # and pages that read a whole collection or a member's data count against "export"; long lists
-# against "list".
+# against "list"; paper pages against "paper" (tests/web/test_hardening_limits.py has the measurements).
 # tests/web/test_hostile_input.py fails for a route that does either without a limit here.
 # /openapi.json documents the 429 of each (web/api.py).
 RATE_LIMITED = (
@@ -77,15 +77,18 @@ RATE_LIMITED = (
     (r"^/c/[^/]+(/feed\.(xml|atom|json))?$", "export"),
     (r"^(/feeds\.opml|/settings/feeds)$", "export"),  # every feed of the member (saved.member_feeds)
     (r"^(/settings/export\.json|/api/account/export)$", "export"),
-    # Long lists: uncached, each reads a week's, a month's or an arrival day's papers, or a page of
-    # all listings, as costly as a search; their parameters (page, sort, category, submitter) make
-    # as many distinct cache keys as a client likes.
-    (r"^/papers/(week|month)/[^/]+$", "list"),
-    (r"^/feeds/(week|month)/[^/]+\.(xml|atom|json)$", "list"),
+    # Long lists: uncached, each reads a day's, a week's, a month's or an arrival day's papers, or a
+    # page of all listings, as costly as a search; their parameters (day, page, sort, category,
+    # submitter) make more distinct cache keys than the page cache keeps.
+    (r"^/papers/(date|week|month)/[^/.]+$", "list"),
+    (r"^/feeds/(date|week|month)/[^/]+\.(xml|atom|json)$", "list"),
     (r"^/api/daily_papers$", "list"),
     (r"^/papers/new(/[^/]+)?$", "list"),
     (r"^/api/papers/new$", "list"),
     (r"^/feeds/new\.(xml|atom|json)$", "list"),
+    # A paper's page and its Markdown twin (canonical ids: others are redirected): each of the papers
+    # is its own cache key, and a miss finds similar papers. /api/papers/{id} is as cheap missed as hit.
+    (r"^/papers/(\d{4}\.\d{4,5}|[A-Za-z][A-Za-z\-]+(\.[A-Za-z]{2})?/\d{7})(\.md)?$", "paper"),
 )
 
 # status, message, extra headers -> the response (web/errors.error_response through web/routes.py)
