@@ -455,6 +455,47 @@ def test_hybrid_scores_every_candidate_with_both_rankers(hybrid_engine):
     assert [i for i, _ in raw["semantic"]] == [i for i, _, _ in sem]
 
 
+def test_keyword_hits_scored_by_meaning_during_the_vector_search_fuse_the_same(hybrid_engine):
+    """Hybrid search scores its keyword hits' cosines on the request thread as soon as the helper
+    has the query vector (while it searches the index): the fused lists are the same as when
+    _fusion_lists scores the keyword-only papers itself."""
+    from concurrent.futures import Future
+
+    from dailypapers.search.query import parse_query
+
+    engine, _, _ = hybrid_engine
+    for q in ("reinforcement learning for robot control", "language models", "diffusion image generation"):
+        parsed = parse_query(q)
+        lex, _ = engine.lexical.search_with_count(parsed, SearchFilters(), 30, 0, count=False)
+        ready: Future = Future()
+        found = engine._semantic(parsed, SearchFilters(), 30, ready)
+        assert found is not None and ready.done() and ready.result() is not None
+        sem = found[0]
+        cosines = engine._head_cosines(ready, lex)
+        assert cosines is not None and set(cosines) <= {h.key for h in lex}
+        itself = engine._fusion_lists(parsed, SearchFilters(), lex, sem)
+        given = engine._fusion_lists(parsed, SearchFilters(), lex, sem, cosines=cosines)
+        assert dict(given["lexical"]) == dict(itself["lexical"])
+        assert dict(given["semantic"]) == dict(itself["semantic"])  # the same floats, not approximately
+
+
+def test_a_failing_model_still_hands_over_no_vector(hybrid_engine, monkeypatch):
+    """The request thread waits for the query vector: a model that fails must resolve it (None)."""
+    from concurrent.futures import Future
+
+    from dailypapers.search.query import parse_query
+
+    engine, _, emb = hybrid_engine
+
+    def boom(text):
+        raise RuntimeError("model crashed")
+
+    monkeypatch.setattr(emb, "embed_query", boom)
+    ready: Future = Future()
+    assert engine._semantic(parse_query("language models"), SearchFilters(), 10, ready) is None
+    assert ready.result(timeout=1) is None and engine._head_cosines(ready, []) is None
+
+
 def test_relevance_rule_sees_the_exact_cosine_of_keyword_only_hits(hybrid_engine, monkeypatch):
     """Hybrid search has scored every fused candidate with both rankers: a keyword hit the
     semantic list did not reach still comes to the relevance rule with its own cosine."""

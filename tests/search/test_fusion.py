@@ -115,3 +115,45 @@ def test_fuse_dispatches_with_the_tuned_constants():
         assert set(w) == {"lexical", "semantic"} and sum(w.values()) == pytest.approx(1.0)
     # short queries lean on the lexical list
     assert CONVEX_WEIGHTS_SHORT["lexical"] > CONVEX_WEIGHTS["lexical"]
+
+
+def _convex_by_paper(scored, weights, norm="minmax"):
+    """convex() as first written (a sum per paper, ties broken by first appearance): the faster
+    one must give the same floats in the same order."""
+    legs, order = [], {}
+    for name, items in scored.items():
+        weight = float(weights.get(name, 0.0))
+        if not items or weight == 0:
+            continue
+        best = {}
+        for doc, s in items:
+            if doc not in best or s > best[doc]:
+                best[doc] = float(s)
+            order.setdefault(doc, len(order))
+        normed = dict(zip(best, normalize(list(best.values()), norm)))
+        legs.append((weight, normed, min(normed.values())))
+    fused = {doc: sum(w * normed.get(doc, floor) for w, normed, floor in legs) for doc in order}
+    return sorted(fused.items(), key=lambda item: (-item[1], order[item[0]]))
+
+
+def test_convex_and_rrf_match_the_per_paper_sum_exactly():
+    import random
+
+    rng = random.Random(7)
+    for _ in range(300):
+        docs = [f"d{i}" for i in range(rng.randint(1, 60))]
+        lists = {}
+        for name in ("lexical", "semantic"):
+            picked = rng.sample(docs, rng.randint(0, len(docs)))
+            # coarse scores, so that ties (within a list and after fusing) are common
+            lists[name] = [(d, rng.choice([0.0, 0.5, 1.0, 1.5, rng.random()])) for d in picked]
+        for weights in (CONVEX_WEIGHTS, CONVEX_WEIGHTS_SHORT, {"lexical": 1.0}):
+            for norm in ("minmax", "zscore"):
+                assert convex(lists, weights, norm) == _convex_by_paper(lists, weights, norm)
+        ranked = {name: [d for d, _ in items] for name, items in lists.items()}
+        scores: dict = {}
+        for name, ids in ranked.items():
+            for rank, d in enumerate(dict.fromkeys(ids), start=1):
+                scores[d] = scores.get(d, 0.0) + WEIGHTS.get(name, 1.0) / (RRF_K + rank)
+        order = {d: i for i, d in enumerate(scores)}
+        assert rrf(ranked) == sorted(scores.items(), key=lambda item: (-item[1], order[item[0]]))

@@ -16,7 +16,9 @@ How a query runs (constants below and in ``fusion.py``):
   are scored exactly, read from the mapped index file, otherwise the HNSW search fetches as deep
   as the share passing asks (``depth / share``) and keeps those that pass;
 * hybrid: the two lists fused by ``fusion.fuse`` (a convex combination of normalized scores,
-  each candidate scored by both rankers; see ``_fusion_lists``); papers not embedded yet come
+  each candidate scored by both rankers; see ``_fusion_lists``: the keyword hits' exact cosines are
+  computed on the request thread while the helper thread searches the vector index, from the
+  query vector it hands over as soon as it is made); papers not embedded yet come
   through the lexical list alone; a query that is exactly a paper's title puts that paper first
   (``TITLE_MATCH_DEPTH``);
 * the filters (the form's dates, code, upvotes, category and organization, and the query's own)
@@ -510,7 +512,11 @@ class SearchEngine:
         ranking stays the mode's own. On SciFact train (809 claims) the served nDCG@10 rises from
         0.651 to 0.710 (lexical) and 0.635 to 0.662 (semantic); hybrid is unchanged (0.7395).
         bench/bench_search_quality.py, BENCHMARKS.md "Search quality"."""
-        semantic = self._beside(self._semantic, parsed, filters, POOL_DEPTH) if res.mode_used != "lexical" else None
+        # hybrid: the helper hands over the query vector as soon as it is made, so that this thread
+        # scores its keyword hits by meaning while the helper searches the vector index
+        vector_ready: Future | None = Future() if res.mode_used == "hybrid" else None
+        semantic = (self._beside(self._semantic, parsed, filters, POOL_DEPTH, vector_ready)
+                    if res.mode_used != "lexical" else None)
         query_vector = None
         if res.mode_used == "lexical" and available and self.embedder is not None:
             query_vector = self._beside(self.embedder.embed_query, parsed.text)
@@ -520,8 +526,11 @@ class SearchEngine:
         words = content_words(parsed)
         by_key = self.lexical.words_matched(words, [h.key for h in lex]) if words and lex else {}
         fetched: dict[str, StoredPaper] = {}
+        head_cosines: dict[int, float] | None = None
         if res.mode_used == "hybrid":  # exact-title candidates
             fetched = self.store.get_papers([h.arxiv_id for h in lex[:TITLE_MATCH_DEPTH]])
+            if vector_ready is not None and lex:
+                head_cosines = self._head_cosines(vector_ready, lex[:fusion.DEPTH])
         sem = None
         best: float | None = None
         if semantic is not None:
@@ -541,7 +550,8 @@ class SearchEngine:
             # The head is fused exactly as fusion.py was tuned (each list's top DEPTH, every candidate
             # scored by both rankers); the deeper candidates follow in their own rank-fused order,
             # for the relevance rule to sort out.
-            lists = self._fusion_lists(parsed, SearchFilters(), lex[:fusion.DEPTH], (sem or [])[:fusion.DEPTH])
+            lists = self._fusion_lists(parsed, SearchFilters(), lex[:fusion.DEPTH], (sem or [])[:fusion.DEPTH],
+                                       cosines=head_cosines)
             order = fusion.fuse(lists, short=is_short_query(parsed))
             sims = dict(lists["semantic"]) | sims  # the head's keyword-only papers have an exact cosine now
             head = {i for i, _ in order}
@@ -593,21 +603,27 @@ class SearchEngine:
         stems = sorted(set().union(*words)) if words else []
         return "exact" if self.lexical.count_containing(parsed, stems, filters) <= found else "about"
 
-    def _semantic(self, parsed: ParsedQuery, filters: SearchFilters,
-                  depth: int) -> tuple[list[tuple[str, float, int]], float | None] | None:
+    def _semantic(self, parsed: ParsedQuery, filters: SearchFilters, depth: int,
+                  vector_ready: Future | None = None) -> tuple[list[tuple[str, float, int]], float | None] | None:
         """The semantic list of the papers passing the filters, with the best similarity in the
         whole collection (None when nothing restricts the list: its head is the best), or None
-        when the model or the index failed (logged)."""
+        when the model or the index failed (logged). ``vector_ready`` gets the query vector as soon
+        as it is made (None when the model failed), before the index is searched."""
         try:
-            return self._semantic_leg(parsed, filters, depth)
+            return self._semantic_leg(parsed, filters, depth, vector_ready)
         except Exception:  # noqa: BLE001 - a failing model or index must not break search
             log.exception("semantic search failed; answering from the lexical index")
             return None
+        finally:
+            if vector_ready is not None and not vector_ready.done():
+                vector_ready.set_result(None)  # never leave the request thread waiting
 
-    def _semantic_leg(self, parsed: ParsedQuery, filters: SearchFilters,
-                      depth: int) -> tuple[list[tuple[str, float, int]], float | None]:
+    def _semantic_leg(self, parsed: ParsedQuery, filters: SearchFilters, depth: int,
+                      vector_ready: Future | None = None) -> tuple[list[tuple[str, float, int]], float | None]:
         assert self.embedder is not None and self.vectors is not None
         qvec = self.embedder.embed_query(parsed.text)
+        if vector_ready is not None:
+            vector_ready.set_result(qvec)
         fq = self.lexical.filter_query(parsed, filters, required_text=True)
         if fq is None:
             return self.vectors.search_keys(qvec, depth), None
@@ -652,6 +668,19 @@ class SearchEngine:
             log.exception("scoring keyword hits by meaning failed")
             return {}
 
+    def _head_cosines(self, vector_ready: Future, lex: list) -> dict[int, float] | None:
+        """Exact cosine of each of the keyword hits to fuse ({key: cosine}, those with a vector), as
+        soon as the helper has the query vector; None when it has none or scoring fails (fusion then
+        scores the keyword-only papers itself)."""
+        assert self.vectors is not None
+        try:
+            qvec = vector_ready.result()
+            if qvec is None:
+                return None
+            return {k: s for _, s, k in self.vectors.search_keys(qvec, len(lex), candidates=[h.key for h in lex])}
+        except Exception:  # noqa: BLE001 - _fusion_lists tries again and logs
+            return None
+
     def _best(self, qvec: np.ndarray) -> float | None:
         """The best similarity to the query in the whole collection (approximately)."""
         assert self.vectors is not None
@@ -660,11 +689,13 @@ class SearchEngine:
 
     def _fusion_lists(self, parsed: ParsedQuery, filters: SearchFilters, lex: list,
                       sem: list[tuple[str, float, int]], complete: bool | None = None,
+                      cosines: dict[int, float] | None = None,
                       ) -> dict[str, list[tuple[str, float]]]:
         """The two scored lists to fuse, each completed with its own scores for the papers only
         the other list found (exact cosine; BM25, 0 when the paper does not match), so that the
         convex combination compares every candidate on both scores. A paper without a vector
-        stays missing from the semantic list (fusion gives it that list's lowest score)."""
+        stays missing from the semantic list (fusion gives it that list's lowest score).
+        ``cosines``: the exact cosines of ``lex`` by key, when already computed (``_head_cosines``)."""
         lex_l = [(h.arxiv_id, h.score) for h in lex]
         sem_l = [(i, s) for i, s, _ in sem]
         if complete is None:
@@ -678,7 +709,9 @@ class SearchEngine:
             lex_l += [(i, bm25.get(key, 0.0)) for key, i in sem_only.items()]
             in_sem = {i for i, _, _ in sem}
             lex_only = [h.key for h in lex if h.arxiv_id not in in_sem]
-            if lex_only:
+            if lex_only and cosines is not None:
+                sem_l += [(h.arxiv_id, cosines[h.key]) for h in lex if h.arxiv_id not in in_sem and h.key in cosines]
+            elif lex_only:
                 # sem is non-empty, so the semantic leg ran: the model and the index exist
                 assert self.embedder is not None and self.vectors is not None
                 qvec = self.embedder.embed_query(parsed.text)  # cached by the embedder

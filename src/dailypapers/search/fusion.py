@@ -130,8 +130,14 @@ def convex(
             order.setdefault(doc, len(order))
         normed = dict(zip(best, normalize(list(best.values()), norm)))
         legs.append((weight, normed, min(normed.values())))
-    fused = {doc: sum(weight * normed.get(doc, floor) for weight, normed, floor in legs) for doc in order}
-    return sorted(fused.items(), key=lambda item: (-item[1], order[item[0]]))
+    # Leg by leg, in the same order of additions as a per-paper sum (the same floats), without a
+    # generator per paper; fused keeps the order of first appearance, so a stable sort on the
+    # score alone breaks ties as that order would.
+    fused = dict.fromkeys(order, 0.0)
+    for weight, normed, floor in legs:
+        for doc in fused:
+            fused[doc] += weight * normed.get(doc, floor)
+    return sorted(fused.items(), key=_minus_score)
 
 
 def fuse(
@@ -147,8 +153,12 @@ def fuse(
 
 
 def _sorted(scores: dict[K, float]) -> list[tuple[K, float]]:
-    order = {doc: i for i, doc in enumerate(scores)}
-    return sorted(scores.items(), key=lambda item: (-item[1], order[item[0]]))
+    # the dict is in order of first appearance and the sort is stable: ties keep that order
+    return sorted(scores.items(), key=_minus_score)
+
+
+def _minus_score(item: tuple) -> float:
+    return -item[1]
 
 
 __all__ = [
