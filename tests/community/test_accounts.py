@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import re
-import statistics
 import time
 
 import pytest
@@ -89,46 +88,44 @@ def test_signup_with_a_taken_email_reveals_nothing_and_mails_the_owner(env):
     assert env.store.user_by_name("someone") is None
 
 
-def test_login_failures_look_the_same_and_take_the_same_time(env):
+def test_login_failures_look_the_same_and_cost_the_same_work(env):
     env.member("ada")
     c = env.client()
     token = csrf(c)
 
     def attempt(email):
-        t = time.perf_counter()
-        r = c.post("/login", data={"email": email, "password": "wrong-password-here", "csrf_token": token})
-        return time.perf_counter() - t, r
+        return c.post("/login", data={"email": email, "password": "wrong-password-here", "csrf_token": token})
 
     for _ in range(4):  # the login limit is 10 per 5 minutes per IP
-        _, r1 = attempt("ada@example.org")
-        _, r2 = attempt("nobody@example.org")
+        r1 = attempt("ada@example.org")
+        r2 = attempt("nobody@example.org")
         assert r1.status_code == r2.status_code == 400
         assert LOGIN_FAILED in r1.text and LOGIN_FAILED in r2.text
         strip = lambda text: re.sub(r'value="[^"]*"', "", text)  # noqa: E731 (the typed email is echoed)
         assert strip(r1.text) == strip(r2.text)
-    # Timing, at the service (no rate limit, less noise), with a costlier argon2id so that the
-    # hash dominates the noise of this shared machine: both cases pay one verify.
-    from argon2 import PasswordHasher
+    # The same work, at the service: a known and an unknown email each cost one argon2 verify with
+    # the same parameters. (Counted, not timed: the wall-clock figure is bench/bench_reset_timing.py's.)
+    from argon2 import PasswordHasher, extract_parameters
 
     from dailypapers.community.accounts import AccountService
 
-    accounts = AccountService(env.store, env.settings, None,
-                              hasher=PasswordHasher(time_cost=2, memory_cost=32 * 1024, parallelism=1))
+    class CountingHasher(PasswordHasher):
+        def __init__(self):
+            super().__init__()
+            self.verified: list = []
+
+        def verify(self, hash, password):
+            self.verified.append(extract_parameters(hash))
+            return super().verify(hash, password)
+
+    accounts = AccountService(env.store, env.settings, None, hasher=CountingHasher())
     accounts.store.set_password(env.store.user_by_email("ada@example.org").id, accounts.hasher.hash(STRONG),
                                 env.clock.now)
-    known, unknown = [], []
-    for _ in range(9):
-        for email, out in (("ada@example.org", known), ("nobody@example.org", unknown)):
-            t = time.perf_counter()
-            with pytest.raises(Invalid):
-                accounts.authenticate(email, "wrong-password-here")
-            out.append(time.perf_counter() - t)
-    ratio = statistics.median(known) / statistics.median(unknown)
-    assert 0.6 < ratio < 1.67, (known, unknown)
-    t = time.perf_counter()
-    accounts.hasher.hash("x")  # one argon2 operation
-    one_hash = time.perf_counter() - t
-    assert min(unknown) > 0.3 * one_hash  # the missing account really did the work
+    for email in ("ada@example.org", "nobody@example.org", "not an email"):
+        accounts.hasher.verified.clear()
+        with pytest.raises(Invalid):
+            accounts.authenticate(email, "wrong-password-here")
+        assert accounts.hasher.verified == [extract_parameters(accounts.hasher.hash("x"))], email
 
 
 def test_login_sets_a_new_server_side_session_with_safe_cookie_flags(env):
