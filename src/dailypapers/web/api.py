@@ -152,7 +152,7 @@ def daily_items(data: Any) -> list:
     return data
 
 
-async def cached_json(request: Request, key: tuple, build, *, link_builder=None, gzip_level: int = 6,
+async def cached_json(request: Request, key: tuple, build, *, gzip_level: int = 6,
                       items=None, dump=dumps) -> Response:
     """`items(data)`: the list of {paper: {id}} items in the answer; with it, a caller sending an
     API token gets the shared answer without the papers they hid ("not interested").
