@@ -39,6 +39,8 @@ class Services:
     """What the web layer calls. Built once per process by build_services; never extended later."""
 
     settings: Settings
+    # settings.signing_key() once: in development it reads a file, and pages sign cookies per request
+    signing_key: str
     store: Store
     search: SearchEngine
     embedder: Embedder | None  # None without a model folder: lexical search only
@@ -102,6 +104,7 @@ def build_services(settings: Settings, *, check_schema: bool = True, **given: Un
     accounts = AccountService(store, settings, mailer, clock=clock, hasher=hasher)
     return Services(
         settings=settings,
+        signing_key=settings.signing_key(),
         store=store,
         search=search,
         embedder=query_embedder,

@@ -315,7 +315,7 @@ def build_app(services, *, debug: bool = False) -> Starlette:
     settings = services.settings
     site = Site(services, services.papers)
     install_template_globals(site, services)
-    csrf = CSRF(settings.signing_key(), secure=is_https(settings.public_url), exempt=CSRF_EXEMPT)
+    csrf = CSRF(services.signing_key, secure=is_https(settings.public_url), exempt=CSRF_EXEMPT)
 
     def respond(scope, status: int, message: str, headers: dict[str, str]) -> Response:
         request = Request(scope)
