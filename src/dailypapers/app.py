@@ -39,11 +39,13 @@ class Services:
     """What the web layer calls. Built once per process by build_services; never extended later."""
 
     settings: Settings
+    # settings.signing_key() once: in development it reads a file, and pages sign cookies per request
+    signing_key: str
     store: Store
     search: SearchEngine
     embedder: Embedder | None  # None without a model folder: lexical search only
     mailer: Mailer
-    arxiv: ArxivClient
+    arxiv: ArxivClient | None  # None: papers are never looked up on arXiv
     clock: Clock
     papers: PaperService
     arrivals: ArrivalService
@@ -68,7 +70,7 @@ class Collaborators(TypedDict, total=False):
     store: Store
     embedder: Embedder | Literal[False]  # False: none (lexical search only)
     mailer: Mailer
-    arxiv: ArxivClient
+    arxiv: ArxivClient | Literal[False]  # False: none (a paper this site lacks is refused)
     clock: Clock
     hasher: PasswordHasher
 
@@ -78,7 +80,7 @@ def build_services(settings: Settings, *, check_schema: bool = True, **given: Un
     store = given.get("store") or open_store(settings.db_url)
     embedder = given.get("embedder")
     mailer = given.get("mailer")
-    arxiv = given.get("arxiv")
+    arxiv: ArxivClient | Literal[False] | None = given.get("arxiv")
     clock = given.get("clock") or utcnow
     hasher = given.get("hasher")
     if check_schema:
@@ -90,7 +92,9 @@ def build_services(settings: Settings, *, check_schema: bool = True, **given: Un
     query_embedder = embedder or None
     if mailer is None:
         mailer = mailer_from_settings(settings)
-    if arxiv is None:
+    if arxiv is False:
+        arxiv = None
+    elif arxiv is None:
         # Members and curators wait on this client: one bounded try, not ingest's patient retries.
         arxiv = ArxivClient(settings.arxiv_api_url, delay=settings.arxiv_delay,
                             timeout=settings.arxiv_submit_timeout, max_retries=0)
@@ -100,6 +104,7 @@ def build_services(settings: Settings, *, check_schema: bool = True, **given: Un
     accounts = AccountService(store, settings, mailer, clock=clock, hasher=hasher)
     return Services(
         settings=settings,
+        signing_key=settings.signing_key(),
         store=store,
         search=search,
         embedder=query_embedder,

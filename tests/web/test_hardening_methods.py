@@ -56,3 +56,28 @@ def test_a_get_on_a_path_of_writes_alone_names_all_of_them(client):
     assert r.status_code == 405 and allow(r) == {"PUT", "DELETE"}
     r = client.request("OPTIONS", "/login")  # not a CORS path: no preflight
     assert r.status_code == 405 and allow(r) == {"GET", "HEAD", "POST"}
+
+
+def test_a_get_on_an_action_under_a_paper_is_its_405_not_the_paper_page(client):
+    # The paper routes' {arxiv_id:path} took "2608.19880/upvote" as an id: GET was the page's 404,
+    # and every other method's 405 named GET and HEAD, which the path does not take.
+    actions = [r for r in route_table() if isinstance(r, Route) and re.match(r"^(/api)?/papers/\{arxiv_id:path\}/",
+                                                                              r.path)]
+    assert len(actions) >= 5
+    for route in actions:
+        for arxiv_id in ("2608.19880", "hep-th/9901001"):
+            path = route.path.replace("{arxiv_id:path}", arxiv_id)
+            taken = set().union(*(r.methods or () for r in actions if r.path == route.path))
+            for method in ("GET", "TRACE"):
+                if method in taken:
+                    continue
+                r = client.request(method, path)
+                assert r.status_code == 405 and allow(r) == taken, (method, path, r.status_code, allow(r))
+    r = client.get("/api/papers/submit")
+    assert r.status_code == 405 and allow(r) == {"POST"}
+    # the page and the API still take every id, old-style ones with their slash too (not held here: 404)
+    assert client.get("/papers/2608.19880").status_code == 200
+    assert client.get("/api/papers/2608.19880").json()["id"] == "2608.19880"
+    assert client.get("/papers/hep-th/9901001").status_code == 404
+    assert client.get("/api/papers/hep-th/9901001").status_code == 404
+    assert client.get("/papers/2608.19880/save").status_code != 405

@@ -95,3 +95,11 @@ def test_a_page_past_the_end_leads_back(client):
     page = client.get("/papers/search", params={"q": "agents", "page": "30"}).text
     assert CARD_LINK.findall(page) == [] and "past the last result" in page
     assert 'href="/papers/search?q=agents">Back to the first page' in page
+
+
+def test_an_empty_or_blank_query_shows_how_to_search(client):
+    for params in ({}, {"q": ""}, {"q": "   "}, {"q": "\t"}):
+        r = client.get("/papers/search", params=params)
+        assert r.status_code == 200, params
+        assert '<p class="note">Search titles, abstracts and authors.' in r.text, params
+        assert not CARD_LINK.search(r.text) and 'class="error"' not in r.text, params

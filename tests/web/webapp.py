@@ -110,13 +110,15 @@ def make_settings(data_dir: Path, **changes) -> Settings:
 from asgiclient import Client  # noqa: E402,F401  (re-exported for the web tests)
 
 
-def make_app(data_dir: Path, *, clock=lambda: NOW, **settings_changes):
+def make_app(data_dir: Path, *, clock=lambda: NOW, arxiv=None, **settings_changes):
+    """`arxiv`: the services' arXiv client; by default a bare object that no test may reach (a
+    lookup on it fails loudly), False for none at all (a paper the site lacks is then a 400)."""
     from dailypapers.app import build_services
     from dailypapers.web.routes import build_app
 
     settings_changes.setdefault("database_url", database_url_of(data_dir))
     settings = make_settings(data_dir, **settings_changes)
-    services = build_services(settings, embedder=False, arxiv=object(), clock=clock)
+    services = build_services(settings, embedder=False, arxiv=object() if arxiv is None else arxiv, clock=clock)
     return build_app(services), services
 
 

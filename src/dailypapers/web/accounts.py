@@ -197,7 +197,7 @@ NEW_TOKEN_MAX_AGE = 120  # seconds
 
 
 def _token_serializer(request: Request) -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(services(request).settings.signing_key(), salt="dailypapers.new-api-token")
+    return URLSafeTimedSerializer(services(request).signing_key, salt="dailypapers.new-api-token")
 
 
 def _take_new_token(request: Request, user) -> dict | None:

@@ -4,6 +4,7 @@
 * GET /api/papers/search  q (<= 250 characters), limit (1-120, default 20)
 * GET /api/papers/{id}    one flat paper object, or 404
 * GET /api/papers/new     a day's arXiv arrivals ranked by predicted interest (handler: web/arrivals.py)
+* POST /api/papers/{id}/upvote, POST /api/papers/submit   web/votes.py, web/submissions.py
 * GET /openapi.json       the OpenAPI 3.1 description (OPENAPI below)
 
 Field names and nesting follow HF's responses (see tests/fixtures/hf_raw). Ids HF has and we do not
@@ -29,7 +30,7 @@ from dailypapers import days as days_mod
 from dailypapers.errors import Invalid, NotFound
 from dailypapers.models import Listing, Organization, StoredPaper
 from dailypapers.search.request import SearchRequest, clean_text
-from dailypapers.web import follows_openapi, library_openapi, saved_openapi
+from dailypapers.web import community_openapi, follows_openapi, library_openapi, saved_openapi
 from dailypapers.web.auth import page_user
 from dailypapers.web.cache import PAGE_TTL, entry_response, make_entry
 from dailypapers.web.guard import RATE_LIMITED
@@ -151,7 +152,7 @@ def daily_items(data: Any) -> list:
     return data
 
 
-async def cached_json(request: Request, key: tuple, build, *, link_builder=None, gzip_level: int = 6,
+async def cached_json(request: Request, key: tuple, build, *, gzip_level: int = 6,
                       items=None, dump=dumps) -> Response:
     """`items(data)`: the list of {paper: {id}} items in the answer; with it, a caller sending an
     API token gets the shared answer without the papers they hid ("not interested").
@@ -482,13 +483,14 @@ OPENAPI: dict = {
         "schemas": {"Paper": _PAPER, "DailyPaper": _ITEM, "Organization": _ORG, "User": _USER, "Error": _ERROR,
                     "Arrival": _ARRIVAL, "Arrivals": _ARRIVALS, **library_openapi.SCHEMAS,
                     **saved_openapi.OPENAPI_SCHEMAS,
-                    **follows_openapi.SCHEMAS},
+                    **follows_openapi.SCHEMAS, **community_openapi.SCHEMAS},
         "securitySchemes": library_openapi.SECURITY_SCHEMES,
     },
 }
 OPENAPI["paths"].update(library_openapi.PATHS)  # collections and reading states (web/library_api.py)
 OPENAPI["paths"].update(saved_openapi.OPENAPI_PATHS)  # saved searches (web/saved_api.py)
 OPENAPI["paths"].update(follows_openapi.PATHS)  # follows (web/follows.py)
+OPENAPI["paths"].update(community_openapi.PATHS)  # upvotes and submissions (web/votes.py, web/submissions.py)
 
 
 def _document_guard(doc: dict) -> None:

@@ -30,7 +30,7 @@ class Flash:
 
 
 def _serializer(request: Request) -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(services(request).settings.signing_key(), salt="dailypapers.flash")
+    return URLSafeTimedSerializer(services(request).signing_key, salt="dailypapers.flash")
 
 
 def flash_redirect(request: Request, url: str, flash: Flash) -> Response:

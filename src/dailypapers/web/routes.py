@@ -8,6 +8,7 @@ web/guard.py (RATE_LIMITED): a route that runs a search goes there too.
 from __future__ import annotations
 
 import logging
+import re
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
@@ -84,6 +85,22 @@ async def papers_index(request: Request) -> Response:
     return RedirectResponse("/", status_code=302)
 
 
+class CatchAll(Route):
+    """A route whose {arxiv_id:path} would also take the longer paths of other routes: it leaves them
+    the paths `leave` matches, so GET /papers/{id}/upvote is the upvote route's 405 (Allow: POST),
+    not the paper page's 404 for a paper called "{id}/upvote". web/guard.py builds Allow from the
+    same regexes."""
+
+    def __init__(self, path: str, endpoint, *, leave: str, **kwargs):
+        super().__init__(path, endpoint, **kwargs)
+        self.path_regex = re.compile(f"^(?!(?:{leave})$)" + self.path_regex.pattern.removeprefix("^"))
+
+
+# The routes under a paper's path, each of which the catch-all page routes leave alone.
+PAPER_ACTIONS = r"/papers/.+/(?:upvote|comments|save|state)"
+API_PAPER_ACTIONS = r"/api/papers/(?:submit|.+/upvote)"
+
+
 def route_table() -> list[BaseRoute]:
     get, post = ["GET"], ["POST"]
     return [
@@ -114,7 +131,7 @@ def route_table() -> list[BaseRoute]:
         Route("/api/daily_papers", api.daily_papers, methods=get),
         Route("/api/papers/search", api.search, methods=get),
         Route("/api/papers/new", arrivals.api_new, methods=get),
-        Route("/api/papers/{arxiv_id:path}", api.paper, methods=get),
+        CatchAll("/api/papers/{arxiv_id:path}", api.paper, methods=get, leave=API_PAPER_ACTIONS),
         Route("/openapi.json", api.openapi, methods=get),
         # feeds
         # feeds, each as .xml (RSS), .atom and .json (JSON Feed): web/feeds.py
@@ -265,7 +282,7 @@ def route_table() -> list[BaseRoute]:
         Route("/papers/{arxiv_id:path}.bib", exports.paper_citation, methods=get),
         Route("/papers/{arxiv_id:path}.ris", exports.paper_citation, methods=get),
         Route("/papers/{arxiv_id:path}.csl.json", exports.paper_citation, methods=get),
-        Route("/papers/{arxiv_id:path}", paper.paper_page, methods=get, name="paper"),
+        CatchAll("/papers/{arxiv_id:path}", paper.paper_page, methods=get, name="paper", leave=PAPER_ACTIONS),
     ]
 
 
@@ -298,7 +315,7 @@ def build_app(services, *, debug: bool = False) -> Starlette:
     settings = services.settings
     site = Site(services, services.papers)
     install_template_globals(site, services)
-    csrf = CSRF(settings.signing_key(), secure=is_https(settings.public_url), exempt=CSRF_EXEMPT)
+    csrf = CSRF(services.signing_key, secure=is_https(settings.public_url), exempt=CSRF_EXEMPT)
 
     def respond(scope, status: int, message: str, headers: dict[str, str]) -> Response:
         request = Request(scope)

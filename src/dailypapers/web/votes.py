@@ -32,7 +32,9 @@ def want_vote(value: Any) -> bool | None:
         return None
     if isinstance(value, bool):
         return value
-    text = str(value).strip().lower()
+    if not isinstance(value, str):  # a JSON number, list or object: /openapi.json takes none of them
+        raise Invalid("vote must be true or false (or absent, to toggle)")
+    text = value.strip().lower()
     if text in ("1", "true", "on", "yes", "up"):
         return True
     if text in ("0", "false", "off", "no", "down"):
