@@ -107,6 +107,11 @@ def test_tokens_are_stamped_and_aged_by_the_given_clock():
     at.t += dt.timedelta(seconds=1)
     with pytest.raises(Invalid, match="expired"):
         tokens.read(token, "manage", MANAGE_MAX_AGE)
+    alert = tokens.alert(7, "check")  # a saved search's alert, not a digest: its own wording
+    at.t += dt.timedelta(seconds=MANAGE_MAX_AGE + 1)
+    with pytest.raises(Invalid, match="expired") as refused:
+        tokens.read(alert, "alert", MANAGE_MAX_AGE)
+    assert "latest alert" in str(refused.value) and "digest" not in str(refused.value)
 
 
 @pytest.mark.parametrize("email", [

@@ -169,6 +169,9 @@ class Tokens:
         except SignatureExpired:
             if purpose == "confirm":
                 raise Invalid("This confirmation link has expired. Subscribe again to get a new one.") from None
+            if purpose == "alert":
+                raise Invalid("This link has expired. Use the link in your latest alert, or turn the alert off "
+                              "on your saved searches page.") from None
             raise Invalid("This link has expired. Use the link in your latest digest, "
                           "or subscribe again to get a new one.") from None
         except BadSignature:
