@@ -103,3 +103,12 @@ def test_an_empty_or_blank_query_shows_how_to_search(client):
         assert r.status_code == 200, params
         assert '<p class="note">Search titles, abstracts and authors.' in r.text, params
         assert not CARD_LINK.search(r.text) and 'class="error"' not in r.text, params
+        assert "The filters apply once you type a query" not in r.text, params
+
+
+def test_filters_without_a_query_say_they_wait_for_one(client):
+    for params in ({"has_code": "1"}, {"q": " ", "min_upvotes": "3"}, {"from": "2025-01-01"}):
+        r = client.get("/papers/search", params=params)
+        assert r.status_code == 200, params
+        assert "The filters apply once you type a query." in r.text, params
+        assert not CARD_LINK.search(r.text), params
