@@ -103,7 +103,7 @@ def kill_under_write_load(site, env: dict, db_url: str, name: str) -> None:
                     paper = site.ids[(n * 7 + i) % len(site.ids)]
                     auth = {"Authorization": f"Bearer {site.tokens[n]}"}
                     try:
-                        if i % 4:
+                        if i % 4 != 1:
                             r = c.post(f"/api/papers/{paper}/upvote", json={"vote": True}, headers=auth)
                             if r.status_code == 200 and r.json()["voted"]:
                                 acked_votes.add((site.names[n], paper))
@@ -118,6 +118,11 @@ def kill_under_write_load(site, env: dict, db_url: str, name: str) -> None:
         threads = [threading.Thread(target=writer, args=(n,)) for n in range(len(site.tokens))]
         for t in threads:
             t.start()
+        # the kill moment counts from the first acknowledged writes of both kinds, so that a slow start
+        # on a loaded machine cannot leave a round with nothing acknowledged
+        deadline = time.monotonic() + 60
+        while not (acked_votes and acked_collections) and time.monotonic() < deadline:
+            time.sleep(0.02)
         time.sleep(delay)
         os.killpg(proc.pid, signal.SIGKILL)
         proc.wait()
