@@ -32,6 +32,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable, Sequence
 
+from starlette._utils import get_route_path
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Match, Mount, Route
@@ -41,6 +42,7 @@ from dailypapers.citations import MAX_IMPORT_CHARS
 from dailypapers.errors import RateLimited, TooLarge
 from dailypapers.web.auth import Unauthorized, current_user, unauthorized
 from dailypapers.web.requests import client_ip, services
+from dailypapers.web.router import SegmentRouter
 from dailypapers.web.security import CORS_PREFIXES
 
 MAX_BODY_BYTES = 1024 * 1024  # forms and JSON: a comment is at most 5,000 characters
@@ -184,7 +186,10 @@ class Guard:
     def _route(self, scope: Scope) -> tuple[set[str], bool]:
         """(the methods the path's routes take, whether a handler takes this request)."""
         allowed: set[str] = set()
-        routes: Sequence[BaseRoute] = scope["app"].router.routes  # the app's own table, as it routes
+        router = scope["app"].router  # the app's own table, as it routes
+        routes: Sequence[BaseRoute] = (
+            router.candidates(get_route_path(scope)) if isinstance(router, SegmentRouter) else router.routes
+        )
         for route in routes:
             if isinstance(route, Mount):
                 continue  # static files change nothing; they answer 405 themselves

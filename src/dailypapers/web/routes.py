@@ -44,6 +44,7 @@ from dailypapers.web import (
     votes,
 )
 from dailypapers.web.guard import RATE_LIMITED, Guard
+from dailypapers.web.router import SegmentRouter
 from dailypapers.web.security import CSRF, SecurityMiddleware, is_https, security_headers
 from dailypapers.web.site import STATIC, Site
 
@@ -330,13 +331,13 @@ def build_app(services, *, debug: bool = False) -> Starlette:
 
     app = Starlette(
         debug=debug,
-        routes=route_table(),
         middleware=[Middleware(Guard, respond=respond, limited=RATE_LIMITED,
                                extra_headers=security_headers(is_https(settings.public_url))),
                     Middleware(SecurityMiddleware, csrf=csrf, base_url=settings.public_url,
                                render_reject=render_reject)],
         exception_handlers=errors.exception_handlers(),
     )
+    app.router = SegmentRouter(route_table())  # before the first request builds the middleware stack
     app.state.services = services
     app.state.papers = services.papers
     app.state.site = site
