@@ -16,7 +16,7 @@ import click
 
 from dailypapers.cli.context import Context, pass_ctx
 from dailypapers.config import Settings, base_url_mismatch
-from dailypapers.storage import DatabaseUnavailable, open_store
+from dailypapers.storage import DatabaseUnavailable
 
 if TYPE_CHECKING:
     from starlette.applications import Starlette
@@ -102,11 +102,7 @@ def serving_app(settings: Settings, embedder: QueryModel = None) -> Starlette:
     from dailypapers.app import create_app
     from dailypapers.search.follow import IndexFollower
 
-    store = open_store(settings.db_url, full_pool=True)
-    if embedder is None:
-        app = create_app(settings, store=store)
-    else:
-        app = create_app(settings, store=store, embedder=embedder)
+    app = create_app(settings) if embedder is None else create_app(settings, embedder=embedder)
     # Keeps this node's search indexes caught up with the database (new papers, votes, edits
     # written through any node or by a job).
     IndexFollower(app.state.services.search).start()

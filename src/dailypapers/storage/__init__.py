@@ -52,18 +52,14 @@ from dailypapers.storage.schema import Migration, load_migrations
 from dailypapers.storage.sqlite import SQLiteStore
 
 
-def open_store(url: str, *, full_pool: bool = False) -> Store:
-    """``full_pool``: a PostgreSQL pool that opens with all its connections and keeps them, as a
-    server's should. psycopg_pool grows one connection at a time, so a burst of requests on a pool
-    of one waits for that many connects in a row: the first votes after a node starts (issue 14)."""
+def open_store(url: str) -> Store:
     if url.startswith("sqlite:///"):
         return SQLiteStore(url.removeprefix("sqlite:///"))
     if url.startswith(("postgresql://", "postgres://")):
         # Imported here: psycopg is loaded only by instances that use PostgreSQL.
         from dailypapers.storage.postgres import PostgresStore
-        from dailypapers.storage.postgres.base import POOL_MAX
 
-        return PostgresStore(url, pool_min=POOL_MAX if full_pool else 1)
+        return PostgresStore(url)
     raise StorageError(f"unsupported database URL {url.split('://')[0]}://...: use sqlite:///PATH or postgresql://...")
 
 

@@ -4,7 +4,6 @@ through several stores (as several nodes would hold), on a real server."""
 
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
 
 import psycopg
 import pytest
@@ -12,7 +11,7 @@ import pytest
 from dailypapers.models import Listing
 from dailypapers.storage import DatabaseUnavailable, SchemaOutdated, StorageError, load_migrations, open_store
 from dailypapers.storage.postgres import PostgresStore
-from dailypapers.storage.postgres.base import CONTENT_LOCK, MIGRATIONS, POOL_MAX
+from dailypapers.storage.postgres.base import CONTENT_LOCK, MIGRATIONS
 from dailypapers.storage.rows import parse_ts
 from dailypapers.trending import trending_key
 
@@ -177,28 +176,3 @@ def test_a_lost_connection_is_unavailable_and_the_pool_recovers(pg_cluster, pg_u
         assert store.get_paper("2608.00001") is not None
     finally:
         store.close()
-
-
-def test_a_servers_store_opens_its_whole_pool_and_others_one_connection(pg_cluster, pg_url):
-    """psycopg_pool grows one connection at a time: a server's store has them all from the start,
-    so the first burst of requests after a start does not wait for connects in a row."""
-    dbname = pg_url.rsplit("/", 1)[1]
-
-    def backends() -> int:
-        with psycopg.connect(pg_cluster.url(), autocommit=True) as admin:
-            row = admin.execute("SELECT COUNT(*) FROM pg_stat_activity WHERE datname = %s", (dbname,)).fetchone()
-        return row[0]
-
-    assert backends() == 0
-    for full_pool, expected in ((True, POOL_MAX), (False, 1)):
-        store = open_store(pg_url, full_pool=full_pool)
-        try:
-            # the listener that follows other nodes' writes is started only by web_version: not here
-            assert wait_until(lambda expected=expected: backends() == expected)
-            with ThreadPoolExecutor(4) as pool:  # used at once, the full pool opens nothing more
-                list(pool.map(lambda _, store=store: store.get_paper("2608.00001"), range(40)))
-            if full_pool:
-                assert backends() == POOL_MAX
-        finally:
-            store.close()
-        assert wait_until(lambda: backends() == 0)

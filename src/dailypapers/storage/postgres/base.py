@@ -111,7 +111,7 @@ def _readable(conn: psycopg.Connection) -> bool:
 
 
 class PostgresBase:
-    def __init__(self, url: str, *, pool_min: int = 1, pool_max: int = POOL_MAX, pool_timeout: float = POOL_TIMEOUT):
+    def __init__(self, url: str, *, pool_max: int = POOL_MAX, pool_timeout: float = POOL_TIMEOUT):
         self.url = url
         self.where = describe(url)
         # Commits that may change what pages show: this process's, and (through NOTIFY, once
@@ -125,8 +125,7 @@ class PostgresBase:
         self.probe()
         self._used: weakref.WeakKeyDictionary[psycopg.Connection, float] = weakref.WeakKeyDictionary()
         self._pool = ConnectionPool(
-            url, min_size=min(pool_min, pool_max), max_size=pool_max, timeout=pool_timeout, open=False,
-            name="dailypapers",
+            url, min_size=1, max_size=pool_max, timeout=pool_timeout, open=False, name="dailypapers",
             kwargs={"autocommit": True, "connect_timeout": CONNECT_TIMEOUT, "options": "-c TimeZone=UTC"},
             configure=_configure, check=self._check, reconnect_timeout=0,
         )
