@@ -8,9 +8,10 @@ from typing import NamedTuple
 from dailypapers.errors import Invalid
 
 # New style (0704 onwards): YYMM.NNNN or YYMM.NNNNN. Old style: archive[.SUBJ]/YYMMNNN.
-_NEW = r"(?P<new>\d{4}\.\d{4,5})"
-_OLD = r"(?P<old>[a-z][a-z\-]+(?:\.[A-Z]{2})?/\d{7})"
-_ID_RE = re.compile(rf"^(?:arxiv:)?(?:{_NEW}|{_OLD})(?:v(?P<version>\d+))?$", re.IGNORECASE)
+# Both without a version, matched ignoring case (web/guard.py rate-limits paper pages by them).
+NEW_FORM = r"\d{4}\.\d{4,5}"
+OLD_FORM = r"[a-z][a-z\-]+(?:\.[A-Z]{2})?/\d{7}"
+_ID_RE = re.compile(rf"^(?:arxiv:)?(?:(?P<new>{NEW_FORM})|(?P<old>{OLD_FORM}))(?:v(?P<version>\d+))?$", re.IGNORECASE)
 _URL_RE = re.compile(
     r"^(?:https?://)?(?:www\.|export\.)?(?:arxiv\.org/(?:abs|pdf|html)|huggingface\.co/papers|hf\.co/papers)/"
     r"(?P<rest>[^?#]+?)(?:\.pdf)?/?(?:[?#].*)?$",

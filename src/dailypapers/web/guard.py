@@ -40,6 +40,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from dailypapers.citations import MAX_IMPORT_CHARS
 from dailypapers.errors import RateLimited, TooLarge
+from dailypapers.ids import NEW_FORM, OLD_FORM
 from dailypapers.web.auth import Unauthorized, current_user, unauthorized
 from dailypapers.web.requests import client_ip, services
 from dailypapers.web.router import SegmentRouter
@@ -90,7 +91,7 @@ RATE_LIMITED = (
     (r"^/feeds/new\.(xml|atom|json)$", "list"),
     # A paper's page and its Markdown twin (canonical ids: others are redirected): each of the papers
     # is its own cache key, and a miss finds similar papers. /api/papers/{id} is as cheap missed as hit.
-    (r"^/papers/(\d{4}\.\d{4,5}|[A-Za-z][A-Za-z\-]+(\.[A-Za-z]{2})?/\d{7})(\.md)?$", "paper"),
+    (rf"^/papers/(?i:{NEW_FORM}|{OLD_FORM})(\.md)?$", "paper"),
 )
 
 # status, message, extra headers -> the response (web/errors.error_response through web/routes.py)
