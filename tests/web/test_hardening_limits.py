@@ -6,12 +6,15 @@ a vector search) have their own, ``paper``. Real HTTP through the app (httpx ove
 
 from __future__ import annotations
 
+import asyncio
 import inspect
 import re
+import time
 
+import psycopg
 import pytest
 from starlette.routing import Route
-from webapp import LATEST_DAY, Client, make_app
+from webapp import LATEST_DAY, Client, database_url_of, make_app
 
 from dailypapers.web.guard import RATE_LIMITED
 from dailypapers.web.routes import route_table
@@ -114,3 +117,27 @@ def test_every_paper_page_route_counts_against_the_paper_limit():
     # no write under /papers/{id}/ counts against it
     for path in ("/papers/2608.19880/upvote", "/papers/2608.19880/save", "/papers/2608.19880.bib"):
         assert all(name != "paper" for pattern, name in RATE_LIMITED if re.search(pattern, path)), path
+
+
+def test_a_rate_check_waiting_on_postgresql_does_not_hold_up_the_worker(fresh_data_dir):
+    """Every PostgreSQL node shares the rate log, so a check is a round trip to the database. While
+    one waits (another node holds the log), the worker answers its other requests, and the waiting
+    one is answered once the log is free. (SQLite's log is a local file written in about 0.1 ms,
+    checked on the event loop: a thread hop would cost more, community/ratelimit.py.)"""
+    url = database_url_of(fresh_data_dir)
+    if url is None:
+        pytest.skip("SQLite's shared rate log is a local file, checked on the event loop")
+    app, services = make_app(fresh_data_dir)
+    c = Client(app)
+    try:
+        assert c.get("/papers/search?q=attention").status_code == 200
+        with psycopg.connect(url) as conn, conn.transaction():
+            conn.execute("LOCK TABLE rate_events IN ACCESS EXCLUSIVE MODE")
+            waiting = asyncio.run_coroutine_threadsafe(c.http.get("/papers/search?q=diffusion"), c.loop)
+            time.sleep(0.5)  # the search reaches its check and waits there
+            assert c.get("/healthz").status_code == 200
+            assert not waiting.done()
+        assert waiting.result(timeout=30).status_code == 200
+    finally:
+        c.close()
+        services.store.close()

@@ -52,7 +52,7 @@ async def email_change(request: Request) -> Response:
     if user is None:
         return login_redirect(request, "/settings")
     form = await form_data(request)
-    rate_limit(request, "reset", account=user.id)  # it sends mail, like a reset
+    await rate_limit(request, "reset", account=user.id)  # it sends mail, like a reset
     try:
         text = await run_in_threadpool(services(request).account_data.request_email_change, user,
                                        form.get("current", ""), form.get("email", ""))
@@ -76,7 +76,7 @@ async def email_confirm_page(request: Request) -> Response:
 
 async def email_confirm(request: Request) -> Response:
     form = await form_data(request)
-    rate_limit(request, "reset")
+    await rate_limit(request, "reset")
     try:
         user = await run_in_threadpool(services(request).account_data.confirm_email_change, form.get("token", ""))
     except Invalid as e:
@@ -97,7 +97,7 @@ async def delete(request: Request) -> Response:
     if user is None:
         return login_redirect(request, "/settings/delete")
     form = await form_data(request)
-    rate_limit(request, "login", account=user.email.lower())  # a password guess, like a login
+    await rate_limit(request, "login", account=user.email.lower())  # a password guess, like a login
     try:
         await run_in_threadpool(services(request).account_data.delete, user, form.get("password", ""))
     except Invalid as e:

@@ -53,7 +53,7 @@ async def signup_page(request: Request) -> Response:
 async def signup(request: Request) -> Response:
     await current_user(request)
     form = await form_data(request)
-    rate_limit(request, "signup")
+    await rate_limit(request, "signup")
     try:
         result = await run_in_threadpool(
             services(request).accounts.signup, form.get("email", ""), form.get("name", ""), form.get("password", "")
@@ -131,7 +131,7 @@ async def verify_resend(request: Request) -> Response:
     user = await current_user(request)
     if user is None:
         return login_redirect(request, "/settings")
-    rate_limit(request, "reset", account=user.id)
+    await rate_limit(request, "reset", account=user.id)
     if not user.verified:
         await run_in_threadpool(services(request).accounts.send_verification, user)
     return message(request, "Check your email", f"We sent a new verification link to {user.email}.")
@@ -146,7 +146,7 @@ async def reset_page(request: Request) -> Response:
 async def reset(request: Request) -> Response:
     form = await form_data(request)
     email = (form.get("email") or "").strip().lower()[:254]
-    rate_limit(request, "reset", account=email or None)
+    await rate_limit(request, "reset", account=email or None)
     text = await run_in_threadpool(services(request).accounts.request_reset, email)
     return message(request, "Check your email", text)
 
@@ -164,7 +164,7 @@ async def reset_confirm_page(request: Request) -> Response:
 async def reset_confirm(request: Request) -> Response:
     form = await form_data(request)
     token = form.get("token", "")
-    rate_limit(request, "reset")
+    await rate_limit(request, "reset")
     try:
         await run_in_threadpool(services(request).accounts.reset_password, token, form.get("password", ""))
     except Invalid as e:
@@ -222,7 +222,7 @@ async def settings_password(request: Request) -> Response:
     if user is None:
         return login_redirect(request, "/settings")
     form = await form_data(request)
-    rate_limit(request, "login", account=user.email.lower())
+    await rate_limit(request, "login", account=user.email.lower())
     accounts = services(request).accounts
     try:
         changed = await run_in_threadpool(accounts.change_password, user, form.get("current", ""),

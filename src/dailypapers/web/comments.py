@@ -29,7 +29,7 @@ async def comment_add(request: Request) -> Response:
         return login_redirect(request, f"/papers/{arxiv_id}#comments")
     form = await form_data(request)
     user = require_member(user, what="comment")
-    rate_limit(request, "comment", account=user.id)
+    await rate_limit(request, "comment", account=user.id)
     comment = await run_in_threadpool(svc.comments.add, user, arxiv_id, form.get("body", ""))
     return redirect(f"/papers/{arxiv_id}#comment-{comment.id}")
 
@@ -53,7 +53,7 @@ async def _comment_action(request: Request, action: str) -> Response:
     form = await form_data(request)
     service = services(request).comments
     if action == "edit":
-        rate_limit(request, "comment", account=user.id)
+        await rate_limit(request, "comment", account=user.id)
         comment = await run_in_threadpool(service.edit, user, comment_id, form.get("body", ""))
     elif action == "delete":
         comment = await run_in_threadpool(service.delete, user, comment_id)

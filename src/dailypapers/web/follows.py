@@ -67,7 +67,7 @@ async def follow(request: Request) -> Response:
     user, form, back = await _member_form(request, "/follows")
     if user is None:
         return login_redirect(request, back)
-    rate_limit(request, "vote", account=user.id)
+    await rate_limit(request, "vote", account=user.id)
     try:
         f, new = await run_in_threadpool(services(request).follows.follow, user, form.get("kind"), form.get("name"))
     except Invalid as e:
@@ -81,7 +81,7 @@ async def unfollow(request: Request) -> Response:
     user, form, back = await _member_form(request, "/follows")
     if user is None:
         return login_redirect(request, back)
-    rate_limit(request, "vote", account=user.id)
+    await rate_limit(request, "vote", account=user.id)
     name = form.get("name", "")
     gone = await run_in_threadpool(services(request).follows.unfollow, user, form.get("kind"), name)
     text = f"You no longer follow {name}." if gone else f"You did not follow {name}."

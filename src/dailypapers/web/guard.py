@@ -42,7 +42,7 @@ from dailypapers.citations import MAX_IMPORT_CHARS
 from dailypapers.errors import RateLimited, TooLarge
 from dailypapers.ids import NEW_FORM, OLD_FORM
 from dailypapers.web.auth import Unauthorized, current_user, unauthorized
-from dailypapers.web.requests import client_ip, services
+from dailypapers.web.requests import rate_limit
 from dailypapers.web.router import SegmentRouter
 from dailypapers.web.security import CORS_PREFIXES
 
@@ -143,9 +143,8 @@ class Guard:
                 return
         for pattern, name in self.limited:
             if pattern.search(path):
-                request = Request(scope)
                 try:
-                    services(request).limits.check(name, ip=client_ip(request))
+                    await rate_limit(Request(scope), name)
                 except RateLimited as e:
                     await self._answer(scope, receive, send, 429, str(e), {"Retry-After": str(e.retry_after)})
                     return

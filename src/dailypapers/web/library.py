@@ -106,7 +106,7 @@ async def collection_create(request: Request) -> Response:
     if user is None:
         return login_redirect(request, "/collections")
     form = await form_data(request)
-    rate_limit(request, "vote", account=user.id)
+    await rate_limit(request, "vote", account=user.id)
     try:
         c = await run_in_threadpool(services(request).library.create, user, form.get("name", ""),
                                     form.get("description", ""), form.get("visibility", "private"))
@@ -132,7 +132,7 @@ async def _change(request: Request, form_name: str, work, *, back: str | None = 
     if user is None:
         return login_redirect(request, _here(cid))
     form = await form_data(request)
-    rate_limit(request, "vote", account=user.id)
+    await rate_limit(request, "vote", account=user.id)
     try:
         done, url = await run_in_threadpool(work, services(request).library, user, cid, form)
     except Invalid as e:
@@ -234,7 +234,7 @@ async def import_file(request: Request) -> Response:
     user = await current_user(request)
     if user is None:
         return login_redirect(request, f"{_here(cid)}/import")
-    rate_limit(request, "submit", account=user.id)
+    await rate_limit(request, "submit", account=user.id)
     library = services(request).library
     try:
         text = await read_file_body(request)
@@ -324,7 +324,7 @@ async def save(request: Request) -> Response:
         arxiv_id = parse_paper_id(raw)
         back = back_to_paper(request, data.get("next"), arxiv_id)
         return redirect(f"/papers/{arxiv_id}/save?" + urlencode({"next": back}))
-    rate_limit(request, "vote", account=user.id)
+    await rate_limit(request, "vote", account=user.id)
     back = safe_next(str(data.get("next") or ""), f"/papers/{parse_paper_id(raw)}")
     try:
         if new_name:
@@ -357,7 +357,7 @@ async def state(request: Request) -> Response:
         if wants_json(request):
             raise Forbidden("Log in to mark papers.")
         return login_redirect(request, safe_next(str(data.get("next") or ""), f"/papers/{raw}"))
-    rate_limit(request, "vote", account=user.id)
+    await rate_limit(request, "vote", account=user.id)
     arxiv_id, now = await run_in_threadpool(services(request).library.toggle_state, user, raw,
                                             str(data.get("state") or "") or None)
     if wants_json(request):

@@ -87,7 +87,7 @@ def member_call(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
         if isinstance(user, Response):
             return user
         if request.method != "GET":
-            rate_limit(request, "vote", account=user.id)
+            await rate_limit(request, "vote", account=user.id)
         return await handler(request, user)
 
     call.__name__ = handler.__name__
@@ -234,7 +234,7 @@ async def import_file(request: Request) -> Response:
     user = await api_member(request)
     if isinstance(user, Response):
         return user
-    rate_limit(request, "submit", account=user.id)
+    await rate_limit(request, "submit", account=user.id)
     text = await read_file_body(request)
     report = await run_in_threadpool(services(request).library.import_file, user, _cid(request), text)
     return _json(report_json(report, _base(request)))

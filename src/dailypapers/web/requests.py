@@ -135,9 +135,15 @@ def _is_trusted(address: str, networks) -> bool:
     return any(ip in net for net in networks)
 
 
-def rate_limit(request: Request, name: str, *, account: str | int | None = None) -> None:
-    """Count one `name` event for this client's address (and account when given); raises RateLimited."""
-    services(request).limits.check(name, ip=client_ip(request), account=account)
+async def rate_limit(request: Request, name: str, *, account: str | int | None = None) -> None:
+    """Count one `name` event for this client's address (and account when given); raises RateLimited.
+    PostgreSQL's shared log is a round trip, made off the event loop: on it, a check waiting for the
+    database would hold up every other request of the worker."""
+    limits = services(request).limits
+    if limits.blocking:
+        await run_in_threadpool(limits.check, name, ip=client_ip(request), account=account)
+    else:
+        limits.check(name, ip=client_ip(request), account=account)
 
 
 async def login_limit(request: Request, account: str | None) -> None:
@@ -148,7 +154,11 @@ async def login_limit(request: Request, account: str | None) -> None:
     if account and has_device_cookie(request):  # only then is the account's secret read
         secret = await run_in_threadpool(services(request).accounts.device_secret_for, account)
         device = trusted_device(request, account, secret)
-    services(request).limits.check_login(ip=client_ip(request), account=account, device=device)
+    limits = services(request).limits
+    if limits.blocking:
+        await run_in_threadpool(limits.check_login, ip=client_ip(request), account=account, device=device)
+    else:
+        limits.check_login(ip=client_ip(request), account=account, device=device)
 
 
 def private_page(request: Request, template: str, context: dict, *, status: int = 200,

@@ -77,7 +77,7 @@ async def save(request: Request) -> Response:
     user = await current_user(request)
     if user is None:
         return login_redirect(request, back)
-    rate_limit(request, "vote", account=user.id)
+    await rate_limit(request, "vote", account=user.id)
     svc = services(request).saved
     try:
         saved = await run_in_threadpool(svc.save, user, form, name=form.get("name", ""),
@@ -109,7 +109,7 @@ async def saved_update(request: Request) -> Response:
     if user is None:
         return login_redirect(request, HERE)
     form = await form_data(request)
-    rate_limit(request, "vote", account=user.id)
+    await rate_limit(request, "vote", account=user.id)
     try:
         saved = await run_in_threadpool(services(request).saved.update, user, saved_id,
                                         name=form.get("name"), alert=form.get("alert"))
@@ -126,7 +126,7 @@ async def saved_delete(request: Request) -> Response:
     if user is None:
         return login_redirect(request, HERE)
     await form_data(request)
-    rate_limit(request, "vote", account=user.id)
+    await rate_limit(request, "vote", account=user.id)
     saved = await run_in_threadpool(services(request).saved.delete, user, saved_id)
     return flash_redirect(request, HERE, Flash(f"Deleted “{saved.name}” and its feed."))
 
@@ -167,7 +167,7 @@ async def foryou_token(request: Request) -> Response:
     if user is None:
         return login_redirect(request, "/settings/feeds")
     form = await form_data(request)
-    rate_limit(request, "vote", account=user.id)
+    await rate_limit(request, "vote", account=user.id)
     svc = services(request).saved
     if form.get("action") == "revoke":
         await run_in_threadpool(svc.revoke_feed_token, user)

@@ -35,7 +35,7 @@ async def _form_page(request: Request, user: User, *, status: int = 200, **extra
 
 async def _submit(request: Request, user: User | None, text: str):
     user = require_member(user, what="submit papers")
-    rate_limit(request, "submit", account=user.id)
+    await rate_limit(request, "submit", account=user.id)
     return await run_in_threadpool(services(request).submissions.submit, user, text)
 
 

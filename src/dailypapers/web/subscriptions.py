@@ -94,7 +94,7 @@ async def subscribe_submit(request: Request) -> Response:
     form = await _form(request)
     values = _values(form)
     try:
-        rate_limit(request, "subscribe")
+        await rate_limit(request, "subscribe")
         result = await run_in_threadpool(
             services(request).subscriptions.request, values["email"], frequency=values["frequency"],
             weekday=values["weekday"],

@@ -16,7 +16,6 @@ from dailypapers.web.requests import (
     client_ip,
     json_or_form,
     login_redirect,
-    rate_limit,
     redirect,
     safe_next,
     services,
@@ -47,8 +46,13 @@ async def _vote(request: Request, want: bool | None) -> Any:
     svc = services(request)
     arxiv_id = svc.papers.canonical_id(request.path_params["arxiv_id"])
     user = require_member(user, what="upvote")
-    rate_limit(request, "vote", account=user.id)
-    return await run_in_threadpool(svc.votes.vote, user, arxiv_id, want)
+    ip = client_ip(request)
+
+    def work():  # the limit and the vote in one worker-thread hop, as api_upvote does
+        svc.limits.check("vote", ip=ip, account=user.id)
+        return svc.votes.vote(user, arxiv_id, want)
+
+    return await run_in_threadpool(work)
 
 
 async def upvote(request: Request) -> Response:
