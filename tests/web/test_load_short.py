@@ -93,8 +93,9 @@ def kill_under_write_load(site, env: dict, db_url: str, name: str) -> None:
         port = bench_load.free_port()
         proc = bench_load.start_server(site.data_dir, port, env)
         stop = threading.Event()
+        acked_now = {"votes": 0, "collections": 0}  # this round's
 
-        def writer(n: int, port=port, stop=stop, k=k) -> None:
+        def writer(n: int, port=port, stop=stop, k=k, acked_now=acked_now) -> None:
             with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=10,
                               headers={"X-Forwarded-For": f"10.9.{k}.{n}"}) as c:
                 i = 0
@@ -107,21 +108,23 @@ def kill_under_write_load(site, env: dict, db_url: str, name: str) -> None:
                             r = c.post(f"/api/papers/{paper}/upvote", json={"vote": True}, headers=auth)
                             if r.status_code == 200 and r.json()["voted"]:
                                 acked_votes.add((site.names[n], paper))
+                                acked_now["votes"] += 1
                         else:  # an append: acknowledged once, it must be there once
                             name = f"crash {k}-{n}-{i}"
                             r = c.post("/api/collections", json={"name": name}, headers=auth)
                             if r.status_code == 201:
                                 acked_collections.add(name)
+                                acked_now["collections"] += 1
                     except httpx.HTTPError:
                         pass  # the server died under this request: not acknowledged
 
         threads = [threading.Thread(target=writer, args=(n,)) for n in range(len(site.tokens))]
         for t in threads:
             t.start()
-        # the kill moment counts from the first acknowledged writes of both kinds, so that a slow start
-        # on a loaded machine cannot leave a round with nothing acknowledged
+        # the kill moment counts from the round's first acknowledged writes of both kinds, so that a slow
+        # start on a loaded machine cannot leave a round with nothing acknowledged
         deadline = time.monotonic() + 60
-        while not (acked_votes and acked_collections) and time.monotonic() < deadline:
+        while not (acked_now["votes"] and acked_now["collections"]) and time.monotonic() < deadline:
             time.sleep(0.02)
         time.sleep(delay)
         os.killpg(proc.pid, signal.SIGKILL)
