@@ -11,7 +11,8 @@ from __future__ import annotations
 import ipaddress
 import json
 import re
-from typing import Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
 from starlette.concurrency import run_in_threadpool
@@ -20,6 +21,9 @@ from starlette.responses import RedirectResponse, Response
 
 from dailypapers.errors import Invalid, NotFound
 from dailypapers.web.security import has_device_cookie, trusted_device
+
+if TYPE_CHECKING:
+    from dailypapers.community.ratelimit import Limits
 
 MAX_FORM_FIELD = 10_000  # characters kept from any form field
 BIDI_CONTROLS = re.compile("[\u202a-\u202e\u2066-\u2069]")
@@ -140,10 +144,7 @@ async def rate_limit(request: Request, name: str, *, account: str | int | None =
     PostgreSQL's shared log is a round trip, made off the event loop: on it, a check waiting for the
     database would hold up every other request of the worker."""
     limits = services(request).limits
-    if limits.blocking:
-        await run_in_threadpool(limits.check, name, ip=client_ip(request), account=account)
-    else:
-        limits.check(name, ip=client_ip(request), account=account)
+    await _count(limits, limits.check, name, ip=client_ip(request), account=account)
 
 
 async def login_limit(request: Request, account: str | None) -> None:
@@ -155,10 +156,16 @@ async def login_limit(request: Request, account: str | None) -> None:
         secret = await run_in_threadpool(services(request).accounts.device_secret_for, account)
         device = trusted_device(request, account, secret)
     limits = services(request).limits
+    await _count(limits, limits.check_login, ip=client_ip(request), account=account, device=device)
+
+
+async def _count(limits: Limits, check: Callable[..., None], *args, **kwargs) -> None:
+    """Run a limit's check in a worker thread when its log is a round trip away (PostgreSQL), on
+    the event loop when it is a local file (SQLite: the hop would cost more than the check)."""
     if limits.blocking:
-        await run_in_threadpool(limits.check_login, ip=client_ip(request), account=account, device=device)
+        await run_in_threadpool(check, *args, **kwargs)
     else:
-        limits.check_login(ip=client_ip(request), account=account, device=device)
+        check(*args, **kwargs)
 
 
 def private_page(request: Request, template: str, context: dict, *, status: int = 200,
