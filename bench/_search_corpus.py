@@ -135,17 +135,21 @@ def synthetic_vectors(n: int, dim: int = 384, seed: int = 0) -> np.ndarray:
     return v / np.linalg.norm(v, axis=1, keepdims=True)
 
 
-def bench_embedder(model_dir: Path | None = None):
-    """The packaged model, else the first model converted under bench/cache/models (said so)."""
+def bench_embedder(model_dir: Path | None = None, threads: int | None = 1):
+    """The packaged model, else the first model converted under bench/cache/models (said so).
+    One intra-op thread, as the server runs the query model (app.py, cli/serve.py): with
+    onnxruntime's default of one per core, its pool thread spins after each query on the core the
+    request's other leg needs (in-process hybrid at 64k: 43 ms of CPU a search against 24, p50
+    22.2 against 17.2 ms, BENCHMARKS.md "The in-process benches ran the query model on two threads")."""
     from dailypapers.search.embedder import load_embedder
 
-    emb = load_embedder(model_dir, threads=None) if model_dir else load_embedder()
+    emb = load_embedder(model_dir, threads=threads)
     if emb is not None:
         return emb, str(model_dir or "packaged model")
     for name in ("int8-256", "none-256", "int8-128", "none-128"):
         d = CACHE / "models" / name
         if d.exists():
-            emb = load_embedder(d)
+            emb = load_embedder(d, threads=threads)
             if emb is not None:
                 return emb, f"bench/cache/models/{name} (no packaged model yet)"
     return None, "no model"

@@ -450,6 +450,9 @@ def main() -> int:
     ap.add_argument("--small-index", nargs="?", const=SMALL_SIZES, default=None, metavar="SIZES",
                     help="only time the vector search of small indexes, graph against exact (comma list, "
                     f"default {SMALL_SIZES}), and append that section")
+    ap.add_argument("--query-threads", type=int, default=1,
+                    help="onnxruntime intra-op threads of the query model (default 1, as the server runs it; "
+                    "0: onnxruntime's own choice, one per core)")
     ap.add_argument("--no-report", action="store_true")
     ap.add_argument("--rss-probe", type=Path, help=argparse.SUPPRESS)
     args = ap.parse_args()
@@ -457,7 +460,7 @@ def main() -> int:
         rss_probe(args.rss_probe, str(args.model_dir) if args.model_dir else None, args.data)
         return 0
 
-    emb, model_note = bench_embedder(args.model_dir)
+    emb, model_note = bench_embedder(args.model_dir, threads=args.query_threads or None)
     if emb is None:
         say("no embedding model: cannot measure semantic or hybrid latency")
         return 1
@@ -510,7 +513,8 @@ def main() -> int:
         "BM25, ANN, fusion, the relevance rule, fetching 20 papers from SQLite and snippets; \"query vector "
         "cached\": the same queries again, their vectors in the embedder's LRU. Machine shared with other jobs: "
         "treat as upper bounds.",
-        f"Model: {emb.model_id} ({model_note}). 1M = the real corpus replicated with new ids, vectors + "
+        f"Model: {emb.model_id} ({model_note}; {args.query_threads or 'onnxruntime default'} intra-op "
+        f"thread{'s' if args.query_threads != 1 else ''}). 1M = the real corpus replicated with new ids, vectors + "
         "N(0, 0.02^2) noise per component, renormalized (bench/_search_corpus.py).",
         "",
         table(["scale", "papers", "mode", "p50 ms", "p95 ms", "p99 ms"], rows),
