@@ -139,8 +139,8 @@ def bench_embedder(model_dir: Path | None = None, threads: int | None = 1):
     """The packaged model, else the first model converted under bench/cache/models (said so).
     One intra-op thread, as the server runs the query model (app.py, cli/serve.py): with
     onnxruntime's default of one per core, its pool thread spins after each query on the core the
-    request's other leg needs (in-process hybrid at 64k: 43 ms of CPU a search against 24, p50
-    22.2 against 17.2 ms, BENCHMARKS.md "The in-process benches ran the query model on two threads")."""
+    request's other leg needs (in-process hybrid p50 at 64k 22.8-26.3 ms against 16.6-16.9,
+    BENCHMARKS.md "The in-process benches ran the query model on two threads")."""
     from dailypapers.search.embedder import load_embedder
 
     emb = load_embedder(model_dir, threads=threads)
