@@ -7,7 +7,8 @@ with a think time.
                                    [--voters 50] [--rounds 40] [--skip-quality] [--no-append]
                                    [--only quality,nodes,ingest,pages,voters32,votestore,arxiv3m]
                                    [--connections 32] [--duration 10] [--think-voters 32]
-                                   [--think-rounds 20] [--ingest-repeat 1] [--store-votes 300]
+                                   [--think-rounds 20] [--client aiohttp|httpx] [--ingest-repeat 1]
+                                   [--store-votes 300]
                                    [--arxiv-papers 3000000] [--keep DIR] [--wait-vectors MIN]
 
 1. **Search quality on both backends.** SciFact train (809 judged queries, 5,183 abstracts) through
@@ -38,11 +39,12 @@ with a think time.
    wrk from one node, then from two (one wrk per node at once, the connections split): req/s
    summed, p50/p99 of the worse node.
 6. **32 voters with a think time** (`--only voters32`). Each voter waits a uniform 0.5-1 s before
-   each click, half the voters on each of two nodes; then the same voters closed loop; then one
-   voter alone through one node (the per-vote floor on this machine). With each, the CPU time the
-   two nodes, the PostgreSQL server and this script (the load generator) spent per vote (user +
-   system, from /proc, over the part), and before them what the nodes and PostgreSQL use in 5 s
-   with no requests: on a shared machine the latencies move with the load, the CPU a vote costs
+   each click, half the voters on each of two nodes; then the same again with the other HTTP client
+   (aiohttp by default, `--client httpx`: what the load generator adds); then the same voters closed
+   loop; then one voter alone through one node (the per-vote floor on this machine). With each, the
+   CPU time the two nodes, the PostgreSQL server and this script (the load generator) spent per vote
+   (user + system, from /proc, over the part), and before them what the nodes and PostgreSQL use in
+   5 s with no requests: on a shared machine the latencies move with the load, the CPU a vote costs
    much less. With the think time, the voters' first clicks (the nodes' first votes since they
    started) are also given apart from the others.
 7. **A vote in the store** (`--only votestore`). One process, no HTTP: 300 sequential
@@ -333,12 +335,41 @@ def converge_new_papers(url: str, b: str, trials: int) -> list[float]:
     return found
 
 
+class _Clients:
+    """One connection per voter. aiohttp by default: httpx spends 3.5-4.3 ms of CPU per request
+    on this machine against aiohttp's 0.9-1.1 ms, and on 2 shared cores that is time the nodes
+    wait for, inside every measured round trip (``--client httpx`` measures it the old way)."""
+
+    def __init__(self, kind: str, bases: list[str], count: int):
+        self.kind = kind
+        if kind == "httpx":
+            self.clients = [httpx.AsyncClient(base_url=bases[i % len(bases)], timeout=60) for i in range(count)]
+        else:
+            import aiohttp
+
+            timeout = aiohttp.ClientTimeout(total=60)
+            self.clients = [aiohttp.ClientSession(base_url=bases[i % len(bases)], timeout=timeout)
+                            for i in range(count)]
+
+    async def request(self, i: int, method: str, path: str, headers: dict | None = None,
+                      parse: bool = True) -> tuple[int, object]:
+        """(status, the JSON body of a 200 when ``parse``, else the text)."""
+        if self.kind == "httpx":
+            r = await self.clients[i].request(method, path, headers=headers)
+            return r.status_code, r.json() if parse and r.status_code == 200 else r.text
+        async with self.clients[i].request(method, path, headers=headers) as resp:
+            return resp.status, await resp.json() if parse and resp.status == 200 else await resp.text()
+
+    async def close(self) -> None:
+        await asyncio.gather(*(c.aclose() if self.kind == "httpx" else c.close() for c in self.clients))
+
+
 async def _voters(bases: list[str], tokens: list[str], ids: list[str], rounds: int, states: list[dict],
-                  think: tuple[float, float] | None = None):
+                  think: tuple[float, float] | None = None, client: str = "aiohttp"):
     lat: list[float] = []
     first: list[float] = []  # each voter's first click: the nodes' first requests after a start
     errors: list[str] = []
-    clients = [httpx.AsyncClient(base_url=bases[i % len(bases)], timeout=60) for i in range(len(tokens))]
+    clients = _Clients(client, bases, len(tokens))
 
     async def voter(i: int) -> None:
         rng = random.Random(i)
@@ -348,23 +379,22 @@ async def _voters(bases: list[str], tokens: list[str], ids: list[str], rounds: i
                 await asyncio.sleep(rng.uniform(*think))
             arxiv_id = rng.choice(ids)
             t = time.perf_counter()
-            r = await clients[i].post(f"/api/papers/{arxiv_id}/upvote", headers=headers)
+            status, body = await clients.request(i, "POST", f"/api/papers/{arxiv_id}/upvote", headers)
             (first if k == 0 else lat).append((time.perf_counter() - t) * 1000)
-            if r.status_code != 200:
-                errors.append(f"{r.status_code} {r.text[:100]}")
+            if status != 200:
+                errors.append(f"{status} {str(body)[:100]}")
                 continue
-            body = r.json()
             if body["voted"] == states[i].get(arxiv_id, False):
                 errors.append(f"{arxiv_id}: voted={body['voted']} twice")
             states[i][arxiv_id] = body["voted"]
 
     try:
-        await asyncio.gather(*(c.get("/healthz") for c in clients))
+        await asyncio.gather(*(clients.request(i, "GET", "/healthz", parse=False) for i in range(len(tokens))))
         t0 = time.perf_counter()
         await asyncio.gather(*(voter(i) for i in range(len(tokens))))
         wall = time.perf_counter() - t0
     finally:
-        await asyncio.gather(*(c.aclose() for c in clients))
+        await clients.close()
     return lat, first, errors, states, wall
 
 
@@ -387,7 +417,8 @@ def _cpu_seconds(root: int) -> float:
 
 def vote_load(label: str, url: str, bases: list[str], voters: list[tuple[int, str]], ids: list[str],
               rounds: int, think: tuple[float, float] | None = None,
-              cpu: tuple[list[int], int | None] | None = None, split: list[str] | None = None) -> list:
+              cpu: tuple[list[int], int | None] | None = None, split: list[str] | None = None,
+              client: str = "aiohttp") -> list:
     """``cpu``: (the nodes' pids, the postmaster's or None): CPU ms per vote is added to the row.
     ``split``: a line is added to it with the voters' first clicks apart from the others."""
     from dailypapers.storage import open_store
@@ -400,7 +431,8 @@ def vote_load(label: str, url: str, bases: list[str], voters: list[tuple[int, st
         store.close()
     used = [[_cpu_seconds(p) for p in cpu[0]], _cpu_seconds(cpu[1]) if cpu and cpu[1] else 0.0] if cpu else None
     client = time.process_time()
-    rest, first, errors, states, wall = asyncio.run(_voters(bases, [t for _, t in voters], ids, rounds, states, think))
+    rest, first, errors, states, wall = asyncio.run(
+        _voters(bases, [t for _, t in voters], ids, rounds, states, think, client))
     lat = rest + first
     if split is not None and rest:
         split.append(f"{label}: each voter's first click p50 {percentile(first, 50):.1f}, max {max(first):.1f} ms; "
@@ -791,6 +823,8 @@ def main() -> None:
     ap.add_argument("--duration", type=int, default=10, help="seconds per wrk run")
     ap.add_argument("--think-voters", type=int, default=32, help="voters with a think time (part voters32)")
     ap.add_argument("--think-rounds", type=int, default=20, help="clicks per voter with a think time")
+    ap.add_argument("--client", choices=("aiohttp", "httpx"), default="aiohttp",
+                    help="the voters' HTTP client (part voters32 also runs the think row with the other one)")
     ap.add_argument("--store-votes", type=int, default=300, help="sequential votes for part votestore")
     ap.add_argument("--arxiv-papers", type=int, default=3_000_000, help="papers for part arxiv3m")
     ap.add_argument("--keep", type=Path, metavar="DIR",
@@ -864,13 +898,18 @@ def main() -> None:
             try:
                 idle = idle_cpu(cpu)
                 split: list[str] = []
-                think = vote_load("PostgreSQL, 2 nodes, think 0.5-1 s", url, nodes.bases, tokens, ids,
-                                  args.think_rounds, think=(0.5, 1.0), cpu=cpu, split=split)
-                closed = vote_load("PostgreSQL, 2 nodes, closed loop", url, nodes.bases, tokens, ids,
-                                   args.think_rounds, cpu=cpu)
+                think = vote_load(f"PostgreSQL, 2 nodes, think 0.5-1 s ({args.client})", url, nodes.bases, tokens,
+                                  ids, args.think_rounds, think=(0.5, 1.0), cpu=cpu, split=split, client=args.client)
+                other = "httpx" if args.client == "aiohttp" else "aiohttp"
+                # the same load from the other client: what the load generator itself adds to a round trip
+                think_other = vote_load(f"PostgreSQL, 2 nodes, think 0.5-1 s ({other})", url, nodes.bases, tokens,
+                                        ids, args.think_rounds, think=(0.5, 1.0), cpu=cpu, split=split, client=other)
+                closed = vote_load(f"PostgreSQL, 2 nodes, closed loop ({args.client})", url, nodes.bases, tokens,
+                                   ids, args.think_rounds, cpu=cpu, client=args.client)
                 # the floor: what one vote costs with nobody else voting
-                alone = vote_load("PostgreSQL, 1 voter alone, 1 node, sequential", url, nodes.bases[:1], tokens[:1],
-                                  ids, args.think_rounds * 10, cpu=cpu)
+                alone = vote_load(f"PostgreSQL, 1 voter alone, 1 node, sequential ({args.client})", url,
+                                  nodes.bases[:1], tokens[:1], ids, args.think_rounds * 10, cpu=cpu,
+                                  client=args.client)
             finally:
                 nodes.stop()
             sections.append(
@@ -881,7 +920,7 @@ def main() -> None:
                 f"{args.think_rounds * 10} times):\n\n"
                 + table(["through", "voters", "votes", "votes/s", "p50 ms", "p95 ms", "p99 ms", "errors", "lost",
                          "drift", "CPU ms/vote, nodes", "CPU ms/vote, PostgreSQL", "CPU ms/vote, load generator"],
-                        [think, closed, alone])
+                        [think, think_other, closed, alone])
                 + f"\n\nWith no requests the two nodes use {idle[0]:.1f} ms of CPU per second and PostgreSQL "
                 f"{idle[1]:.1f} (the index followers' looks, the listeners); that is in the CPU per vote above. "
                 f"The first clicks are the nodes' first votes since they started, {args.think_voters} of them "

@@ -77,7 +77,7 @@ class Collaborators(TypedDict, total=False):
 
 def build_services(settings: Settings, *, check_schema: bool = True, **given: Unpack[Collaborators]) -> Services:
     """Every service, built once, from settings and the collaborators given."""
-    store = given.get("store") or open_store(settings.db_url)
+    store = given.get("store") or open_store(settings.db_url, serving=True)
     embedder = given.get("embedder")
     mailer = given.get("mailer")
     arxiv: ArxivClient | Literal[False] | None = given.get("arxiv")

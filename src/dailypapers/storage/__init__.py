@@ -52,14 +52,17 @@ from dailypapers.storage.schema import Migration, load_migrations
 from dailypapers.storage.sqlite import SQLiteStore
 
 
-def open_store(url: str) -> Store:
+def open_store(url: str, *, serving: bool = False) -> Store:
+    """``serving``: for a web process, which keeps a few warm PostgreSQL connections open from
+    the start (SQLite opens one per thread either way)."""
     if url.startswith("sqlite:///"):
         return SQLiteStore(url.removeprefix("sqlite:///"))
     if url.startswith(("postgresql://", "postgres://")):
         # Imported here: psycopg is loaded only by instances that use PostgreSQL.
         from dailypapers.storage.postgres import PostgresStore
+        from dailypapers.storage.postgres.base import POOL_MIN_SERVING
 
-        return PostgresStore(url)
+        return PostgresStore(url, pool_min=POOL_MIN_SERVING if serving else 1)
     raise StorageError(f"unsupported database URL {url.split('://')[0]}://...: use sqlite:///PATH or postgresql://...")
 
 

@@ -11,7 +11,7 @@ import pytest
 from dailypapers.models import Listing
 from dailypapers.storage import DatabaseUnavailable, SchemaOutdated, StorageError, load_migrations, open_store
 from dailypapers.storage.postgres import PostgresStore
-from dailypapers.storage.postgres.base import CONTENT_LOCK, MIGRATIONS
+from dailypapers.storage.postgres.base import CONTENT_LOCK, MIGRATIONS, POOL_MIN_SERVING, WARM_UP
 from dailypapers.storage.rows import parse_ts
 from dailypapers.trending import trending_key
 
@@ -151,6 +151,47 @@ def test_a_vote_recounts_when_its_paper_moves_before_the_content_lock(pg_url):
         assert got == [(True, 1, 40)]
         key, listed = store.read("SELECT trending_score, listed_at FROM papers WHERE arxiv_id = '2608.00001'")[0]
         assert key == pytest.approx(trending_key(41, parse_ts(listed)))
+    finally:
+        store.close()
+
+
+def test_the_warm_up_runs_on_the_schema_and_writes_nothing(pg_url):
+    # The pool swallows a failing warm-up (a database not migrated yet), so a renamed table or
+    # function would quietly turn it into a no-op: each statement must run on the schema.
+    with psycopg.connect(pg_url, autocommit=True) as conn:
+        before = conn.execute("SELECT COUNT(*) FROM rate_events").fetchone()
+        for sql in WARM_UP:
+            conn.execute(sql)
+        assert conn.execute("SELECT COUNT(*) FROM rate_events").fetchone() == before
+
+
+def test_a_serving_store_keeps_warm_connections_from_the_start(pg_cluster, pg_url):
+    dbname = pg_url.rsplit("/", 1)[1]
+
+    def connections() -> int:
+        with psycopg.connect(pg_cluster.url(), autocommit=True) as admin:
+            return admin.execute("SELECT COUNT(*) FROM pg_stat_activity WHERE datname = %s AND pid <> "
+                                 "pg_backend_pid()", (dbname,)).fetchone()[0]
+
+    store = open_store(pg_url, serving=True)
+    try:
+        assert connections() == POOL_MIN_SERVING
+        assert store.get_paper("2608.99999") is None
+    finally:
+        store.close()
+    job = open_store(pg_url)
+    try:
+        assert connections() == 1  # a job or command opens connections only as it needs them
+    finally:
+        job.close()
+
+
+def test_a_database_not_migrated_yet_still_opens_and_migrates(pg_cluster):
+    pg_cluster.sql("CREATE DATABASE bare_one")
+    store = open_store(pg_cluster.url("bare_one"), serving=True)  # the warm-up fails on every connection
+    try:
+        assert [m.version for m in store.migrate()] == [m.version for m in load_migrations(MIGRATIONS)]
+        store.check_schema()
     finally:
         store.close()
 
