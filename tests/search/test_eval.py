@@ -92,6 +92,16 @@ def test_evaluate_all_modes_with_an_embedder_and_cache(beir, tmp_path):
     assert r["semantic"]["ndcg@10"] == pytest.approx(1.0)
 
 
+def test_queries_go_to_the_query_embedder_and_the_corpus_to_the_other(beir, tmp_path):
+    # `eval beir` embeds the corpus on every core and the queries as the server does, on one
+    # thread: each model does its own part.
+    folder, docs, queries = beir
+    bulk, per_query = FakeEmbedder(), FakeEmbedder()
+    r = evaluate_beir(folder, modes=("semantic",), embedder=bulk, query_embedder=per_query)
+    assert r["semantic"]["queries"] == 2
+    assert bulk.calls >= 1 and per_query.calls == 2  # the two judged queries, nothing else
+
+
 def test_unknown_mode(beir):
     with pytest.raises(ValueError):
         evaluate_beir(beir[0], modes=("bogus",))

@@ -48,6 +48,10 @@ class Context:
             self._embedder = load_embedder(self.settings.model_dir)
         return self._embedder
 
+    def query_embedder(self) -> Any:
+        """The model loaded as the server loads it for queries (one onnxruntime thread), or None."""
+        return load_embedder(self.settings.model_dir, threads=1) if self.embedder() is not None else None
+
     def search_engine(self, embedder: Any) -> Any:
         # Imported here: the search engine loads tantivy, which commands without search never need.
         from dailypapers.search.engine import SearchEngine

@@ -32,7 +32,8 @@ def eval_beir(ctx: Context, directory: Path, qrels: Path | None, modes: tuple[st
     """Evaluate on a BEIR folder: nDCG@10, recall@100 and MRR@10 per mode."""
     try:
         result = evaluate_beir(directory, qrels=qrels, modes=modes or ("lexical", "semantic", "hybrid"),
-                               embedder=ctx.embedder(), database_url=database_url)
+                               embedder=ctx.embedder(), query_embedder=ctx.query_embedder(),
+                               database_url=database_url)
     except ValueError as e:
         fail(str(e))
     if as_json:

@@ -172,8 +172,9 @@ def load_qrels(path: Path) -> dict[str, dict[str, int]]:
 class _CachedQueries:
     """An Embedder facade that answers embed_query from precomputed vectors when it can."""
 
-    def __init__(self, embedder, model_id: str, dim: int, cached: Mapping[str, np.ndarray]):
+    def __init__(self, embedder, model_id: str, dim: int, cached: Mapping[str, np.ndarray], queries=None):
         self._embedder = embedder
+        self._queries = queries or embedder  # the model as the server loads it, when given
         self.model_id = model_id
         self.dim = dim
         self.max_tokens = getattr(embedder, "max_tokens", 256)
@@ -183,9 +184,9 @@ class _CachedQueries:
         v = self._cached.get(text)
         if v is not None:
             return v
-        if self._embedder is None:
+        if self._queries is None:
             raise KeyError(f"no cached vector for query {text[:60]!r} and no embedder")
-        return self._embedder.embed_query(text)
+        return self._queries.embed_query(text)
 
     def embed(self, texts, batch_size: int = 32):
         return self._embedder.embed(texts, batch_size)
@@ -212,7 +213,10 @@ class BeirRun:
         workdir: str | Path | None = None,
         progress: Callable[[str], None] | None = None,
         database_url: str | None = None,
+        query_embedder=None,
     ):
+        """``query_embedder``: embeds the queries, so that their latency is the server's (one
+        onnxruntime thread); ``embedder`` embeds the corpus, and the queries without it."""
         self.folder = Path(folder)
         say = progress or (lambda msg: None)
         self.corpus = load_corpus(self.folder)
@@ -275,7 +279,7 @@ class BeirRun:
                         query_cache[self._q(text)] = np.asarray(v, dtype=np.float32)
         engine_embedder = None
         if self.semantic:
-            engine_embedder = _CachedQueries(embedder, model_id, dim, query_cache)
+            engine_embedder = _CachedQueries(embedder, model_id, dim, query_cache, query_embedder)
         self.engine = SearchEngine(self.store, work / "index", engine_embedder)
         say("building indexes")
         self.engine.rebuild()
@@ -351,6 +355,7 @@ def evaluate_beir(
     vectors_cache: str | Path | None = None,
     progress: Callable[[str], None] | None = None,
     database_url: str | None = None,
+    query_embedder=None,
 ) -> dict[str, dict]:
     """Evaluate lexical / semantic / hybrid search on a BEIR folder.
 
@@ -359,13 +364,14 @@ def evaluate_beir(
     ``{"skipped": reason}``. ``vectors_cache`` is an .npz with ``ids`` and ``vectors`` (and
     optionally ``model_id``, ``query_ids``, ``query_vectors``): read when it exists, written
     after embedding the corpus when it does not. ``database_url``: the corpus goes into this empty
-    database (e.g. PostgreSQL) instead of a temporary SQLite file.
+    database (e.g. PostgreSQL) instead of a temporary SQLite file. ``query_embedder``: the model
+    that embeds the queries (as BeirRun).
     """
     for m in modes:
         if m not in DEFAULT_MODES:
             raise ValueError(f"unknown mode {m!r}: use {', '.join(DEFAULT_MODES)}")
     run = BeirRun(folder, qrels, embedder=embedder, vectors_cache=vectors_cache, progress=progress,
-                  database_url=database_url)
+                  database_url=database_url, query_embedder=query_embedder)
     try:
         return run.evaluate(modes)
     finally:
