@@ -170,8 +170,8 @@ def test_a_serving_store_keeps_warm_connections_from_the_start(pg_cluster, pg_ur
 
     def connections() -> int:
         with psycopg.connect(pg_cluster.url(), autocommit=True) as admin:
-            return admin.execute("SELECT COUNT(*) FROM pg_stat_activity WHERE datname = %s AND pid <> "
-                                 "pg_backend_pid()", (dbname,)).fetchone()[0]
+            return admin.execute("SELECT COUNT(*) FROM pg_stat_activity WHERE datname = %s "
+                                 "AND backend_type = 'client backend'", (dbname,)).fetchone()[0]
 
     store = open_store(pg_url, serving=True)
     try:
