@@ -430,7 +430,7 @@ def vote_load(label: str, url: str, bases: list[str], voters: list[tuple[int, st
     finally:
         store.close()
     used = [[_cpu_seconds(p) for p in cpu[0]], _cpu_seconds(cpu[1]) if cpu and cpu[1] else 0.0] if cpu else None
-    client = time.process_time()
+    client_cpu = time.process_time()
     rest, first, errors, states, wall = asyncio.run(
         _voters(bases, [t for _, t in voters], ids, rounds, states, think, client))
     lat = rest + first
@@ -439,7 +439,7 @@ def vote_load(label: str, url: str, bases: list[str], voters: list[tuple[int, st
                      f"the other {len(rest)} clicks p50 {percentile(rest, 50):.1f}, p95 {percentile(rest, 95):.1f}, "
                      f"p99 {percentile(rest, 99):.1f} ms")
     if cpu and used:
-        client_ms = (time.process_time() - client) * 1000 / max(1, len(lat))
+        client_ms = (time.process_time() - client_cpu) * 1000 / max(1, len(lat))
         nodes_ms = sum(_cpu_seconds(p) - u for p, u in zip(cpu[0], used[0])) * 1000 / max(1, len(lat))
         pg_ms = (_cpu_seconds(cpu[1]) - used[1]) * 1000 / max(1, len(lat)) if cpu[1] else float("nan")
     store = open_store(url)
