@@ -704,8 +704,9 @@ def arxiv_node(url: str, index_dir: str, data: str, postmaster: int | None) -> N
         stages.setdefault(stage, [now, now])[1] = now
         if now - shown[0] >= 30:  # a catch-up of millions takes a while: show that it moves
             shown[0] = now
-            print(f"  node catch-up {now:.0f} s: {stage} {done:,}/{total:,}, RSS {_memory()['VmRSS']:,.0f} MB",
-                  file=sys.stderr, flush=True)
+            m = _memory()
+            print(f"  node catch-up {now:.0f} s: {stage} {done:,}/{total:,}, RSS {m['VmRSS']:,.0f} MB "
+                  f"(anonymous {m['RssAnon']:,.0f}, file-backed {m['RssFile']:,.0f})", file=sys.stderr, flush=True)
 
     counts = engine.sync(progress)
     catch_up = time.perf_counter() - t0

@@ -3,6 +3,7 @@
 resident memory of a server-like process at 1M.
 
     python bench/bench_search_latency.py [--scales 64k,1m] [--data ../shared/data]
+    python bench/bench_search_latency.py --filter-paths [--scales 64k,1m] [--filter-queries 200]
 
 Queries: the 1,000 topic queries of ../shared/data/queries/topic_queries.txt plus 20 one- and
 two-word common terms ("transformer", "language model", ...), each timed once per mode through
@@ -450,6 +451,10 @@ def main() -> int:
     ap.add_argument("--small-index", nargs="?", const=SMALL_SIZES, default=None, metavar="SIZES",
                     help="only time the vector search of small indexes, graph against exact (comma list, "
                     f"default {SMALL_SIZES}), and append that section")
+    ap.add_argument("--filter-paths", action="store_true",
+                    help="only time the semantic leg's ways of searching the papers a filter passes, on the built "
+                    "--scales (exact by the filter columns' masks, as served; exact by the list of their keys; "
+                    "the HNSW search over-fetched), and append that section")
     ap.add_argument("--query-threads", type=int, default=1,
                     help="onnxruntime intra-op threads of the query model (default 1, as the server runs it; "
                     "0: onnxruntime's own choice, one per core)")
@@ -469,6 +474,8 @@ def main() -> int:
         qs = qs[: args.queries]
     if args.small_index:
         return small_index_report(emb, qs, args)
+    if args.filter_paths:
+        return filter_paths_report(emb, qs[: args.filter_queries], args)
     say(f"{len(qs)} queries; model {emb.model_id} from {model_note}")
     results = {}
     precision = None
@@ -578,6 +585,90 @@ def main() -> int:
     if not args.no_report:
         append_section("Search latency (in-process)", None, "\n".join(body))
     (CACHE / "search_latency.json").write_text(json.dumps(results, indent=1, default=str))
+    return 0
+
+
+HNSW_WHEN_EXACT = 20  # queries timed the HNSW way where exact is served (over-fetching 100k+ takes seconds)
+
+
+def filter_paths(workdir: Path, emb, qs: list[str]) -> list[list]:
+    """Per filter, the vector search (top 200) of the papers passing, three ways, interleaved query by
+    query: exact over the rows picked by the filter columns' masks (``VectorIndex.search_among``, as
+    served while few pass), exact over the list of their keys (``search_keys(candidates=...)``, as
+    served before), and the HNSW search over-fetched by the share passing (as served when many pass)."""
+    from _report import percentile
+
+    from dailypapers.search.engine import EXACT_FILTER_RATIO, OVERFETCH_MARGIN, SearchEngine
+    from dailypapers.search.query import parse_query
+    from dailypapers.storage.sqlite import SQLiteStore
+
+    engine = SearchEngine(SQLiteStore(workdir / "db.sqlite"), workdir / "index", emb)
+    vectors = engine.vectors
+    size = len(vectors)
+    qvecs = [emb.embed_query(parse_query(q[:250]).text) for q in qs]
+    parsed = parse_query(None)
+    rows = []
+    for name, f in filter_cases().items():
+        n = len(engine._passing(parsed, f))
+        fetch = min(size, int(200 * OVERFETCH_MARGIN * size / max(n, 1)) + 1)
+        t = time.perf_counter()
+        vectors.search_among(qvecs[0], 200, engine._passing(parsed, f).parts)
+        first = (time.perf_counter() - t) * 1000
+        times: dict[str, list[float]] = {"masks": [], "keys": [], "hnsw": []}
+        same = 0
+        exact_served = n * n <= EXACT_FILTER_RATIO * size
+        for at, v in enumerate(qvecs):
+            found = {}
+            for way in ("masks", "keys") if at % 2 else ("keys", "masks"):  # each goes first every other query
+                t = time.perf_counter()
+                passing = engine._passing(parsed, f)
+                found[way] = (vectors.search_among(v, 200, passing.parts) if way == "masks"
+                              else vectors.search_keys(v, 200, candidates=passing.keys()))
+                times[way].append((time.perf_counter() - t) * 1000)
+            same += found["masks"] == found["keys"]
+            if exact_served and at >= HNSW_WHEN_EXACT:
+                continue
+            t = time.perf_counter()
+            passing = engine._passing(parsed, f)
+            cands = vectors.search_keys(v, fetch)
+            passing.contains(np.fromiter((c[2] for c in cands), dtype=np.uint64, count=len(cands)))
+            times["hnsw"].append((time.perf_counter() - t) * 1000)
+        served = "exact (masks)" if exact_served else "HNSW"
+        rows.append([f"{size:,}", name, f"{n:,}", served, round(first, 1)]
+                    + [f"{percentile(times[k], 50):.2f} / {percentile(times[k], 99):.2f}" for k in times]
+                    + [f"{same}/{len(qvecs)}"])
+        say(f"  {rows[-1]}")
+    engine.close()
+    return rows
+
+
+def filter_paths_report(emb, qs: list[str], args) -> int:
+    from _report import append_section, table
+
+    rows = []
+    for scale in args.scales.split(","):
+        workdir = CACHE / f"scale-{scale}"
+        if not (workdir / "index").exists():
+            say(f"{workdir} is not built: run this bench with --scales {scale} once first")
+            return 1
+        rows += filter_paths(workdir, emb, qs)
+    body = [
+        f"The semantic leg's search of the papers a filter passes (top 200, query vectors made beforehand, {len(qs)} "
+        "topic queries, one thread), three ways interleaved query by query (the two exact ways taking turns to go first): exact over the rows the filter columns' "
+        "masks pick (`search_among`), exact over the list of their keys (`search_keys(candidates=...)`), and the "
+        "HNSW search over-fetched by the share passing, then checked against the filter (only the first "
+        f"{HNSW_WHEN_EXACT} queries where exact is served: over-fetching 100k+ takes seconds). Each time includes "
+        "working out the papers passing from the columns. \"first\": the first masked search of that filter "
+        "(the first of all also maps the index file's rows). \"same\": queries where the two exact ways return "
+        "the same list.",
+        "",
+        table(["papers", "filter", "passing", "served", "first ms", "exact, masks: p50 / p99 ms",
+               "exact, keys: p50 / p99 ms", "HNSW over-fetched: p50 / p99 ms", "same"], rows),
+        "",
+    ]
+    print("\n".join(body))
+    if not args.no_report:
+        append_section("Filtered semantic search: the ways to search the papers passing", None, "\n".join(body))
     return 0
 
 

@@ -84,6 +84,44 @@ def test_candidates_search_is_exact(corpus, tmp_path):
     assert index.search(q, 5, candidates=[]) == []
 
 
+def test_search_among_masked_key_tables_equals_the_candidates_search(corpus, tmp_path, monkeypatch):
+    """A filter's masks over key tables (the filter columns' file and delta) pick the same papers as
+    the list of their keys, and score them the same; a key without a vector is passed over."""
+    from dailypapers.search import vectors as vectors_module
+
+    store, ids, vecs = corpus
+    index = VectorIndex(tmp_path / "vectors", DIM)
+    index.rebuild(store, "m1")
+    base = np.sort(paper_keys(ids[:2000] + ["9999.99999"]))  # one paper with no vector
+    delta = np.sort(paper_keys(ids[2000:]))
+    rng = np.random.default_rng(8)
+    for share in (0.02, 0.5):  # sorted, and marked row by row (ASCENDING_BY_MARKS)
+        masks = [rng.random(len(base)) < share, rng.random(len(delta)) < share]
+        chosen = np.concatenate([base[masks[0]], delta[masks[1]]])
+        for q in unit_vectors(3, DIM, seed=9):
+            got = index.search_among(q, 20, [(base, masks[0]), (delta, masks[1])])
+            assert got == index.search_keys(q, 20, candidates=chosen)
+            assert len(got) == 20 and {k for _, _, k in got} <= set(chosen.tolist())
+    state = index._current()
+    assert state.slot_map(DIM, base) is state.slot_map(DIM, base)  # worked out once per table
+    assert index.search_among(q, 5, [(base, np.zeros(len(base), bool))]) == []
+    # a file whose vectors cannot be read in place: the keys are searched through usearch
+    monkeypatch.setattr(vectors_module.SlotTable, "load", classmethod(lambda cls, *a: None))
+    plain = VectorIndex(tmp_path / "vectors", DIM)
+    mask = rng.random(len(base)) < 0.1
+    assert ([i for i, _, _ in plain.search_among(q, 5, [(base, mask)])]
+            == [i for i, _, _ in index.search_keys(q, 5, candidates=base[mask])])
+
+
+def test_ascending_gives_distinct_rows_in_order_both_ways():
+    from dailypapers.search.vectors import ASCENDING_BY_MARKS, _ascending
+
+    rng = np.random.default_rng(4)
+    for n in (10, 5 * 10_000 // ASCENDING_BY_MARKS, 9_000):
+        slots = rng.integers(0, 10_000, n)
+        assert _ascending(slots, 10_000).tolist() == sorted(set(slots.tolist()))
+
+
 def test_a_small_index_is_searched_exactly(corpus, tmp_path):
     """Under EXACT_INDEX_MAX every vector is scored: the true nearest neighbours, whatever graph the
     build made, and never a removed paper (its row stays in the file until reused)."""

@@ -634,7 +634,7 @@ class SearchEngine:
             if n == 0:
                 return [], self._best(qvec)
             if n * n <= EXACT_FILTER_RATIO * size:
-                return self.vectors.search_keys(qvec, depth, candidates=passing.keys()), self._best(qvec)
+                return self.vectors.search_among(qvec, depth, passing.parts), self._best(qvec)
             cands = self.vectors.search_keys(qvec, min(size, int(depth * OVERFETCH_MARGIN * size / n) + 1))
             keys = np.fromiter((c[2] for c in cands), dtype=np.uint64, count=len(cands))
             ok = passing.contains(keys).tolist()

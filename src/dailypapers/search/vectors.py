@@ -25,7 +25,9 @@ reads their vectors straight from the mapped file: a dense usearch file (format 
 matrix (``uint32`` rows and bytes per row, then the rows in slot order) followed by the graph,
 whose nodes carry each slot's key. :class:`SlotTable` parses the keys once per file and checks the
 layout against usearch's own ``get``; when anything does not match, exact search falls back to
-``get`` (about 6 us a key instead of ~0.5 us).
+``get`` (about 6 us a key instead of ~0.5 us). A filter's papers come as masks over the filter
+columns' sorted keys (:meth:`VectorIndex.search_among`): the file row of each of those keys is
+worked out once per version of the two files, so a search picks its rows with the mask alone.
 
 The source of truth is the store's ``embeddings`` table: :meth:`VectorIndex.sync` adds what is
 missing, replaces the vectors of papers changed since the last sync, and drops vectors whose
@@ -71,6 +73,10 @@ ID_WIDTH = 32  # bytes per arXiv id in ids.npy (old-style ids are at most ~20)
 # node's whole backlog goes in large batches, a follower's few new vectors in one small one.
 BUILD_BATCH = 100_000
 BUILD_THREADS = 0  # usearch: 0 = every core
+# Rows to score are put in file order by marking them when there are more than one per this many rows
+# of the file, else by sorting (of 1M rows: 30k marked in 1.6 ms, sorted in 6.9; the two even near 3k).
+ASCENDING_BY_MARKS = 300
+SLOT_MAPS_KEPT = 3  # key tables whose slots a reader keeps: the filter columns' file, its delta, and one more
 _USEARCH_MAGIC = b"usearch"
 _FREE_KEY = np.uint64(2**64 - 1)  # a removed entry's slot, until it is reused
 
@@ -99,6 +105,16 @@ def decode_vector(blob: bytes, dim: int | None = None) -> np.ndarray:
     if dim is not None and v.shape[0] != dim:
         raise ValueError(f"embedding has {v.shape[0]} dimensions, expected {dim}")
     return v
+
+
+def _ascending(slots: np.ndarray, rows: int) -> np.ndarray:
+    """The distinct values of ``slots`` (rows of a file of ``rows``), ascending. Many of them: a mark
+    per row and one pass over the marks, a few times faster than sorting 30k of 1M."""
+    if len(slots) * ASCENDING_BY_MARKS < rows:
+        return np.unique(slots)
+    marks = np.zeros(rows, dtype=bool)
+    marks[slots] = True
+    return np.flatnonzero(marks)
 
 
 class VectorIndexError(Exception):
@@ -170,6 +186,7 @@ class _Viewed:
         self._slots: tuple[SlotTable, np.ndarray] | None = None
         self._slots_tried = False
         self._lock = threading.Lock()
+        self._slot_maps: list[tuple[np.ndarray, np.ndarray]] = []  # (a key table, the slot of each key)
 
     def slots(self, dim: int) -> tuple[SlotTable, np.ndarray] | None:
         """The file's SlotTable and the slot of each key of ``keys`` (-1: none), once per version."""
@@ -186,6 +203,29 @@ class _Viewed:
                         self._slots = (table, of_pos)
                     self._slots_tried = True
         return self._slots
+
+    def slot_map(self, dim: int, table_keys: np.ndarray) -> np.ndarray | None:
+        """The slot of each of ``table_keys`` (sorted keys of another index of the papers: the filter
+        columns'), -1 for a key without a vector; None when the file's vectors cannot be read in place.
+        Worked out once per key table and version (as costly as :meth:`slots`), so that a filter's
+        mask over that table gives the rows to score with no per-search look-up of each key."""
+        slotted = self.slots(dim)
+        if slotted is None:
+            return None
+        with self._lock:
+            for at, (known, found) in enumerate(self._slot_maps):
+                if known is table_keys:  # the most recently used first
+                    self._slot_maps.insert(0, self._slot_maps.pop(at))
+                    return found
+        of_pos = slotted[1]
+        if len(self.keys) == 0:
+            found = np.full(len(table_keys), -1, dtype=np.int32)
+        else:
+            pos = np.minimum(np.searchsorted(self.keys, table_keys), len(self.keys) - 1)
+            found = np.where(self.keys[pos] == table_keys, of_pos[pos], -1).astype(np.int32)
+        with self._lock:
+            self._slot_maps = [(table_keys, found)] + self._slot_maps[:SLOT_MAPS_KEPT - 1]
+        return found
 
     def ids_for_keys(self, keys: np.ndarray) -> list[str | None]:
         table = self.keys
@@ -351,8 +391,12 @@ class VectorIndex:
         if len(state.keys) == 0:
             return np.zeros(0, dtype=np.uint64), np.zeros(0, dtype=np.float32)
         pos = np.minimum(np.searchsorted(state.keys, keys), len(state.keys) - 1)
-        slots = of_pos[pos[state.keys[pos] == keys]]
-        slots = np.unique(slots[slots >= 0])  # ascending: the rows are read in file order
+        return self._exact_slots(table, q, of_pos[pos[state.keys[pos] == keys]], k)
+
+    @staticmethod
+    def _exact_slots(table: SlotTable, q: np.ndarray, slots: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+        """(keys, similarities) of the best ``k`` of these rows of the file (-1s and repeats ignored)."""
+        slots = _ascending(slots[slots >= 0], len(table.slot_keys))  # the rows are read in file order
         if len(slots) == 0:
             return np.zeros(0, dtype=np.uint64), np.zeros(0, dtype=np.float32)
         # usearch's SIMD kernel on the float16 rows (numpy's float16 -> float32 conversion alone costs
@@ -363,6 +407,26 @@ class VectorIndex:
         m = exact_search(table.matrix[slots], q, min(k, len(slots)), MetricKind.Cos, exact=True, threads=1)
         top = np.asarray(m.keys, dtype=np.int64)
         return table.slot_keys[slots[top]], 1.0 - np.asarray(m.distances, dtype=np.float32)
+
+    def search_among(self, vector: np.ndarray, k: int, parts: Sequence[tuple[np.ndarray, np.ndarray]]
+                     ) -> list[tuple[str, float, int]]:
+        """``search_keys`` with ``candidates`` the papers a filter passes, given as masks over sorted
+        key tables ([(keys, mask)], the filter columns' ``Passing.parts``): the same results, without
+        looking up each passing key on every search (a third of the time at 30k passing of 1M)."""
+        state = self._current() if k > 0 else None
+        if state is None:
+            return []
+        maps = [state.slot_map(self.dim, keys) for keys, _ in parts]
+        slotted = state.slots(self.dim)
+        if slotted is None or any(m is None for m in maps):
+            keys = np.concatenate([keys[mask] for keys, mask in parts]) if parts else np.zeros(0, np.uint64)
+            return self.search_keys(vector, k, candidates=keys)
+        slots = np.concatenate([m[mask] for m, (_, mask) in zip(maps, parts) if m is not None]) if parts \
+            else np.zeros(0, np.int64)
+        found, sims = self._exact_slots(slotted[0], np.asarray(vector, dtype=np.float32).reshape(-1), slots, k)
+        ids = state.ids_for_keys(found)
+        return [(i, s, key) for i, s, key in zip(ids, np.asarray(sims, dtype=np.float64).tolist(), found.tolist())
+                if i is not None]
 
     def _exact_all(self, state: _Viewed, q: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray] | None:
         """(keys, similarities) of the best ``k`` of the whole index by exact cosine, or None when
