@@ -656,8 +656,9 @@ def filter_paths_report(emb, qs: list[str], args) -> int:
         f"The semantic leg's search of the papers a filter passes (top 200, query vectors made beforehand, {len(qs)} "
         "topic queries, one thread), three ways interleaved query by query (the two exact ways taking turns to go "
         "first): exact over the rows the filter columns' masks pick (`search_among`), exact over the list of "
-        "their keys (`search_keys(candidates=...)`), and the HNSW search over-fetched by the share passing, then checked against the filter (only the first "
-        f"{HNSW_WHEN_EXACT} queries where exact is served: over-fetching 100k+ takes seconds). Each time includes "
+        "their keys (`search_keys(candidates=...)`), and the HNSW search over-fetched by the share passing, then "
+        f"checked against the filter (only the first {HNSW_WHEN_EXACT} queries where exact is served: "
+        "over-fetching 100k+ takes seconds). Each time includes "
         "working out the papers passing from the columns. \"first\": the first masked search of that filter "
         "(the first of all also maps the index file's rows). \"same\": queries where the two exact ways return "
         "the same list.",
