@@ -455,6 +455,9 @@ def main() -> int:
                     help="only time the semantic leg's ways of searching the papers a filter passes, on the built "
                     "--scales (exact by the filter columns' masks, as served; exact by the list of their keys; "
                     "the HNSW search over-fetched), and append that section")
+    ap.add_argument("--lexical-count", action="store_true",
+                    help="only time the lexical leg's tantivy search with and without counting every match, on "
+                    "the built --scales, unfiltered and with each filter, and append that section")
     ap.add_argument("--query-threads", type=int, default=1,
                     help="onnxruntime intra-op threads of the query model (default 1, as the server runs it; "
                     "0: onnxruntime's own choice, one per core)")
@@ -476,6 +479,8 @@ def main() -> int:
         return small_index_report(emb, qs, args)
     if args.filter_paths:
         return filter_paths_report(emb, qs[: args.filter_queries], args)
+    if args.lexical_count:
+        return lexical_count_report(qs[: args.filter_queries], args)
     say(f"{len(qs)} queries; model {emb.model_id} from {model_note}")
     results = {}
     precision = None
@@ -670,6 +675,60 @@ def filter_paths_report(emb, qs: list[str], args) -> int:
     print("\n".join(body))
     if not args.no_report:
         append_section("Filtered semantic search: the ways to search the papers passing", None, "\n".join(body))
+    return 0
+
+
+def lexical_count(workdir: Path, qs: list[str]) -> list[list]:
+    """The lexical leg's top POOL_DEPTH from tantivy, with and without the count of every match
+    (``search_with_count(count=...)``), interleaved query by query, each way first every other query."""
+    from _report import percentile
+
+    from dailypapers.search.engine import POOL_DEPTH, SearchEngine, SearchFilters
+    from dailypapers.search.query import parse_query
+    from dailypapers.storage.sqlite import SQLiteStore
+
+    engine = SearchEngine(SQLiteStore(workdir / "db.sqlite"), workdir / "index", None)
+    rows = []
+    for name, f in [("none", SearchFilters()), *filter_cases().items()]:
+        times: dict[bool, list[float]] = {True: [], False: []}
+        same = 0
+        for at, q in enumerate(qs):
+            parsed = parse_query(q[:250])
+            found = {}
+            for count in (True, False) if at % 2 else (False, True):
+                t = time.perf_counter()
+                found[count] = engine.lexical.search_with_count(parsed, f, POOL_DEPTH, count=count)[0]
+                times[count].append((time.perf_counter() - t) * 1000)
+            same += [h.arxiv_id for h in found[True]] == [h.arxiv_id for h in found[False]]
+        rows.append([workdir.name, name]
+                    + [f"{percentile(times[c], 50):.2f} / {percentile(times[c], 99):.2f}" for c in (True, False)]
+                    + [f"{same}/{len(qs)}"])
+        say(f"  {rows[-1]}")
+    engine.close()
+    return rows
+
+
+def lexical_count_report(qs: list[str], args) -> int:
+    from _report import append_section, table
+
+    rows = []
+    for scale in args.scales.split(","):
+        workdir = CACHE / f"scale-{scale}"
+        if not (workdir / "index").exists():
+            say(f"{workdir} is not built: run this bench with --scales {scale} once first")
+            return 1
+        rows += lexical_count(workdir, qs)
+    body = [
+        f"The lexical leg's search (tantivy, top 200, {len(qs)} topic queries) with and without the count of every "
+        "match, interleaved query by query (each way first every other query). \"same\": queries where both ways "
+        "return the same list.",
+        "",
+        table(["corpus", "filter", "with the count: p50 / p99 ms", "without: p50 / p99 ms", "same"], rows),
+        "",
+    ]
+    print("\n".join(body))
+    if not args.no_report:
+        append_section("Lexical search: the cost of counting every match", None, "\n".join(body))
     return 0
 
 

@@ -635,7 +635,9 @@ class LexicalIndex:
         *,
         order: str = "relevance",
     ) -> list[Hit]:
-        return self.search_with_count(parsed, filters, limit, offset, order=order)[0]
+        # No count: counting every match was up to 7% of this search at 1M papers (BENCHMARKS.md,
+        # "Lexical search: the cost of counting every match").
+        return self.search_with_count(parsed, filters, limit, offset, order=order, count=False)[0]
 
     def author_candidates(self, surname: str, initial: str | None, limit: int) -> tuple[list[str], int]:
         """Papers with an author word ``surname`` (and, given ``initial``, an author word that starts
