@@ -4,6 +4,7 @@ resident memory of a server-like process at 1M.
 
     python bench/bench_search_latency.py [--scales 64k,1m] [--data ../shared/data]
     python bench/bench_search_latency.py --filter-paths [--scales 64k,1m] [--filter-queries 200]
+    python bench/bench_search_latency.py --lexical-count [--scales 64k,1m] [--filter-queries 200]
 
 Queries: the 1,000 topic queries of ../shared/data/queries/topic_queries.txt plus 20 one- and
 two-word common terms ("transformer", "language model", ...), each timed once per mode through
