@@ -648,16 +648,23 @@ def filter_paths(workdir: Path, emb, qs: list[str]) -> list[list]:
     return rows
 
 
+def built_scales(scales: str) -> list[Path] | None:
+    """The cache folders of these scales (comma list), or None (said why) when one is not built."""
+    workdirs = [CACHE / f"scale-{scale}" for scale in scales.split(",")]
+    for workdir in workdirs:
+        if not (workdir / "index").exists():
+            say(f"{workdir} is not built: run this bench with --scales {workdir.name[len('scale-'):]} once first")
+            return None
+    return workdirs
+
+
 def filter_paths_report(emb, qs: list[str], args) -> int:
     from _report import append_section, table
 
-    rows = []
-    for scale in args.scales.split(","):
-        workdir = CACHE / f"scale-{scale}"
-        if not (workdir / "index").exists():
-            say(f"{workdir} is not built: run this bench with --scales {scale} once first")
-            return 1
-        rows += filter_paths(workdir, emb, qs)
+    workdirs = built_scales(args.scales)
+    if workdirs is None:
+        return 1
+    rows = [row for workdir in workdirs for row in filter_paths(workdir, emb, qs)]
     body = [
         f"The semantic leg's search of the papers a filter passes (top 200, query vectors made beforehand, {len(qs)} "
         "topic queries, one thread), three ways interleaved query by query (the two exact ways taking turns to go "
@@ -712,13 +719,10 @@ def lexical_count(workdir: Path, qs: list[str]) -> list[list]:
 def lexical_count_report(qs: list[str], args) -> int:
     from _report import append_section, table
 
-    rows = []
-    for scale in args.scales.split(","):
-        workdir = CACHE / f"scale-{scale}"
-        if not (workdir / "index").exists():
-            say(f"{workdir} is not built: run this bench with --scales {scale} once first")
-            return 1
-        rows += lexical_count(workdir, qs)
+    workdirs = built_scales(args.scales)
+    if workdirs is None:
+        return 1
+    rows = [row for workdir in workdirs for row in lexical_count(workdir, qs)]
     body = [
         f"The lexical leg's search (tantivy, top 200, {len(qs)} topic queries) with and without the count of every "
         "match, interleaved query by query (each way first every other query). \"same\": queries where both ways "
