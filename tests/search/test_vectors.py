@@ -106,7 +106,8 @@ def test_search_among_masked_key_tables_equals_the_candidates_search(corpus, tmp
             assert got == index.search_keys(q, 20, candidates=chosen)
             assert len(got) == min(20, len(with_vector)) and {k for _, _, k in got} <= with_vector
     state = index._current()
-    assert state.slot_map(DIM, base) is state.slot_map(DIM, base)  # worked out once per table
+    of_pos = state.slots(DIM)[1]
+    assert state.slot_map(base, of_pos) is state.slot_map(base, of_pos)  # worked out once per table
     assert index.search_among(q, 5, [(base, np.zeros(len(base), bool))]) == []
     # a file whose vectors cannot be read in place: the keys are searched through usearch
     monkeypatch.setattr(vectors_module.SlotTable, "load", classmethod(lambda cls, *a: None))
