@@ -254,6 +254,7 @@ class Nodes:
         env = {k: v for k, v in os.environ.items() if not k.startswith("DAILYPAPERS_")}
         env.update(DAILYPAPERS_DATABASE_URL=url, DAILYPAPERS_SECRET_KEY=SECRET, PYTHONUNBUFFERED="1",
                    DAILYPAPERS_RATE_VOTE="100000000/60", DAILYPAPERS_RATE_SEARCH="100000000/60",
+                   DAILYPAPERS_RATE_LIST="100000000/60", DAILYPAPERS_RATE_PAPER="100000000/60",
                    DAILYPAPERS_MODEL_DIR=str(tmp / "no-model"))
         self.procs = []
         self.bases = []

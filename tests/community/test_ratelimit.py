@@ -147,7 +147,7 @@ def test_store_backend_sweeps_events_of_addresses_never_seen_again(backend_store
         events.hit([f"search:ip:198.51.100.{i % 7}"], 10_000, 60.0, later + i / 1000)
     if backend == "sqlite":  # a file of its own, beside the database
         with backend_store._rates_lock:
-            keys = {k for (k,) in backend_store._rate_conn().execute("SELECT DISTINCT key FROM rate_events")}
+            keys = {k for (k,) in backend_store._rate_conn()[0].execute("SELECT DISTINCT key FROM rate_events")}
     else:
         keys = {k for (k,) in backend_store.read("SELECT DISTINCT key FROM rate_events")}
     assert "search:ip:203.0.113.9" not in keys

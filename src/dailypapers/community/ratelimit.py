@@ -24,7 +24,8 @@ Two backends, same semantics:
 * ``StoreBackend``: the store keeps the events (SQLite: in a small unsynced file beside the
   database, ``<db>.ratelimits``, so a check never waits behind an ingest batch; PostgreSQL: an
   unlogged table), and every process that shares the database shares the limits. One small write
-  transaction per check. ``limiter_for(settings, store)`` picks it when ``settings.workers > 1``
+  transaction per check (on SQLite the processes take turns through a file lock, see
+  ``storage/sqlite/ratelog.py``). ``limiter_for(settings, store)`` picks it when ``settings.workers > 1``
   or the database is PostgreSQL (several nodes: per-node counting would multiply a client's
   limit by the number of nodes). On PostgreSQL a check is a round trip, so the web layer makes
   it in a worker thread (``Limits.blocking``), never on the event loop.
