@@ -9,7 +9,7 @@ import zlib
 
 import pytest
 
-from dailypapers.web.cache import gzip_bytes, make_entry, personalized_gzip
+from dailypapers.web.cache import ENTRY_OVERHEAD, gzip_bytes, make_entry, personalized_gzip
 from dailypapers.web.security import CSRF_PLACEHOLDER
 
 pytestmark = pytest.mark.sqlite_only  # no store is read
@@ -31,13 +31,15 @@ def test_the_stored_and_spliced_gzip_decompress_to_the_body(level, text):
     token = b"f" * 64
     if entry.personalized:
         full = body.replace(P.encode(), token)
-        gz = personalized_gzip(entry.gz_parts, token, full)
+        gz = personalized_gzip(entry.gz_parts, token, entry.part_sums)
     else:
         full, gz = body, entry.gz
     assert gz is not None
     assert gzip.decompress(gz) == full
     assert zlib.decompressobj(31).decompress(gz) == full
     assert len(gz) < len(full) / 3
+    assert entry.raw is None and entry.body == body  # only the gzip is kept; the body comes back from it
+    assert entry.size - ENTRY_OVERHEAD < len(body) / 3
 
 
 def test_level_1_is_isa_l_and_about_as_small_as_zlibs():

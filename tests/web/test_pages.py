@@ -331,6 +331,16 @@ def test_gzip(client):
     assert "content-encoding" not in raw.headers
 
 
+@pytest.mark.parametrize("path", ["/", "/papers/search?q=diffusion", "/api/daily_papers", "/feeds/date/2026-08-21.xml"])
+def test_a_client_without_gzip_gets_the_body_the_cache_keeps_only_gzipped(client, path):
+    gzipped = client.get(path, headers={"Accept-Encoding": "gzip"})
+    assert gzipped.status_code == 200 and gzipped.headers.get("content-encoding") == "gzip"
+    plain = client.get(path, headers={"Accept-Encoding": "identity"})  # the same entry, from the cache
+    assert plain.status_code == 200 and "content-encoding" not in plain.headers
+    assert plain.content == gzipped.content and len(plain.content) > 1024
+    assert plain.headers["etag"] == gzipped.headers["etag"]
+
+
 def test_cached_page_changes_when_data_changes(fresh_data_dir):
     import dailypapers.papers as papers_mod
     from dailypapers.models import Listing, Paper
@@ -411,7 +421,7 @@ def test_personalized_gzip_is_valid():
     assert entry.personalized and entry.gz_parts
     token = b"f" * 64
     full = body.replace(CSRF_PLACEHOLDER.encode(), token)
-    gz = personalized_gzip(entry.gz_parts, token, full)
+    gz = personalized_gzip(entry.gz_parts, token, entry.part_sums)
     assert gzip.decompress(gz) == full
     assert _zlib.decompressobj(31).decompress(gz) == full
     assert len(gz) < len(full) / 5
@@ -423,7 +433,7 @@ def test_the_page_cache_is_bounded_by_bytes_and_entries():
     from dailypapers.web.cache import PageCache, make_entry
 
     cache = PageCache(size=50, max_bytes=400_000, threads=1)
-    page = os.urandom(30_000)  # incompressible: body and gzip are ~60 KB together
+    page = os.urandom(60_000)  # incompressible: its gzip, all that is kept, is ~60 KB
     for i in range(20):
         cache.put(("page", i), make_entry(page + bytes([i])))
         assert cache.bytes <= 400_000

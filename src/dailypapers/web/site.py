@@ -194,10 +194,11 @@ class Site:
             body = self.render(render_request, template, ctx).encode()
             entry = make_entry(body, ctx.get("status", 200), ttl=ttl, level=gzip_level)
             entry.vote_ids = vote_ids(body)
+            entry.follows = b"<!--dp:follow:" in body
             return entry
 
         entry = await self.entry(full_key, work)
-        viewer = await viewer_of(request, entry.vote_ids, visit, follows=b"<!--dp:follow:" in entry.body)
+        viewer = await viewer_of(request, entry.vote_ids, visit, follows=entry.follows)
         if viewer is not None:  # a member (or a message waiting): their own copy of the shared page
             return personal_response(request, self.env, entry, viewer)
         return entry_response(request, entry, "text/html; charset=utf-8", cache_control)
