@@ -428,9 +428,11 @@ MEMBER_PASSWORD = "quiet-harbour-lantern-47"
 
 def member_cookie(data_dir: Path, base: str, env: dict) -> str:
     """A member made with the CLI, logged in through the form, with upvotes on a quarter of `/`."""
-    subprocess.run([sys.executable, "-m", "dailypapers", "--data-dir", str(data_dir), "users", "create",
-                    "bench@example.org", "bench", "--password-stdin"], input=MEMBER_PASSWORD + "\n", text=True,
-                   env=env, check=True, stdout=subprocess.DEVNULL)
+    made = subprocess.run([sys.executable, "-m", "dailypapers", "--data-dir", str(data_dir), "users", "create",
+                           "bench@example.org", "bench", "--password-stdin"], input=MEMBER_PASSWORD + "\n",
+                          text=True, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    if made.returncode and "taken" not in made.stderr:  # taken: made by an earlier run in a --keep dir
+        raise SystemExit(f"bench member could not be made: {made.stderr.strip()}")
     with httpx.Client(base_url=base, timeout=10) as c:
         token = re.search(r'name="csrf_token" value="([^"]+)"', c.get("/login").text).group(1)
         r = c.post("/login", data={"email": "bench@example.org", "password": MEMBER_PASSWORD, "csrf_token": token})
