@@ -91,6 +91,18 @@ def test_too_little_history_also_falls_back(slice_history):
     assert all(s.reasons[0].startswith("no history yet") for s in ranked)
 
 
+def test_the_reason_names_the_listed_author_when_a_name_is_written_twice(slice_history):
+    author, times = _frequent_author(slice_history)
+    trained = ranker.train(slice_history, TODAY)
+    assert trained is not None
+    plain = next(p for p in _today(slice_history) if author not in p.authors)
+    # the same newcomer twice (two spellings of one key), then the listed author
+    twice = dataclasses.replace(plain, arxiv_id="9999.00002",
+                                authors=["Zoë Newcomer-Doe", "Zoe Newcomer Doe", author])
+    [scored] = trained.rank([twice])
+    assert any(f"authors listed {times} times before ({author})" in r for r in scored.reasons)
+
+
 def test_author_names_are_matched_loosely():
     assert ranker.author_key("José  García-López") == ranker.author_key("Jose Garcia Lopez")
 
@@ -101,6 +113,36 @@ def test_the_fast_tfidf_gives_the_vectorizers_numbers(slice_history):
     texts += ["", "the and of", "Überraschung: naïve café-au-lait X2 a b"]
     expected = vectorizer.transform(texts).toarray()
     np.testing.assert_allclose(ranker.tfidf(vectorizer, texts).toarray(), expected, atol=1e-6)
+
+
+def test_the_fast_tfidf_follows_a_refitted_vectorizer(slice_history):
+    texts = [ranker.paper_text(a.paper) for a in slice_history.arrivals[:400]]
+    vectorizer = ranker.new_vectorizer().fit(texts[:200])
+    ranker.tfidf(vectorizer, texts[300:])  # keeps the first vocabulary's ASCII words
+    vectorizer.fit(texts[200:300])
+    expected = vectorizer.transform(texts[300:]).toarray()
+    np.testing.assert_allclose(ranker.tfidf(vectorizer, texts[300:]).toarray(), expected, atol=1e-6)
+
+
+@given(st.text(alphabet=st.characters(max_codepoint=127)))
+@example("A_b C__d x2 1 22 a'b _ __ e.g. (ViT-L/14) Top-1 \t\nFOO")
+def test_ascii_text_splits_into_the_vectorizers_tokens(text):
+    pattern = ranker.new_vectorizer().token_pattern
+    runs = text.encode().translate(ranker._ASCII_WORDS).split()
+    assert [w.decode() for w in runs if len(w) > 1] == re.findall(pattern, text.lower())
+
+
+def test_a_code_link_is_found_by_its_marks_alone(slice_history):
+    assert all(any(hint in mark for hint in ranker.CODE_LINK_HINTS) for mark in ranker.CODE_LINK_MARKS)
+    papers = [a.paper for a in slice_history.arrivals[:2000]]
+    plain = papers[0]
+    papers += [dataclasses.replace(plain, abstract=f"Results. {mark.upper()} x", comment=None)
+               for mark in ranker.CODE_LINK_MARKS]
+    papers += [dataclasses.replace(plain, abstract="An encoder-decoder with a codebook.", comment="Code: soon")]
+    found = [ranker.has_code_link(p) for p in papers]
+    assert found == [any(m in f"{p.abstract} {p.comment or ''}".lower() for m in ranker.CODE_LINK_MARKS)
+                     for p in papers]
+    assert all(found[-len(ranker.CODE_LINK_MARKS) - 1:-1]) and not found[-1]
 
 
 @given(st.text())
