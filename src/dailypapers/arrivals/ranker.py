@@ -73,7 +73,7 @@ SEED_PICKS = Path(__file__).parent / "seed_picks.jsonl.gz"
 # Substrings rather than one case-insensitive regex: the regex was a fifth of ranking time.
 CODE_LINK_MARKS = ("github.com", "huggingface.co", "project page", "http://", "https://", "code is available",
                    "code is publicly available", "code will be", "code and data", "code and models")
-CODE_LINK_HINTS = ("code ", "http", "github.com", "huggingface.co", "project page")  # has_code_link tests these
+CODE_LINK_HINTS = ("code ", "http", "github.com", "huggingface.co", "project page")  # tested first
 _NON_LETTER = re.compile(r"[^a-z ]+")
 
 DENSE = (
@@ -101,10 +101,8 @@ def author_key(name: str) -> str:
 def has_code_link(paper: Paper) -> bool:
     text = f"{paper.abstract} {paper.comment or ''}".lower()
     # Every mark holds one of CODE_LINK_HINTS, and 73% of arXiv's texts hold none: five scans
-    # instead of ten for them (a third less time).
-    hinted = ("code " in text or "http" in text or "github.com" in text or "huggingface.co" in text
-              or "project page" in text)
-    return hinted and any(mark in text for mark in CODE_LINK_MARKS)
+    # instead of ten for them (a third less time). map() keeps the scans out of Python frames.
+    return any(map(text.__contains__, CODE_LINK_HINTS)) and any(map(text.__contains__, CODE_LINK_MARKS))
 
 
 def embedding_coverage(embeddings: Mapping[str, np.ndarray] | None, papers: Sequence[Paper]) -> float:
