@@ -94,7 +94,7 @@ def build(workdir: Path, copies: int, data: Path, emb, rebuild: bool) -> dict:
     source = "real (bench/cache/corpus68k.npz)" if real is not None else "synthetic clustered (corpus68k.npz not ready)"
     vidx = VectorIndex(workdir / "index" / "vectors", emb.dim)
     meta = vidx.meta
-    wanted = {"source": source, "count": len(papers) * copies, "model_id": emb.model_id}
+    wanted = {"source": source, "count": len(papers) * copies, "model_id": emb.model_id, "dtype": vidx.dtype}
     if any(meta.get(k) != v for k, v in wanted.items()):
         if real is not None:
             ids, vecs, model_id = real

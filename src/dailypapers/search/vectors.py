@@ -2,11 +2,17 @@
 
 Files in ``<index_dir>/vectors``:
 
-* ``index.usearch``: the HNSW graph and the vectors, stored as ``DTYPE`` (float16: 1M x 384 =
-  768 MB instead of 1.5 GB in float32). usearch's int8 would halve that again, but it quantizes
-  the *normalized* vector with a fixed scale of 127, which on 384-d unit vectors (components
-  ~0.05) leaves 3-4 bits per component: top-10 recall fell to 0.93 even with exact search, under
-  the 0.98 target. float16 loses nothing measurable (BENCHMARKS.md, "Vector index").
+* ``index.usearch``: the HNSW graph and the vectors, stored as ``DTYPE``: int8, each vector scaled
+  by us so that its largest component is 127 (:func:`quantize`). A cosine does not change with a
+  vector's scale, so the query is quantized the same way and the graph and exact scoring compare
+  int8 rows. usearch's own int8 cast is not used: it scales the *normalized* vector by a fixed 127,
+  which on 384-d unit vectors (components ~0.05) leaves 3-4 bits per component (recall@10 0.91).
+  Scaled per vector, int8 keeps ~7 bits: on the 64k real vectors, exact int8 cosines are within
+  0.002 of float32 and the exact top 10 is 99.4% the same; the graph search finds 0.976 of the true
+  top 10 at ef 640 against 0.978 in float16 at ef 512, in no more time, for 0.6 of the memory and
+  file (384 B a vector for the vectors instead of 768) and 0.6-0.7 of the build CPU (BENCHMARKS.md,
+  "Vector index: int8 scaled per vector"). An index file in another dtype (float16, before) is
+  still searched as it is, and the next sync rebuilds it.
 * ``keys.npy`` / ``ids.npy``: the key -> arXiv id table, sorted by key (uint64 and fixed-width
   bytes), loaded with ``mmap_mode="r"`` so processes share it.
 * ``meta.json``: model id, dim, dtype, count, and the paper ``seq`` the index has seen.
@@ -51,17 +57,18 @@ import numpy as np
 
 from dailypapers.search.catchup import iter_changed, paper_key, paper_keys
 
-DTYPE = "f16"  # usearch scalar type; see the module docstring and BENCHMARKS.md "Vector index"
+DTYPE = "i8"  # usearch scalar type, with our own per-vector scale (quantize); see the module docstring
 CONNECTIVITY = 16  # HNSW M
 # efConstruction. At 200k replicated real vectors (bench_vector_index.py --scale), 64 builds 1.9x
 # faster and ef 768 buys back the recall (0.946 against 0.944, +0.6 ms a query; the 3M run in
-# BENCHMARKS.md used that pair), but search quality and latency were measured with 128 and 512:
-# changing them waits for those measurements on the real 64k vectors.
+# BENCHMARKS.md used that pair), but search quality and latency were measured with 128: changing
+# it waits for those measurements on the real 64k vectors.
 EXPANSION_ADD = 128
-# ef at query time (raised to the requested count when larger). On 20k real paper embeddings and
-# 500 real topic queries (bench/bench_vector_index.py), recall@10 against exact search with M=16
-# was 0.948 at ef=128, 0.976 at 256 and 0.990 at 512 (~1 ms a query): 512 meets the 0.98 target.
-EXPANSION_SEARCH = 512
+# ef at query time (raised to the requested count when larger). On the 64k real paper vectors and
+# 1,000 real topic queries (2026-12-04), recall@10 against exact float32 search was 0.978 for the
+# float16 graph at ef 512, and 0.972 / 0.976 / 0.979 for the int8 one at 512 / 640 / 768, 640 taking
+# no longer than float16's 512 (BENCHMARKS.md, "Vector index: int8 scaled per vector").
+EXPANSION_SEARCH = 640
 # An index of at most this many vectors is searched exactly (every vector scored, read from the
 # mapped file) instead of through the HNSW graph: the true nearest neighbours, the same for every
 # build (the graph is built on all cores, so its answers vary a little from build to build). Up to
@@ -76,6 +83,7 @@ BUILD_THREADS = 0  # usearch: 0 = every core
 # Rows to score are put in file order by marking them when there are more than one per this many rows
 # of the file, else by sorting (of 1M rows: 30k marked in 1.6 ms, sorted in 6.9; the two even near 3k).
 ASCENDING_BY_MARKS = 300
+QUANTIZE_ROWS = 8_192  # rows quantized at a time
 SLOT_MAPS_KEPT = 3  # key tables whose slots a reader keeps: the filter columns' file, its delta, and one more
 _USEARCH_MAGIC = b"usearch"
 _FREE_KEY = np.uint64(2**64 - 1)  # a removed entry's slot, until it is reused
@@ -107,6 +115,28 @@ def decode_vector(blob: bytes, dim: int | None = None) -> np.ndarray:
     return v
 
 
+def quantize(vectors: np.ndarray) -> np.ndarray:
+    """Rows as int8, each scaled so that its largest component is +-127 (a zero row stays zero).
+    Cosines between rows are what they were, to ~0.002 on 384-d embeddings."""
+    v = np.asarray(vectors, dtype=np.float32)
+    if v.ndim == 2 and len(v) > QUANTIZE_ROWS:  # a build's batch: float32 scratch of a block, not of it all
+        out = np.empty(v.shape, dtype=np.int8)
+        for at in range(0, len(v), QUANTIZE_ROWS):
+            out[at : at + QUANTIZE_ROWS] = quantize(v[at : at + QUANTIZE_ROWS])
+        return out
+    peak = np.abs(v).max(axis=-1, keepdims=True)
+    np.maximum(peak, 1e-30, out=peak)
+    return np.rint(v * (127.0 / peak)).astype(np.int8)
+
+
+def _as_stored(index: Any, vectors: np.ndarray) -> np.ndarray:
+    """What to hand ``index`` (add or search) for these float vectors: int8 scaled per vector for
+    an int8 index (usearch would otherwise cast with its fixed scale), float32 for any other."""
+    if str(index.dtype).endswith("I8"):
+        return quantize(vectors)
+    return np.ascontiguousarray(vectors, dtype=np.float32)
+
+
 def _ascending(slots: np.ndarray, rows: int) -> np.ndarray:
     """The distinct values of ``slots`` (rows of a file of ``rows``), ascending. Many of them: a mark
     per row and one pass over the marks, a few times faster than sorting 30k of 1M."""
@@ -124,7 +154,7 @@ class VectorIndexError(Exception):
 class SlotTable:
     """Where each key's vector sits in a saved dense usearch file (format v2), read from the file.
 
-    ``matrix`` maps the vectors (float16 rows, in slot order) and ``slot_keys[s]`` is the key of
+    ``matrix`` maps the vectors (int8 or float16 rows, in slot order) and ``slot_keys[s]`` is the key of
     slot ``s`` (``_FREE_KEY`` for a removed entry). :meth:`load` returns None for any file that does
     not have exactly this layout (another usearch version or dtype, a truncated file)."""
 
@@ -133,14 +163,20 @@ class SlotTable:
         self.slot_keys = slot_keys
         self.stamp = stamp
 
+    def query(self, q: np.ndarray) -> np.ndarray:
+        """The query as the rows are stored: int8 rows are compared with an int8 query scaled the same way."""
+        return quantize(q) if self.matrix.dtype == np.int8 else q
+
     @classmethod
     def load(cls, raw: np.ndarray, dim: int, view: Any, stamp: tuple[int, int, int]) -> SlotTable | None:
         """The table of the index file mapped at ``raw`` (the mapping usearch views too: one copy of
         each page, counted once in the process's RSS)."""
         try:
             rows, width = (int(x) for x in raw[:8].view("<u4"))
-            if width != 2 * dim:
+            kinds = {dim: np.int8, 2 * dim: np.float16}
+            if width not in kinds:
                 return None
+            row_type = kinds[width]
             head = 8 + rows * width  # 64 bytes: magic, version, kinds, then counts at 17
             if bytes(raw[head : head + 7]) != _USEARCH_MAGIC or int(raw[head + 7]) != 2:  # v2.x
                 return None
@@ -158,14 +194,14 @@ class SlotTable:
             if size and int(starts[-1] + node_bytes[-1]) != raw.size:
                 return None
             slot_keys = raw[starts[:, None] + np.arange(8)].copy().view("<u8").reshape(-1)
-            matrix = np.ndarray((rows, dim), dtype=np.float16, buffer=raw, offset=8)
+            matrix = np.ndarray((rows, dim), dtype=row_type, buffer=raw, offset=8)
         except (ValueError, IndexError):
             return None
         table = cls(matrix, slot_keys, stamp)
         # usearch's own reading of a few entries must agree with ours
         live = np.flatnonzero(slot_keys != _FREE_KEY)
         for s in live[np.linspace(0, len(live) - 1, num=min(len(live), 5)).astype(int)] if len(live) else []:
-            got = view.get(slot_keys[s], dtype=np.float16)
+            got = view.get(slot_keys[s], dtype=row_type)
             if got is None or not np.array_equal(np.asarray(got).reshape(-1), matrix[s]):
                 return None
         return table
@@ -372,7 +408,7 @@ class VectorIndex:
             view = state.view
             with self._search_lock:
                 view.expansion_search = max(ef or self.expansion_search, k)
-                m = view.search(q, k, threads=1)
+                m = view.search(_as_stored(view, q), k, threads=1)
             keys, sims = np.asarray(m.keys, dtype=np.uint64), 1.0 - m.distances
         ids = state.ids_for_keys(keys)
         return [(i, s, key) for i, s, key in zip(ids, np.asarray(sims, dtype=np.float64).tolist(), keys.tolist())
@@ -395,12 +431,13 @@ class VectorIndex:
         slots = _ascending(slots[slots >= 0], len(table.slot_keys))  # the rows are read in file order
         if len(slots) == 0:
             return np.zeros(0, dtype=np.uint64), np.zeros(0, dtype=np.float32)
-        # usearch's SIMD kernel on the float16 rows (numpy's float16 -> float32 conversion alone costs
-        # more): ~0.25 us a row, ~0.35 more to read it; cosines agree with float32 to ~3e-5.
+        # usearch's SIMD kernel on the rows as stored (numpy's conversion to float32 alone costs more):
+        # ~0.25 us a float16 row, ~0.35 more to read it; int8 rows ~30% less (all 64k: 10.7 against 15.1 ms).
         from usearch.index import MetricKind
         from usearch.index import search as exact_search
 
-        m = exact_search(table.matrix[slots], q, min(k, len(slots)), MetricKind.Cos, exact=True, threads=1)
+        m = exact_search(table.matrix[slots], table.query(q), min(k, len(slots)), MetricKind.Cos, exact=True,
+                         threads=1)
         top = np.asarray(m.keys, dtype=np.int64)
         return table.slot_keys[slots[top]], 1.0 - np.asarray(m.distances, dtype=np.float32)
 
@@ -440,7 +477,7 @@ class VectorIndex:
         # Removed entries keep their rows until reused: ask for that many more and drop them, which
         # costs less than copying the live rows out.
         free = rows - len(state.view)
-        m = exact_search(table.matrix, q, min(k + free, rows), MetricKind.Cos, exact=True, threads=1)
+        m = exact_search(table.matrix, table.query(q), min(k + free, rows), MetricKind.Cos, exact=True, threads=1)
         keys = table.slot_keys[np.asarray(m.keys, dtype=np.int64)]
         sims = 1.0 - np.asarray(m.distances, dtype=np.float32)
         live = keys != _FREE_KEY
@@ -532,7 +569,7 @@ class VectorIndex:
             if other is not None and other != arxiv_id:  # 63-bit collision: ~1e-7 at 1M papers
                 raise VectorIndexError(f"key collision between {other} and {arxiv_id}")
             mapping[key] = arxiv_id
-        index.add(keys, np.ascontiguousarray(vecs, dtype=np.float32), threads=BUILD_THREADS)
+        index.add(keys, _as_stored(index, vecs), threads=BUILD_THREADS)
         return len(ids)
 
     def add(self, ids: list[str], vectors: np.ndarray, *, model_id: str | None = None) -> int:
@@ -595,7 +632,7 @@ class VectorIndex:
         done = 0
         for batch_ids, vecs in self._batches(store.iter_embeddings(model_id)):
             batch_keys = paper_keys(batch_ids)
-            index.add(batch_keys, vecs, threads=BUILD_THREADS)
+            index.add(batch_keys, _as_stored(index, vecs), threads=BUILD_THREADS)
             key_parts.append(batch_keys)
             id_parts.append(np.array(batch_ids, dtype=f"S{ID_WIDTH}"))
             done += len(batch_ids)
@@ -622,7 +659,8 @@ class VectorIndex:
         full scan.
         """
         meta = self.meta
-        if not self.exists() or meta.get("model_id") != model_id or meta.get("dim") != self.dim:
+        if (not self.exists() or meta.get("model_id") != model_id or meta.get("dim") != self.dim
+                or meta.get("dtype") != self.dtype):
             return self.rebuild(store, model_id, progress)
         if meta.get("last_embedding_seq") is None:
             return self._full_sync(store, model_id, progress)
@@ -688,4 +726,4 @@ class VectorIndex:
         os.replace(tmp, self.path / "meta.json")
 
 
-__all__ = ["VectorIndex", "VectorIndexError", "usearch_index_class", "decode_vector", "DTYPE"]
+__all__ = ["VectorIndex", "VectorIndexError", "usearch_index_class", "decode_vector", "quantize", "DTYPE"]
