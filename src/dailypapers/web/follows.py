@@ -21,7 +21,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from dailypapers.community.follows import MAX_FOLLOWS
+from dailypapers.community.follows import MAX_FOLLOWS, NAME_CHARS
 from dailypapers.errors import Invalid
 from dailypapers.models import Follow, User
 from dailypapers.web.api import iso
@@ -36,6 +36,7 @@ from dailypapers.web.requests import (
     private_page,
     rate_limit,
     safe_next,
+    sent_text,
     services,
 )
 
@@ -140,7 +141,7 @@ async def api_list(request: Request, user: User) -> Response:
 @member_call
 async def api_add(request: Request, user: User) -> Response:
     data = await json_or_form(request)
-    kind, name = data.get("kind"), data.get("name")
+    kind, name = data.get("kind"), sent_text(data, "name", NAME_CHARS)
     if not isinstance(kind, str) or not isinstance(name, str):
         raise Invalid("kind and name are strings")
     f, new = await run_in_threadpool(services(request).follows.follow, user, kind, name)

@@ -30,11 +30,12 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from dailypapers.citations import MAX_IMPORT_CHARS
+from dailypapers.community.library import DESCRIPTION_CHARS, NAME_CHARS, NOTE_CHARS
 from dailypapers.errors import Invalid
 from dailypapers.models import Collection, User
 from dailypapers.web.api import iso, paper_json
 from dailypapers.web.auth import api_member
-from dailypapers.web.requests import int_param, json_or_form, path_int, rate_limit, services
+from dailypapers.web.requests import int_param, json_or_form, path_int, rate_limit, sent_text, services
 
 NO_STORE = {"Cache-Control": "no-store"}
 MAX_IMPORT_BYTES = MAX_IMPORT_CHARS * 2  # UTF-8 text of at most MAX_IMPORT_CHARS characters, roughly
@@ -132,8 +133,9 @@ async def list_collections(request: Request, user: User) -> Response:
 @member_call
 async def create_collection(request: Request, user: User) -> Response:
     data = await _body(request)
-    c = await run_in_threadpool(services(request).library.create, user, str(data.get("name") or ""),
-                                str(data.get("description") or ""), str(data.get("visibility") or "private"))
+    c = await run_in_threadpool(services(request).library.create, user, sent_text(data, "name", NAME_CHARS) or "",
+                                sent_text(data, "description", DESCRIPTION_CHARS) or "",
+                                sent_text(data, "visibility") or "private")
     c.role = "owner"
     return _json(collection_json(c, _base(request)), 201)
 
@@ -147,16 +149,10 @@ async def get_collection(request: Request, user: User) -> Response:
 @member_call
 async def update_collection(request: Request, user: User) -> Response:
     data = await _body(request)
-
-    def text(name: str) -> str | None:
-        value = data.get(name)
-        if value is not None and not isinstance(value, str):  # never "False" or "[1]" as a name
-            raise Invalid(f"{name} must be a string")
-        return value
-
     c = await run_in_threadpool(lambda: services(request).library.update(
-        user, _cid(request), name=text("name"), description=text("description"), visibility=text("visibility"),
-        slug=text("slug")))
+        user, _cid(request), name=sent_text(data, "name", NAME_CHARS),
+        description=sent_text(data, "description", DESCRIPTION_CHARS), visibility=sent_text(data, "visibility"),
+        slug=sent_text(data, "slug")))
     c.role = "owner"
     return _json(collection_json(c, _base(request)))
 
@@ -184,9 +180,7 @@ async def delete_paper(request: Request, user: User) -> Response:
 @member_call
 async def put_note(request: Request, user: User) -> Response:
     data = await _body(request)
-    note = data.get("note")
-    if note is not None and not isinstance(note, str):
-        raise Invalid("note must be a string (empty deletes it)")
+    note = sent_text(data, "note", NOTE_CHARS)
     await run_in_threadpool(services(request).library.set_note, user, _cid(request),
                             request.path_params["arxiv_id"], note)
     return _json({"collection": _cid(request), "id": request.path_params["arxiv_id"], "note": note or None})

@@ -70,6 +70,20 @@ def _clean_json(value: Any) -> Any:
     return value
 
 
+def sent_text(data: dict[str, Any], key: str, limit: int | None = None) -> str | None:
+    """A text field of a body (None when absent), refused when it is not a string ("False" or "[1]"
+    is never a name) or is over ``limit`` characters as sent: the API's document gives each field's
+    maxLength as sent, while the services count after tidying spaces."""
+    value = data.get(key)
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise Invalid(f"{key} must be a string")
+    if limit is not None and len(value) > limit:
+        raise Invalid(f"{key} is too long ({len(value)} characters; at most {limit})", field=key)
+    return value
+
+
 async def json_or_form(request: Request) -> dict[str, Any]:
     ctype = request.headers.get("content-type", "")
     if ctype.startswith("application/json"):

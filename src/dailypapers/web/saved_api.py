@@ -18,11 +18,12 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from dailypapers.digests.saved import NAME_CHARS
 from dailypapers.errors import Invalid
 from dailypapers.models import SavedSearch, User
 from dailypapers.web.api import iso, paper_json
 from dailypapers.web.library_api import member_call
-from dailypapers.web.requests import json_or_form, path_int, services
+from dailypapers.web.requests import json_or_form, path_int, sent_text, services
 from dailypapers.web.saved import saved_feed_url, search_url
 
 NO_STORE = {"Cache-Control": "no-store"}
@@ -50,13 +51,6 @@ def _sid(request: Request) -> int:
     return path_int(request.path_params["sid"])
 
 
-def _text(data: dict, key: str) -> str | None:
-    value = data.get(key)
-    if value is not None and not isinstance(value, str):  # never "False" or "[1]" as a name
-        raise Invalid(f"{key} must be a string")
-    return value
-
-
 def _params(data: dict) -> dict[str, str]:
     """The search's parameters as the search page would send them: text, numbers, or true for a flag."""
     params: dict[str, str] = {}
@@ -82,8 +76,9 @@ async def list_saved(request: Request, user: User) -> Response:
 async def create_saved(request: Request, user: User) -> Response:
     data = await json_or_form(request)
     params = _params(data)
-    s = await run_in_threadpool(services(request).saved.save, user, params, name=_text(data, "name") or "",
-                                alert=_text(data, "alert") or "none")
+    s = await run_in_threadpool(services(request).saved.save, user, params,
+                                name=sent_text(data, "name", NAME_CHARS) or "",
+                                alert=sent_text(data, "alert") or "none")
     return _json(saved_json(s, _base(request)), 201)
 
 
@@ -96,8 +91,8 @@ async def get_saved(request: Request, user: User) -> Response:
 @member_call
 async def update_saved(request: Request, user: User) -> Response:
     data = await json_or_form(request)
-    s = await run_in_threadpool(services(request).saved.update, user, _sid(request), name=_text(data, "name"),
-                                alert=_text(data, "alert"))
+    s = await run_in_threadpool(services(request).saved.update, user, _sid(request),
+                                name=sent_text(data, "name", NAME_CHARS), alert=sent_text(data, "alert"))
     return _json(saved_json(s, _base(request)))
 
 
