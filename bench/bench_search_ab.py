@@ -6,7 +6,7 @@
                                     [--filters none,code] [--scale 64k | --data-dir DIR] [--no-report]
 
 Each tree runs in its own long-lived process (its own ``src`` first on the path), over its own
-copy of the corpus: ``bench/cache/scale-64k`` for this tree and ``<base>/bench/cache/scale-64k`` for
+copy of the corpus: ``bench/cache/scale-<scale>`` for this tree and ``<base>/bench/cache/scale-<scale>`` for
 the baseline (same database and vector index, each tree's own lexical index: the index format may
 differ between trees; ``--prepare-base`` makes that copy, symlinking the vector index). With
 ``--data-dir`` both open the same data folder as the server would (it must suit both trees).
@@ -88,20 +88,22 @@ def worker(root: Path, target: str, data: Path) -> None:
         print(json.dumps({"times": times, "cpu": (time.process_time() - cpu) / int(n) * 1000}), flush=True)
 
 
-def prepare_base(base: Path) -> None:
-    """The baseline's copy of bench/cache/scale-64k: its database, the same vector index, its own
-    lexical index (built by the baseline's code)."""
-    src, dst = REPO / "bench" / "cache" / "scale-64k", base / "bench" / "cache" / "scale-64k"
-    if (dst / "index" / "lexical" / "meta.json").exists():
+def prepare_base(base: Path, scale: str) -> None:
+    """The baseline's copy of bench/cache/scale-<scale>: its database, the same vector index, its
+    own lexical index and filter columns (built by the baseline's code; without the columns its
+    filtered searches would take another way)."""
+    src, dst = REPO / "bench" / "cache" / f"scale-{scale}", base / "bench" / "cache" / f"scale-{scale}"
+    if (dst / "index" / "lexical" / "meta.json").exists() and (dst / "index" / "columns.bin").exists():
         return
     (dst / "index").mkdir(parents=True, exist_ok=True)
-    shutil.copy(src / "db.sqlite", dst / "db.sqlite")
-    shutil.copy(src / "build.json", dst / "build.json")
+    if not (dst / "db.sqlite").exists():
+        shutil.copy(src / "db.sqlite", dst / "db.sqlite")
+        shutil.copy(src / "build.json", dst / "build.json")
     if not (dst / "index" / "vectors").exists():
         os.symlink(src / "index" / "vectors", dst / "index" / "vectors")
     code = ("import sys; sys.path.insert(0, 'src'); from dailypapers.storage.sqlite import SQLiteStore; "
             "from dailypapers.search.engine import SearchEngine; s = SQLiteStore(sys.argv[1]); s.migrate(); "
-            "SearchEngine(s, sys.argv[2], None).lexical.sync(s)")
+            "e = SearchEngine(s, sys.argv[2], None); e.lexical.sync(s); e.columns.sync(s)")
     subprocess.run([sys.executable, "-c", code, str(dst / "db.sqlite"), str(dst / "index")], cwd=base, check=True)
 
 
@@ -126,7 +128,7 @@ def main() -> int:
         ap.error("--base is required")
     base = args.base.resolve()
     if args.prepare_base and not args.data_dir:
-        prepare_base(base)
+        prepare_base(base, args.scale)
     target = f"data:{args.data_dir}" if args.data_dir else f"scale-{args.scale}"
     trees = {"baseline": base, "this tree": REPO}
     procs = {}

@@ -49,7 +49,7 @@ MODES = ("lexical", "semantic", "hybrid")
 ALPHAS = tuple(round(0.05 * i, 2) for i in range(0, 17))  # semantic weight of the convex fusions
 RRF_GRID = tuple((k, w) for k in (10, 20, 40, 60, 100) for w in (0.5, 0.75, 1.0, 1.25, 1.5))
 TITLE_GRID = (0.0, 0.1, 0.25, 0.4, 0.6, 1.0)
-PHRASE_GRID = (0.0, 0.5, 1.0, 2.0, 4.0)
+PHRASE_GRID = (0.0, 0.25, 0.5, 1.0, 2.0, 4.0)
 SHORT_WORDS = 2  # "short" topic queries in the report: one or two words
 
 

@@ -16,6 +16,7 @@ from dailypapers.search.lexical import (
     analyze_positions,
     is_short_query,
     strip_tex,
+    title_pairs,
 )
 from dailypapers.search.query import SearchFilters, parse_query
 from dailypapers.storage.sqlite import SQLiteStore
@@ -100,6 +101,39 @@ def test_short_topic_query_prefers_the_title(store, tmp_path):
     assert is_short_query(parse_query("diffusion models")) and is_short_query(parse_query("RLHF"))
     assert not is_short_query(parse_query("a claim about how diffusion models generate long videos"))
     assert not is_short_query(parse_query('"diffusion models"'))  # quoted: the user said how
+
+
+def test_title_pairs_are_adjacent_stems_across_stop_words():
+    assert title_pairs("Chain of Thought Prompting for Large Language Models") == [
+        "chain_thought", "thought_prompt", "prompt_larg", "larg_languag", "languag_model"]
+    assert title_pairs(r"$\mathcal{O}(n)$ attention") == ["o_n", "n_attent"]  # TeX dropped first
+    assert title_pairs("Transformers") == [] and title_pairs("") == []
+
+
+def test_short_query_title_bonus_needs_the_words_in_order(store, tmp_path, monkeypatch):
+    """The bonus of a short query of several words goes to a title holding them next to each
+    other: without it the shorter title that holds them apart ranks first, with it the other."""
+    from dailypapers.search import lexical
+
+    store.ingest_batch([
+        Paper("2501.00051", "Language models for code generation in practice", "We study code.", ["A"]),
+        Paper("2501.00052", "Models of language", "We study code.", ["B"]),
+    ])
+    index = LexicalIndex(tmp_path / "lex")
+    index.sync(store)
+    assert ids(index.search(parse_query("language models"))) == ["2501.00051", "2501.00052"]
+    monkeypatch.setattr(lexical, "TITLE_PHRASE_BOOST", 0.0)
+    assert ids(index.search(parse_query("language models"))) == ["2501.00052", "2501.00051"]
+
+
+def test_short_query_is_made_of_term_clauses_only(loaded):
+    """A phrase query among the optional clauses would keep tantivy from skipping documents by
+    their best possible score (block-max WAND): the title bonus of a short query is terms."""
+    _, index, _ = loaded
+    for q in ("diffusion models", "large language models", "chain of thought", "rlhf"):
+        built = repr(index.build_query(parse_query(q)))
+        assert "TermQuery" in built and "Phrase" not in built, q
+    assert "Phrase" in repr(index.build_query(parse_query('"diffusion models"')))  # quoted: a phrase
 
 
 def test_sync_indexes_everything_once(loaded):

@@ -34,7 +34,7 @@ import os
 import re
 import shutil
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -61,11 +61,16 @@ FIELD_WEIGHTS = {"text": 1.0, "title": 0.25, "authors": 0.5}
 # mentions it in passing. Long queries (claims, sentences) are left alone. On the 1,000 topic
 # queries (lexical nDCG@10) a bonus of x0 / 0.5 / 1 / 2 / 4 scores 0.482 / 0.488 / 0.488 / 0.486 /
 # 0.485; cross-validated on the 974 short ones, 0.5 is picked in 22 of 25 folds.
+# The phrase of two or more words is matched as its adjacent word pairs, each a term of the
+# title_pairs field (Solr's "pf2"): a phrase query among the optional clauses keeps tantivy from
+# skipping documents by their best possible score (block-max WAND), which doubled the time of a
+# short query's top 200 at 1M papers (BENCHMARKS.md, "The title phrase as word pairs").
 SHORT_QUERY_TOKENS = 4
-TITLE_PHRASE_BOOST = 0.5
-SCHEMA_VERSION = 3  # bump when the analyzer or the fields change: old indexes are rebuilt
+TITLE_PHRASE_BOOST = 0.25
+SCHEMA_VERSION = 4  # bump when the analyzer or the fields change: old indexes are rebuilt
 TEXT_TOKENIZER = "dp_en2"  # simple split, lowercase, ASCII folding, stop words, English stemmer
 NAME_TOKENIZER = "dp_name"  # split, lowercase, ASCII folding: author names are not stemmed
+PAIRS_TOKENIZER = "dp_pairs"  # title_pairs: whitespace between pairs made by title_pairs()
 MAX_TOKEN_LEN = 40
 WRITER_HEAP = 64_000_000  # bytes; keeps a bulk ingest + sync within ~300 MB RSS (BENCHMARKS.md)
 COMMIT_EVERY = 50_000  # a long sync commits (and records its position) this often
@@ -117,6 +122,10 @@ def _name_analyzer() -> tantivy.TextAnalyzer:
     return _builder(stop=False, stem=False)
 
 
+def _pairs_analyzer() -> tantivy.TextAnalyzer:
+    return tantivy.TextAnalyzerBuilder(tantivy.Tokenizer.whitespace()).build()
+
+
 _TEXT = _text_analyzer()
 _NAME = _name_analyzer()
 _STEMS = _builder(stop=False, stem=True)  # to find the positions stop words leave empty
@@ -137,6 +146,17 @@ def analyze_positions(text: str) -> list[tuple[int, str]]:
         plain = _NAME.analyze(text)
         stems = _STEMS.analyze(text)
     return [(i, st) for i, (w, st) in enumerate(zip(plain, stems)) if w not in _STOP]
+
+
+def word_pairs(tokens: Sequence[str]) -> list[str]:
+    """Adjacent analyzed tokens joined ("languag_model"): the terms of the title_pairs field.
+    A stop word between two words is skipped ("chain of thought" gives "chain_thought"). Tokens
+    are letters and digits only, so "_" cannot be part of one."""
+    return [f"{a}_{b}" for a, b in zip(tokens, tokens[1:])]
+
+
+def title_pairs(title: str) -> list[str]:
+    return word_pairs([tok for _, tok in analyze_positions(title)])
 
 
 def analyze_name(text: str) -> list[str]:
@@ -183,6 +203,7 @@ def _schema() -> tantivy.Schema:
     sb.add_date_field("published", indexed=True, fast=True)
     sb.add_integer_field("upvotes", indexed=True, fast=True)
     sb.add_boolean_field("has_code", indexed=True, fast=True)
+    sb.add_text_field("title_pairs", tokenizer_name=PAIRS_TOKENIZER, index_option="freq")  # title_pairs()
     return sb.build()
 
 
@@ -207,6 +228,9 @@ def paper_document(p: StoredPaper) -> tantivy.Document:
     doc.add_integer("key", paper_key(p.arxiv_id))
     title, abstract = strip_tex(p.title or ""), strip_tex(p.abstract or "")
     doc.add_text("title", title)
+    pairs = title_pairs(title)
+    if pairs:
+        doc.add_text("title_pairs", " ".join(pairs))
     doc.add_text("text", title)
     doc.add_text("text", abstract)
     for name in p.authors or []:
@@ -254,6 +278,7 @@ class LexicalIndex:
             self._index = tantivy.Index(self.schema, str(self.path), reuse=True)
         self._index.register_tokenizer(TEXT_TOKENIZER, _text_analyzer())
         self._index.register_tokenizer(NAME_TOKENIZER, _name_analyzer())
+        self._index.register_tokenizer(PAIRS_TOKENIZER, _pairs_analyzer())
         self._index.config_reader(reload_policy="Manual")
         self.reload()
 
@@ -525,11 +550,16 @@ class LexicalIndex:
         return tantivy.Query.boolean_query(parts) if parts else None
 
     def _short_query_parts(self, parsed: ParsedQuery) -> list[tuple]:
-        """The title bonus of a short free-text query (see ``TITLE_PHRASE_BOOST``)."""
-        tokens = _short_query_tokens(parsed)
-        if not tokens:
-            return []
-        return self._boosted("title", self._tokens_query("title", tokens), TITLE_PHRASE_BOOST)
+        """The title bonus of a short free-text query (see ``TITLE_PHRASE_BOOST``): its one word
+        in the title, or each of its adjacent word pairs in title_pairs. Terms only, never a
+        phrase query, so that tantivy can prune by block-max scores."""
+        tokens = [tok for _, tok in _short_query_tokens(parsed)]
+        if len(tokens) == 1:
+            return self._boosted("title", self._term("title", tokens[0]), TITLE_PHRASE_BOOST)
+        parts = []
+        for pair in dict.fromkeys(word_pairs(tokens)):
+            parts += self._boosted("title_pairs", self._term("title_pairs", pair), TITLE_PHRASE_BOOST)
+        return parts
 
     def filter_clauses(self, parsed: ParsedQuery | None, filters: SearchFilters | None) -> list[tantivy.Query]:
         """Non-scoring restrictions from the query's fields and the form's filters."""
