@@ -7,7 +7,9 @@ import datetime as dt
 import re
 
 import pytest
-from webapp import LATEST_DAY, Client, make_app
+from webapp import LATEST_DAY, Client, make_app, open_data_store
+
+from dailypapers import days as days_mod
 
 TITLES = re.compile(r'<h2 class="card-title"[^>]*><a href="/papers/([^"]+)">')
 UPVOTES = re.compile(r'class="upvote-count">(\d+)<')
@@ -116,6 +118,33 @@ def test_day_week_and_month_pages_switch_between_each_other(client):
                     ("Month", "/papers/month/2026-08?sort=newest", False)]
     month = switcher(client.get("/papers/month/2026-08").text)
     assert [c for _, _, c in month] == [False, False, True] and month[1][1] == "/papers/week/2026-W34"
+
+
+def test_a_period_without_a_label_opens_the_latest_one(client):
+    """/papers/week, /papers/month and /papers/date as people type them: the period of the latest
+    day with papers (the home page's), the sort kept."""
+    expected = {"/papers/week": "/papers/week/2026-W34", "/papers/month": "/papers/month/2026-08",
+                "/papers/date": f"/papers/date/{LATEST_DAY}"}
+    for path, target in expected.items():
+        r = client.get(path)
+        assert r.status_code == 302 and r.headers["location"] == target, path
+        assert client.get(target).status_code == 200
+    assert client.get("/papers/week?sort=newest").headers["location"] == "/papers/week/2026-W34?sort=newest"
+
+
+def test_a_period_without_a_label_on_an_empty_site(tmp_path, data_dirs):
+    open_data_store(tmp_path, data_dirs.new()).close()
+    app, services = make_app(tmp_path)
+    client = Client(app)
+    try:
+        assert client.get("/papers/date").headers["location"] == "/"
+        week = client.get("/papers/week")
+        assert week.headers["location"] == f"/papers/week/{days_mod.week_label(services.papers.today())}"
+        assert "No papers were listed" in client.get(week.headers["location"]).text
+    finally:
+        client.close()
+        services.store.close()
+        data_dirs.drop(tmp_path)
 
 
 def test_a_pinned_paper_says_so(fresh_data_dir):

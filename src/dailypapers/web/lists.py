@@ -16,7 +16,7 @@ from urllib.parse import quote
 
 from markupsafe import Markup
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import RedirectResponse, Response
 
 from dailypapers import days as days_mod
 from dailypapers.errors import NotFound
@@ -185,6 +185,24 @@ async def _period_page(request: Request, period: str, parse: Callable[[str], Any
 
     return await site.cached(request, (period, label, sort, page), build, extra_key=site.papers.today(),
                              visit=period)
+
+
+async def latest_period(request: Request) -> Response:
+    """/papers/date, /papers/week and /papers/month without a label (a URL people type): the
+    period of the latest day with papers, which is what the home page shows."""
+    site = site_of(request)
+    period = request.url.path.rstrip("/").rsplit("/", 1)[-1]
+    day = site.papers.latest_day()
+    if day is None:
+        if period == "date":
+            return RedirectResponse("/", status_code=302)
+        day = site.papers.today()
+    if period == "date":
+        label = day.isoformat()
+    else:
+        label = days_mod.week_label(day) if period == "week" else days_mod.month_label(day)
+    query = request.url.query
+    return RedirectResponse(f"/papers/{period}/{label}" + (f"?{query}" if query else ""), status_code=302)
 
 
 async def trending_page(request: Request) -> Response:
