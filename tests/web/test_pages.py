@@ -410,6 +410,20 @@ def test_misc_routes(client):
     assert client.get("/favicon.ico").status_code == 301
 
 
+def test_a_trailing_slash_under_papers_redirects_instead_of_looking_for_a_paper(client):
+    paper_id = TITLES.findall(client.get("/").text)[0]
+    expected = {"/papers/new/": "/papers/new", "/papers/trending/": "/papers/trending",
+                "/papers/search/?q=diffusion": "/papers/search?q=diffusion",
+                f"/papers/{paper_id}/": f"/papers/{paper_id}", f"/api/papers/{paper_id}/": f"/api/papers/{paper_id}"}
+    for path, target in expected.items():
+        r = client.get(path)
+        assert r.status_code == 307 and r.headers["location"].endswith(target), path
+        assert client.get(target).status_code == 200, target
+    # an old-style id keeps its inner slash
+    assert client.get("/papers/hep-th/9901001").status_code == 404
+    assert client.get("/papers/hep-th/9901001/").headers["location"].endswith("/papers/hep-th/9901001")
+
+
 def test_personalized_gzip_is_valid():
     import zlib as _zlib
 

@@ -90,11 +90,12 @@ class CatchAll(Route):
     """A route whose {arxiv_id:path} would also take the longer paths of other routes: it leaves them
     the paths `leave` matches, so GET /papers/{id}/upvote is the upvote route's 405 (Allow: POST),
     not the paper page's 404 for a paper called "{id}/upvote". web/guard.py builds Allow from the
-    same regexes."""
+    same regexes. No arXiv id ends in "/", so a path that does is left too, and the router's
+    trailing-slash redirect takes it (/papers/new/ to /papers/new, not a paper called "new/")."""
 
     def __init__(self, path: str, endpoint, *, leave: str, **kwargs):
         super().__init__(path, endpoint, **kwargs)
-        self.path_regex = re.compile(f"^(?!(?:{leave})$)" + self.path_regex.pattern.removeprefix("^"))
+        self.path_regex = re.compile(f"^(?!(?:{leave})$)(?!.*/$)" + self.path_regex.pattern.removeprefix("^"))
 
 
 # The routes under a paper's path, each of which the catch-all page routes leave alone.
