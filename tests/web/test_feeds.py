@@ -55,6 +55,17 @@ def test_daily_atom_by_path_and_by_format(client):
     assert client.get("/feeds/daily.xml?format=yaml").status_code == 400
 
 
+def test_feeds_alone_leads_to_the_list_of_feeds(client):
+    for path in ("/feeds", "/feeds/"):
+        r = client.get(path)
+        assert r.status_code in (302, 307), path
+        if r.status_code == 307:
+            r = client.get(r.headers["location"])
+        assert r.headers["location"] == "/api#feeds"
+    api_page = client.get("/api").text
+    assert 'id="feeds"' in api_page and "/feeds/daily.xml" in api_page
+
+
 def test_trending_feeds(client):
     for url, version in (("/feeds/trending.xml", "rss20"), ("/feeds/trending.atom", "atom10")):
         feed = parse(client.get(url))

@@ -9,6 +9,7 @@ and JSON Feed 1.1 (``.json``); ``?format=rss|atom|json`` on any of them picks on
 * /feeds/categories/{cat}.*        an arXiv category (cs.CL) or archive (cs), newest first
 * /feeds/authors/{name}.*          an author's papers, newest first, spellings merged (as /authors/{name})
 * /feeds/search.*?q=               a search (with the page's filters), newest first (sort= also works)
+* /feeds                           the API page's list of feeds (/api#feeds)
 
 The collection feeds are in web/library.py, new arrivals in web/arrivals.py, saved searches and a
 member's For you in web/saved.py; all go through ``feed_response``. The feeds that run a search
@@ -31,7 +32,7 @@ from urllib.parse import quote, urlencode
 
 from lxml import etree
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import RedirectResponse, Response
 
 from dailypapers import days as days_mod
 from dailypapers.errors import Invalid, NotFound
@@ -209,6 +210,11 @@ def feed_format(request: Request, atom_path: bool | None = None) -> str:
     if fmt not in FORMATS:
         raise Invalid("format must be rss, atom or json")
     return fmt
+
+
+async def feeds_index(request: Request) -> Response:
+    """/feeds, typed by someone looking for a feed: the API page lists them all."""
+    return RedirectResponse("/api#feeds", status_code=302)
 
 
 async def feed_response(request: Request, key: tuple, build, fmt: str,

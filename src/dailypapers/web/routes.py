@@ -138,8 +138,8 @@ def route_table() -> list[BaseRoute]:
         Route("/api/papers/new", arrivals.api_new, methods=get),
         CatchAll("/api/papers/{arxiv_id:path}", api.paper, methods=get, leave=API_PAPER_ACTIONS),
         Route("/openapi.json", api.openapi, methods=get),
-        # feeds
         # feeds, each as .xml (RSS), .atom and .json (JSON Feed): web/feeds.py
+        Route("/feeds", feeds.feeds_index, methods=get),
         *feed_routes("/feeds/daily", feeds.daily),
         *feed_routes("/feeds/trending", feeds.trending),
         *feed_routes("/feeds/search", feeds.search),
