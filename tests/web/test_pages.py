@@ -424,6 +424,16 @@ def test_a_trailing_slash_under_papers_redirects_instead_of_looking_for_a_paper(
     assert client.get("/papers/hep-th/9901001/").headers["location"].endswith("/papers/hep-th/9901001")
 
 
+def test_an_arxiv_link_on_this_host_opens_the_paper_page(client):
+    for path in ("/abs/2608.19880", "/abs/2608.19880v2", "/pdf/2608.19880", "/pdf/2608.19880v1.pdf",
+                 "/abs/arXiv:2608.19880"):
+        r = client.get(path)
+        assert r.status_code == 301 and r.headers["location"] == "/papers/2608.19880", path
+    assert client.get("/abs/hep-th/9901001v3").headers["location"] == "/papers/hep-th/9901001"
+    assert client.get("/abs/not-an-id").status_code == 404
+    assert client.get("/pdf/").status_code == 404
+
+
 def test_personalized_gzip_is_valid():
     import zlib as _zlib
 

@@ -38,6 +38,13 @@ async def paper_page(request: Request) -> Response:
     return await site.cached(request, ("paper", arxiv_id), build, cache_control="public, max-age=300")
 
 
+async def arxiv_path(request: Request) -> Response:
+    """/abs/{id} and /pdf/{id}.pdf: an arXiv link with its host changed to this site's (the way
+    people open a paper on alphaXiv) goes to the paper's page; not an id, a 404."""
+    arxiv_id = site_of(request).papers.canonical_id("arxiv.org" + request.url.path)
+    return RedirectResponse(paper_url(arxiv_id), status_code=301)
+
+
 def paper_markdown(detail, base_url: str) -> str:
     """The paper page as Markdown (what Hugging Face serves at /papers/{id}.md, read by
     huggingface_hub's HfApi.read_paper). Plain text: served as text/markdown, never as HTML."""

@@ -288,6 +288,8 @@ def route_table() -> list[BaseRoute]:
         Route("/papers/{arxiv_id:path}.ris", exports.paper_citation, methods=get),
         Route("/papers/{arxiv_id:path}.csl.json", exports.paper_citation, methods=get),
         CatchAll("/papers/{arxiv_id:path}", paper.paper_page, methods=get, name="paper", leave=PAPER_ACTIONS),
+        Route("/abs/{arxiv_id:path}", paper.arxiv_path, methods=get),
+        Route("/pdf/{arxiv_id:path}", paper.arxiv_path, methods=get),
     ]
 
 
