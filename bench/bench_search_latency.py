@@ -320,7 +320,7 @@ def recall_check(
     """
     from _report import percentile
 
-    from dailypapers.search.vectors import VectorIndex
+    from dailypapers.search.vectors import EXPANSION_SEARCH, VectorIndex
 
     ids = [i if k == 0 else f"{i}-r{k}" for k in range(copies) for i in base_ids]
     full = np.concatenate([replica_vectors(base, k) for k in range(copies)])
@@ -338,7 +338,7 @@ def recall_check(
         top = np.argpartition(-sims, 10, axis=1)[:, :10]
         exact += [{ids[j] for j in row} for row in top]
     out = {}
-    for ef in (128, 256, 512, 1024):
+    for ef in sorted({128, 256, 512, 1024, EXPANSION_SEARCH}):
         vidx.expansion_search = ef
         rec, times = [], []
         for q, truth in zip(qv, exact):
@@ -542,7 +542,10 @@ def main() -> int:
             brute = r["recall"]["brute_force_f32_ms"]
             body.append(f"- {scale}: brute-force float32 numpy top-10: {brute:.1f} ms/query")
     if rrows:
-        body += ["", "HNSW (usearch, f16, M=16, efConstruction=128) against exact float32 search, 200 queries (real "
+        from dailypapers.search.vectors import CONNECTIVITY, DTYPE, EXPANSION_ADD, EXPANSION_SEARCH
+
+        body += ["", f"HNSW (usearch, {DTYPE}, M={CONNECTIVITY}, efConstruction={EXPANSION_ADD}; ef {EXPANSION_SEARCH} "
+                 "is served) against exact float32 search, 200 queries (real "
                  "topic queries with real vectors; with synthetic vectors, perturbed corpus vectors; with replicas, "
                  "the exact top 10 is mostly near-duplicate copies, so this is a stress test of telling copies apart, "
                  "not a recall figure for real data: that one is in \"Vector index (usearch) on real embeddings\"):",
