@@ -52,9 +52,14 @@ def _switcher(kind: str, day, sort: str) -> list[dict]:
     """Day / Week / Month links around one day (the day shown, or a period's latest day)."""
     if day is None:
         return []
-    urls = {"day": day_url(day), "week": f"/papers/week/{days_mod.week_label(day)}",
+    return [{"label": k.title(), "url": _with_sort(u, sort), "current": k == kind}
+            for k, u in _period_urls(day).items()]
+
+
+def _period_urls(day) -> dict[str, str]:
+    """The day's, its week's and its month's list pages."""
+    return {"day": day_url(day), "week": f"/papers/week/{days_mod.week_label(day)}",
             "month": f"/papers/month/{days_mod.month_label(day)}"}
-    return [{"label": k.title(), "url": _with_sort(u, sort), "current": k == kind} for k, u in urls.items()]
 
 
 def _day_context(view, path: str, *, home: bool) -> dict:
@@ -191,18 +196,14 @@ async def latest_period(request: Request) -> Response:
     """/papers/date, /papers/week and /papers/month without a label (a URL people type): the
     period of the latest day with papers, which is what the home page shows."""
     site = site_of(request)
-    period = request.url.path.rstrip("/").rsplit("/", 1)[-1]
+    segment = request.url.path.rsplit("/", 1)[-1]
+    kind = "day" if segment == "date" else segment
     day = site.papers.latest_day()
-    if day is None:
-        if period == "date":
-            return RedirectResponse("/", status_code=302)
-        day = site.papers.today()
-    if period == "date":
-        label = day.isoformat()
-    else:
-        label = days_mod.week_label(day) if period == "week" else days_mod.month_label(day)
+    if day is None and kind == "day":
+        return RedirectResponse("/", status_code=302)
+    url = _period_urls(day or site.papers.today())[kind]
     query = request.url.query
-    return RedirectResponse(f"/papers/{period}/{label}" + (f"?{query}" if query else ""), status_code=302)
+    return RedirectResponse(url + (f"?{query}" if query else ""), status_code=302)
 
 
 async def trending_page(request: Request) -> Response:
