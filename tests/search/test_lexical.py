@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+import tantivy
 from search_helpers import load_papers
 
 from dailypapers.models import Listing, Paper
@@ -134,6 +135,31 @@ def test_short_query_is_made_of_term_clauses_only(loaded):
         built = repr(index.build_query(parse_query(q)))
         assert "TermQuery" in built and "Phrase" not in built, q
     assert "Phrase" in repr(index.build_query(parse_query('"diffusion models"')))  # quoted: a phrase
+
+
+def test_term_queries_do_not_ask_for_positions(loaded, monkeypatch):
+    """Only a phrase needs positions. A term asks tantivy for frequencies (BM25) or for the
+    documents alone; tantivy-py's default ("position") had every search read the positions file."""
+    _, index, _ = loaded
+    real = tantivy.Query.term_query
+    asked: list[tuple[str, str]] = []
+
+    def term_query(schema, field, value, index_option="position"):  # the real query, its option noted
+        asked.append((field, index_option))
+        return real(schema, field, value, index_option=index_option)
+
+    monkeypatch.setattr(tantivy.Query, "term_query", staticmethod(term_query))
+    for q in ("diffusion models for video", "transformer", "graph networks cat:cs.LG"):
+        parsed = parse_query(q)
+        filters = SearchFilters(category="cs.CV", has_code=True, organization="Meta")
+        hits = index.search(parsed, None, 50)
+        index.search(parsed, filters, 50)
+        index.words_matched([frozenset(analyze(w)) for w in q.split()[:2]], [h.key for h in hits])
+        index.count_containing(parsed, analyze(q.split()[0]), filters)
+    fields = {f for f, _ in asked}
+    assert {"text", "title", "categories", "has_code", "organization", "key"} <= fields
+    assert [a for a in asked if a[1] == "position"] == []
+    assert {opt for f, opt in asked if f in ("text", "title")} == {"freq", "basic"}  # BM25; match only
 
 
 def test_sync_indexes_everything_once(loaded):

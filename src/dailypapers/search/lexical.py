@@ -17,6 +17,9 @@
   reload when a writer has committed.
 * Queries are built from :class:`ParsedQuery` with Query objects (term / phrase / boolean /
   boost), never through tantivy's query parser, so no user input is ever interpreted by it.
+  Terms read frequencies, or documents alone when they only match; only a quoted phrase reads
+  positions (the largest part of the index after the postings), so searches leave those pages
+  alone.
 
 Fields and weights: ``text`` (title and abstract as one field, one length norm, as Pyserini and
 SQLite FTS5 score them) plus ``title`` again on top, and ``authors``; see ``FIELD_WEIGHTS``.
@@ -500,8 +503,13 @@ class LexicalIndex:
         return done
 
     # -- queries -----------------------------------------------------------
-    def _term(self, field: str, value: str | int) -> tantivy.Query:
-        return tantivy.Query.term_query(self.schema, field, value)
+    def _term(self, field: str, value: str | int, record: str = "freq") -> tantivy.Query:
+        """A term query reading what it needs of the postings: term frequencies for BM25
+        (``"freq"``), or documents only (``"basic"``) where the score is thrown away. tantivy-py's
+        default, ``"position"``, has every term read and decode its positions as well, which only
+        a phrase uses: 300 topic queries at 64k mapped 11.9 MB of the 12.7 MB positions files with
+        it and 0.9 MB without (BENCHMARKS.md, "A node's memory at 3M: positions, counts and malloc")."""
+        return tantivy.Query.term_query(self.schema, field, value, index_option=record)
 
     def _tokens_query(self, field: str, tokens: list) -> tantivy.Query | None:
         """A term, or a phrase of tokens (plain, or (position, token) pairs)."""
@@ -598,15 +606,14 @@ class LexicalIndex:
         cats = list(parsed.categories) if parsed is not None else []
         if f.category:
             c = normalize_category(f.category)
-            out.append(self._term("categories", c) if c else tantivy.Query.empty_query())
+            out.append(self._term("categories", c, "basic") if c else tantivy.Query.empty_query())
         if cats:
-            out.append(
-                tantivy.Query.boolean_query([(tantivy.Occur.Should, self._term("categories", c)) for c in cats])
-            )
+            out.append(tantivy.Query.boolean_query(
+                [(tantivy.Occur.Should, self._term("categories", c, "basic")) for c in cats]))
         if f.organization:
-            out.append(self._term("organization", organization_term(f.organization)))
+            out.append(self._term("organization", organization_term(f.organization), "basic"))
         if f.has_code:
-            out.append(tantivy.Query.term_query(s, "has_code", True))
+            out.append(tantivy.Query.term_query(s, "has_code", True, index_option="basic"))
         if f.min_upvotes:
             out.append(self._upvotes_at_least(int(f.min_upvotes)))
         if parsed is not None:
@@ -766,7 +773,7 @@ class LexicalIndex:
         """Matches exactly the documents with these keys, scoring 0. A union of single-key terms:
         4x faster here than term_set_query, which walks the key dictionary (3 against 13 ms for
         100 keys over 64k papers)."""
-        union = tantivy.Query.boolean_query([(tantivy.Occur.Should, self._term("key", int(k))) for k in keys])
+        union = tantivy.Query.boolean_query([(tantivy.Occur.Should, self._term("key", int(k), "basic")) for k in keys])
         return tantivy.Query.const_score_query(union, 0.0)
 
     def keys_matching(
@@ -795,7 +802,7 @@ class LexicalIndex:
         ``text``) or authors."""
         return [
             (tantivy.Occur.Must, tantivy.Query.boolean_query(
-                [(tantivy.Occur.Should, self._term(field, st)) for field in ("text", "authors")]))
+                [(tantivy.Occur.Should, self._term(field, st, "basic")) for field in ("text", "authors")]))
             for st in sorted(stems)
         ]
 
