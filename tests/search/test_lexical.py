@@ -410,6 +410,42 @@ def test_a_vote_moves_the_upvote_filter_and_order_without_a_commit(store, tmp_pa
     assert ids(reader.search(parse_query("voted"), SearchFilters(min_upvotes=6))) == ["2501.00020"]
 
 
+def test_a_vote_during_a_long_sync_is_read_back_from_the_committed_index(store, tmp_path, monkeypatch):
+    """A sync commits every COMMIT_EVERY papers and forgets the counts it committed: a paper whose
+    votes change while the sync runs is compared with the count its committed document holds."""
+    import functools
+
+    import dailypapers.search.lexical as lexical
+
+    day = dt.date(2025, 1, 2)
+    papers = [f"2501.0003{i}" for i in range(4)]
+    store.ingest_batch([Paper(i, f"Busy paper {n}", "Abstract.", ["Y"]) for n, i in enumerate(papers)],
+                       [Listing(arxiv_id=i, day=day, upvotes=5) for i in papers])
+    index = LexicalIndex(tmp_path / "lex")
+    index.sync(store)
+    store.ingest_batch([Paper(i, f"Busy paper {n} revised", "Abstract.", ["Y"], version=2)
+                        for n, i in enumerate(papers)])
+    user = store.create_user("busy@example.org", "busy", "hash", "member", T0, verified_at=T0)
+    monkeypatch.setattr(lexical, "COMMIT_EVERY", 1)
+    monkeypatch.setattr(lexical, "iter_changed", functools.partial(iter_changed, batch=1))
+
+    class VoteAfterFirstPage:  # the real store; one member votes while the sync reads its pages
+        pages = 0
+
+        def __getattr__(self, name):
+            return getattr(store, name)
+
+        def papers_changed_since(self, since, batch):
+            self.pages += 1
+            if self.pages == 2:
+                store.toggle_vote(user.id, papers[0], T0)  # 5 -> 6, after its new text was committed
+            return store.papers_changed_since(since, batch)
+
+    assert index.sync(VoteAfterFirstPage()) == 4
+    assert index.overlay() == {papers[0]: (lexical.paper_key(papers[0]), 5, 6)}
+    assert ids(index.search(parse_query("busy revised"), SearchFilters(min_upvotes=6))) == [papers[0]]
+
+
 def test_second_writer_is_refused_clearly(store, tmp_path):
     from dailypapers.search.lexical import IndexBusy
 

@@ -419,15 +419,20 @@ class LexicalIndex:
         done = pending = 0
         before = {i: (indexed, now) for i, (_, indexed, now) in self.overlay().items()}
         overlay = {} if fresh else dict(before)
-        upserted: dict[str, int] = {}  # papers indexed in this sync, not committed yet: their upvotes
+        # Papers indexed since the last commit, which the index cannot answer for yet: their upvotes.
+        # A first sync reads no counts back, and a commit empties it (at 3M papers a dict of every
+        # paper held ~250 MB until the catch-up ended).
+        upserted: dict[str, int] = {}
         for seq, papers in iter_changed(store, since):
             text = papers if fresh else self._split_counts(store, since, papers, overlay, upserted)
             self.upsert(text, fresh=fresh)
-            upserted.update((p.arxiv_id, int(p.upvotes)) for p in text)
+            if not fresh:
+                upserted.update((p.arxiv_id, int(p.upvotes)) for p in text)
             done += len(text)
             pending += len(text)
             if pending >= COMMIT_EVERY:
                 self._get_writer().commit()
+                upserted.clear()
                 self._write_overlay(overlay)  # before the position moves past these counts
                 before = dict(overlay)
                 self._write_state({"schema": SCHEMA_VERSION, "last_seq": seq})
