@@ -48,9 +48,9 @@ def main() -> None:
     ap.add_argument("--malloc-arenas", type=int, default=2)
     args = ap.parse_args()
 
-    from dailypapers.cli.serve import limit_malloc_arenas
+    from dailypapers.cli.serve import tune_malloc
 
-    capped = limit_malloc_arenas(args.malloc_arenas)  # first, as `serve` does
+    capped = tune_malloc(args.malloc_arenas)  # first, as `serve` does
     import uvicorn
 
     from dailypapers.cli.serve import server_options, serving_app

@@ -1,7 +1,8 @@
-"""`serve` caps glibc's malloc arenas (cli/serve.limit_malloc_arenas, the setting malloc_arenas): with
-the cap, threads that allocate at once share two arenas instead of getting one each (up to 8 per core).
-The load soak in BENCHMARKS.md shows what that does to a worker's RSS; this checks the mechanism, in a
-fresh process as `serve` starts."""
+"""`serve` tunes glibc's malloc (cli/serve.tune_malloc, the setting malloc_arenas): with the arena
+cap, threads that allocate at once share two arenas instead of getting one each (up to 8 per core);
+with the fixed mmap threshold, large blocks go back to the system when freed. The load soak and the 3M
+node in BENCHMARKS.md show what that does to RSS; this checks the mechanisms, in a fresh process as
+`serve` starts."""
 
 from __future__ import annotations
 
@@ -16,9 +17,9 @@ pytestmark = pytest.mark.skipif(sys.platform != "linux" or platform.libc_ver()[0
 
 PROBE = """
 import sys, threading
-from dailypapers.cli.serve import limit_malloc_arenas
+from dailypapers.cli.serve import tune_malloc
 
-limited = limit_malloc_arenas(int(sys.argv[1]))
+limited = tune_malloc(int(sys.argv[1]))
 together = threading.Barrier(12)
 
 def work():
@@ -53,3 +54,34 @@ def test_the_cap_keeps_threads_to_two_arenas():
     assert limited and heaps <= 2  # the main arena plus one (an unrelated aligned mapping at most)
     default, many = arena_heaps(0)
     assert not default and many >= heaps + 4
+
+
+FREED = """
+import sys
+from dailypapers.cli.serve import tune_malloc
+
+tune_malloc(int(sys.argv[1]))
+
+def anon_kb():
+    for line in open("/proc/self/status"):
+        if line.startswith("RssAnon:"):
+            return int(line.split()[1])
+
+first = bytearray(16 << 20)  # mapped on its own; freeing it raises glibc's own threshold past 8 MiB
+del first
+before = anon_kb()
+blocks = [bytearray(8 << 20) for _ in range(3)]  # written through (zero-filled), so resident
+del blocks
+print(anon_kb() - before)
+"""
+
+
+def kept_after_free(arenas: int) -> int:
+    out = subprocess.run([sys.executable, "-c", FREED, str(arenas)], capture_output=True, text=True, check=True,
+                         env={"PATH": "/usr/bin:/bin"}).stdout
+    return int(out) // 1024  # MB
+
+
+def test_large_blocks_go_back_to_the_system_when_freed():
+    assert kept_after_free(2) < 4
+    assert kept_after_free(0) >= 16  # glibc's default keeps them in the heap

@@ -134,8 +134,9 @@ OPTIONS: tuple[Option, ...] = (
     Option("body_timeout", float, 60.0, "Seconds `serve` waits for a whole request body once its headers arrived."),
     Option("max_header_bytes", int, 16384, "Largest request line plus headers `serve` accepts (bytes); larger: 431."),
     Option("malloc_arenas", int, 2,
-           "glibc malloc arenas of `serve` and its workers (0: glibc's default, 8 per core); more arenas let "
-           "memory freed by one thread go unused by the others, and a worker's RSS creep up."),
+           "glibc malloc arenas of `serve` and its workers (0: glibc's defaults, 8 per core); more arenas let "
+           "memory freed by one thread go unused by the others, and a worker's RSS creep up. With a cap, "
+           "blocks of 4 MiB and more also go back to the system when freed."),
     Option("page_cache_mb", int, 64,
            "Megabytes of rendered pages, feeds and API answers each server process keeps (at most 512 of them; "
            "the least recently stored go first)."),

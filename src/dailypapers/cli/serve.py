@@ -27,7 +27,14 @@ if TYPE_CHECKING:
 
 STARTUP_FAILED = 3  # a worker's exit code when it cannot build the app (uvicorn uses 3 too)
 RESPAWN_DELAY = 1.0  # seconds before a worker that died is replaced
-M_ARENA_MAX = -8  # glibc's mallopt() parameter (malloc.h)
+M_ARENA_MAX = -8  # glibc's mallopt() parameters (malloc.h)
+M_MMAP_THRESHOLD = -3
+# Blocks this large or larger are mapped on their own and go back to the system when freed. glibc's
+# own threshold starts at 128 KiB but rises, up to 32 MiB, to the size of each mapped block freed, so
+# that later temporaries of up to that size stay in the heap once freed: at 3M papers the key tables
+# a node's first searches build left ~100 MB more resident than they keep (BENCHMARKS.md, "A node's
+# memory at 3M: positions, counts and malloc").
+MMAP_THRESHOLD = 4 << 20
 
 
 @click.command()
@@ -39,7 +46,7 @@ M_ARENA_MAX = -8  # glibc's mallopt() parameter (malloc.h)
 @pass_ctx
 def serve(ctx: Context, host: str | None, port: int | None, workers: int | None) -> None:
     """Serve the site and the API."""
-    limit_malloc_arenas(ctx.settings.malloc_arenas)  # first: before another thread allocates
+    tune_malloc(ctx.settings.malloc_arenas)  # first: before another thread allocates
     import uvicorn  # here, not at the top: every other command would pay for loading it
 
     overrides = {k: v for k, v in {"host": host, "port": port, "workers": workers}.items() if v is not None}
@@ -59,19 +66,20 @@ def serve(ctx: Context, host: str | None, port: int | None, workers: int | None)
         uvicorn.run(serving_app(settings), **server_options(settings))
 
 
-def limit_malloc_arenas(arenas: int) -> bool:
-    """Cap glibc's malloc arenas for this process and the workers it forks (0: glibc's default, 8 per
-    core). glibc gives threads that allocate at once arenas of their own, and memory freed in one is
-    not reused by another: under steady load a worker's RSS kept growing while its Python heap stayed
-    flat (BENCHMARKS.md, "Load: 600 s"). Arenas made before the call stay. False where there is no
-    glibc (musl, macOS) or nothing was asked."""
+def tune_malloc(arenas: int) -> bool:
+    """Cap glibc's malloc arenas for this process and the workers it forks, and fix its mmap
+    threshold at ``MMAP_THRESHOLD`` (``arenas`` 0: glibc's defaults, 8 arenas per core). glibc gives
+    threads that allocate at once arenas of their own, and memory freed in one is not reused by
+    another: under steady load a worker's RSS kept growing while its Python heap stayed flat
+    (BENCHMARKS.md, "Load: 600 s"). Arenas made before the call stay. False where there is no glibc
+    (musl, macOS) or nothing was asked."""
     if arenas <= 0:
         return False
     try:
         mallopt = ctypes.CDLL(None).mallopt
     except (OSError, AttributeError):
         return False
-    return bool(mallopt(M_ARENA_MAX, arenas))
+    return bool(mallopt(M_ARENA_MAX, arenas)) and bool(mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD))
 
 
 def wait_for_database(ctx: Context, *, first_wait: float = 1.0, max_wait: float = 30.0) -> None:
