@@ -358,6 +358,26 @@ def test_sync_replaces_vector_of_changed_paper(store, tmp_path):
     assert float(index.vector_for("2505.00001") @ v[2]) > 0.99
 
 
+def test_the_id_table_is_as_wide_as_the_longest_id(store, tmp_path):
+    """Every search reads its hits' ids from ids.npy, so the table is resident: it is as wide as the
+    longest id it holds (not a fixed 32 bytes), and an old-style id added later widens it whole."""
+    new_style, old_style = "2505.00011", "cond-mat.stat-mech/0601001"
+    store.ingest_batch([Paper(new_style, "T", "A", ["X"])])
+    v = unit_vectors(2, DIM, seed=9)
+    put(store, [new_style], v[:1])
+    index = VectorIndex(tmp_path / "vectors", DIM)
+    index.sync(store, "m1")
+    assert np.load(tmp_path / "vectors" / "ids.npy").dtype == np.dtype("S10")
+    store.ingest_batch([Paper(old_style, "U", "B", ["X"])])
+    put(store, [old_style], v[1:])
+    index.sync(store, "m1")
+    assert np.load(tmp_path / "vectors" / "ids.npy").dtype == np.dtype(f"S{len(old_style)}")
+    assert [h[0] for h in index.search(v[1], 2)] == [old_style, new_style]
+    index.rebuild(store, "m1")
+    assert np.load(tmp_path / "vectors" / "ids.npy").dtype == np.dtype(f"S{len(old_style)}")
+    assert index.search(v[0], 1)[0][0] == new_style
+
+
 def test_other_model_triggers_rebuild(corpus, tmp_path):
     store, ids, vecs = corpus
     index = VectorIndex(tmp_path / "vectors", DIM)

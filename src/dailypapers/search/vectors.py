@@ -13,8 +13,10 @@ Files in ``<index_dir>/vectors``:
   file (384 B a vector for the vectors instead of 768) and 0.6-0.7 of the build CPU (BENCHMARKS.md,
   "Vector index: int8 scaled per vector"). An index file in another dtype (float16, before) is
   still searched as it is, and the next sync rebuilds it.
-* ``keys.npy`` / ``ids.npy``: the key -> arXiv id table, sorted by key (uint64 and fixed-width
-  bytes), loaded with ``mmap_mode="r"`` so processes share it.
+* ``keys.npy`` / ``ids.npy``: the key -> arXiv id table, sorted by key (uint64, and bytes as wide as
+  the longest id: 10 for new-style ids, up to 26 for old ones), loaded with ``mmap_mode="r"`` so
+  processes share it. Every search reads ids of its hits from it at random, so it is resident
+  (at 3M papers 92 MB when it was 32 bytes wide).
 * ``meta.json``: model id, dim, dtype, count, and the paper ``seq`` the index has seen.
 
 Keys are a stable 63-bit hash of the arXiv id (:func:`paper_key`), so the lexical index stores
@@ -75,7 +77,6 @@ EXPANSION_SEARCH = 640
 # ~6k vectors that costs about what an ef-512 graph search does; from 7k it costs 3-4 ms more a
 # query at p50 (bench_search_latency.py --small-index, BENCHMARKS.md "Exact search of a small index").
 EXACT_INDEX_MAX = 6_000
-ID_WIDTH = 32  # bytes per arXiv id in ids.npy (old-style ids are at most ~20)
 # A catch-up adds vectors this many at a time, each add() spread over all cores by usearch: a fresh
 # node's whole backlog goes in large batches, a follower's few new vectors in one small one.
 BUILD_BATCH = 100_000
@@ -231,7 +232,7 @@ class _Viewed:
                 if not self._slots_tried:
                     table = SlotTable.load(self.raw, dim, self.view, self.stamp)
                     if table is not None:
-                        of_pos = np.full(len(self.keys), -1, dtype=np.int64)
+                        of_pos = np.full(len(self.keys), -1, dtype=np.int32)
                         if len(self.keys):
                             pos = np.minimum(np.searchsorted(self.keys, table.slot_keys), len(self.keys) - 1)
                             ok = (table.slot_keys != _FREE_KEY) & (self.keys[pos] == table.slot_keys)
@@ -356,7 +357,7 @@ class VectorIndex:
             keys = np.load(self.path / "keys.npy", mmap_mode=mode)
             ids = np.load(self.path / "ids.npy", mmap_mode=mode)
         except FileNotFoundError:
-            return np.zeros(0, dtype=np.uint64), np.zeros(0, dtype=f"S{ID_WIDTH}")
+            return np.zeros(0, dtype=np.uint64), np.zeros(0, dtype="S1")
         return keys, ids
 
     def __len__(self) -> int:
@@ -539,7 +540,7 @@ class VectorIndex:
         keys = np.fromiter(mapping.keys(), dtype=np.uint64, count=len(mapping))
         order = np.argsort(keys)
         keys = keys[order]
-        ids = np.array([mapping[int(k)] for k in keys], dtype=f"S{ID_WIDTH}")
+        ids = np.array([mapping[int(k)] for k in keys], dtype="S")  # as wide as the longest id
         self._save_sorted(index, keys, ids, meta)
 
     def _save_sorted(self, index, keys: np.ndarray, ids: np.ndarray, meta: dict) -> None:
@@ -634,12 +635,12 @@ class VectorIndex:
             batch_keys = paper_keys(batch_ids)
             index.add(batch_keys, _as_stored(index, vecs), threads=BUILD_THREADS)
             key_parts.append(batch_keys)
-            id_parts.append(np.array(batch_ids, dtype=f"S{ID_WIDTH}"))
+            id_parts.append(np.array(batch_ids, dtype="S"))
             done += len(batch_ids)
             if progress:
                 progress(done, 0)
         keys = np.concatenate(key_parts) if key_parts else np.zeros(0, dtype=np.uint64)
-        ids = np.concatenate(id_parts) if id_parts else np.zeros(0, dtype=f"S{ID_WIDTH}")
+        ids = np.concatenate(id_parts) if id_parts else np.zeros(0, dtype="S1")  # the widest part's width
         order = np.argsort(keys, kind="stable")
         keys, ids = keys[order], ids[order]
         clash = np.flatnonzero(keys[1:] == keys[:-1])  # 63-bit collision: ~1e-7 at 1M papers
