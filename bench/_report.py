@@ -57,6 +57,24 @@ def peak_rss_mb() -> float:
     return float("nan")
 
 
+def mapped_index_mb(index_dir: str | Path) -> dict[str, float]:
+    """MB of this process's RSS in each kind of index file under ``index_dir`` (/proc/self/smaps):
+    the keyword index by file suffix (postings .idx, positions .pos, terms .term, ...), the vector
+    files, the filter columns."""
+    root = str(Path(index_dir).resolve())
+    out: dict[str, float] = {}
+    name = None
+    for line in open("/proc/self/smaps"):
+        parts = line.split()
+        if not parts[0].endswith(":"):  # a mapping's first line: address, perms, offset, dev, inode, path
+            name = parts[5] if len(parts) >= 6 and parts[5].startswith(root + "/") else None
+        elif parts[0] == "Rss:" and name is not None:
+            path = Path(name)
+            kind = f"{path.parent.name}{path.suffix}" if path.parent.name == "lexical" else path.name
+            out[kind] = out.get(kind, 0.0) + int(parts[1]) / 1024
+    return {k: round(v, 1) for k, v in sorted(out.items(), key=lambda kv: -kv[1])}
+
+
 def table(headers: list[str], rows: list[list]) -> str:
     def fmt(v):
         return f"{v:.3f}" if isinstance(v, float) else str(v)

@@ -96,7 +96,15 @@ from psycopg.conninfo import conninfo_to_dict
 BENCH = Path(__file__).resolve().parent
 sys.path.insert(0, str(BENCH))
 sys.path.insert(1, str(BENCH.parent / "tests"))
-from _report import DEFAULT_DATA, append_section, median, percentile, start_server, table  # noqa: E402
+from _report import (  # noqa: E402
+    DEFAULT_DATA,
+    append_section,
+    mapped_index_mb,
+    median,
+    percentile,
+    start_server,
+    table,
+)
 
 MODES = ("lexical", "semantic", "hybrid")
 PARTS = ("quality", "nodes", "ingest", "pages", "voters32", "votestore", "arxiv3m")
@@ -683,15 +691,21 @@ def arxiv_load(args, url: str, state: dict, save) -> dict:
 
 def arxiv_node(url: str, index_dir: str, data: str, postmaster: int | None) -> None:
     """Run in a fresh process: a node with an empty index folder catches up from the database,
-    then every hybrid search of the topic queries is timed in-process. Prints one JSON line."""
+    then every hybrid search of the topic queries is timed in-process. Prints one JSON line.
+    glibc's malloc is tuned as `serve` tunes it (``tune_malloc`` with the setting's default), since
+    a node's catch-up and searches run in a `serve` worker."""
     import json
 
     from _search_corpus import bench_embedder
     from bench_search_latency import queries, search_page
 
+    from dailypapers.cli.serve import tune_malloc
+    from dailypapers.config import Settings
     from dailypapers.search.engine import SearchEngine
     from dailypapers.storage import open_store
 
+    arenas = Settings().malloc_arenas
+    tune_malloc(arenas)  # first: before another thread allocates
     emb, model_note = bench_embedder()
     store = open_store(url)
     engine = SearchEngine(store, index_dir, emb)
@@ -735,10 +749,11 @@ def arxiv_node(url: str, index_dir: str, data: str, postmaster: int | None) -> N
     sizes = {name: round(sum(f.stat().st_size for f in (Path(index_dir) / name).rglob("*") if f.is_file()) / 2**20)
              for name in ("lexical", "vectors")}
     print(json.dumps({"catch_up_s": catch_up, "counts": counts, "stages": stages, "after_sync": after_sync,
-                      "after_search": _memory(), "queries": len(times), "hybrid_p50": percentile(times, 50),
+                      "after_search": _memory(), "mapped_after_search": mapped_index_mb(index_dir),
+                      "queries": len(times), "hybrid_p50": percentile(times, 50),
                       "hybrid_p95": percentile(times, 95), "hybrid_p99": percentile(times, 99),
                       "lexical_p50": percentile(lexical, 50), "lexical_p99": percentile(lexical, 99),
-                      "index_mb": sizes, "model": model_note}), flush=True)
+                      "index_mb": sizes, "model": model_note, "malloc_arenas": arenas}), flush=True)
 
 
 def arxiv(args, server: Server, tmp: Path) -> tuple[list, list[str]]:
@@ -795,13 +810,17 @@ def arxiv(args, server: Server, tmp: Path) -> tuple[list, list[str]]:
          f"{node['hybrid_p99']:.1f} ms", f"{node['queries']} queries (target p99 <= 100 ms)"],
         ["lexical search in-process, p50 / p99", f"{node['lexical_p50']:.1f} / {node['lexical_p99']:.1f} ms",
          "300 queries"],
-        ["node peak RSS (during catch-up)", f"{node['after_search']['VmHWM']:,.0f} MB", "target <= 3 GB"],
+        ["node peak RSS: during the catch-up / the process's", f"{node['after_sync']['VmHWM']:,.0f} / "
+         f"{node['after_search']['VmHWM']:,.0f} MB", "target <= 3 GB"],
         ["node RSS after the searches", f"{node['after_search']['VmRSS']:,.0f} MB",
          f"anonymous {node['after_search']['RssAnon']:,.0f} MB, file-backed {node['after_search']['RssFile']:,.0f} MB"
          f" (after catch-up: {node['after_sync']['VmRSS']:,.0f} MB)"],
+        ["of which index files, by kind", f"{sum(node['mapped_after_search'].values()):,.0f} MB",
+         ", ".join(f"{k} {v:,.0f}" for k, v in node["mapped_after_search"].items())],
     ]
     notes = [f"{load['copies']} copies of the {n // load['copies']:,}-paper corpus; vectors: {load['vectors']}; "
-             f"query model: {node['model']}."]
+             f"query model: {node['model']}; the node's glibc malloc tuned as `serve` tunes it (arenas "
+             f"{node.get('malloc_arenas', 0)}, 0: glibc's defaults; cli/serve.tune_malloc)."]
     return rows, notes
 
 

@@ -414,6 +414,8 @@ def base_vectors(papers, emb) -> np.ndarray:
 
 def rss_probe(workdir: Path, model_dir: str | None, data: Path) -> None:
     """Run in a fresh process: open the engine as `serve` would, run every query, report memory."""
+    from _report import mapped_index_mb
+
     from dailypapers.search.engine import SearchEngine
     from dailypapers.storage.sqlite import SQLiteStore
 
@@ -429,6 +431,7 @@ def rss_probe(workdir: Path, model_dir: str | None, data: Path) -> None:
         k, _, v = line.partition(":")
         if k in ("VmRSS", "VmHWM", "RssAnon", "RssFile", "RssShmem"):
             status[k] = int(v.split()[0]) / 1024
+    status["mapped"] = mapped_index_mb(workdir / "index")
     for line in open("/proc/self/smaps_rollup"):
         k, _, v = line.partition(":")
         if k in ("Pss", "Pss_Anon", "Pss_File"):
@@ -588,7 +591,8 @@ def main() -> int:
             body.append(
                 f"- {scale} server-like process after all queries in all modes: VmRSS {rs.get('VmRSS', 0):.0f} MB "
                 f"(anonymous {rs.get('RssAnon', 0):.0f} MB, file-backed mmaps {rs.get('RssFile', 0):.0f} MB, "
-                f"shared between processes), peak {rs.get('VmHWM', 0):.0f} MB, PSS {rs.get('Pss', 0):.0f} MB"
+                f"shared between processes), peak {rs.get('VmHWM', 0):.0f} MB, PSS {rs.get('Pss', 0):.0f} MB; "
+                "index files by kind (MB): " + ", ".join(f"{k} {v:,.0f}" for k, v in rs.get("mapped", {}).items())
             )
     print("\n".join(body))
     if not args.no_report:
