@@ -3,6 +3,7 @@
 import fcntl
 import multiprocessing
 import os
+import sqlite3
 import threading
 
 from dailypapers.storage.sqlite import SQLiteStore
@@ -26,6 +27,29 @@ def test_a_check_waits_for_the_file_lock_and_goes_on_when_it_is_let_go(store):
     finally:
         os.close(fd)
     assert store.rate_hit(KEY, 2, 60.0, 1002.0) == 58.0  # both checks were counted
+
+
+def test_the_log_is_made_under_the_file_lock(tmp_path):
+    """Two workers' first checks at once raced to switch a new log to WAL, and SQLite answered one
+    "database is locked" at once (CI, 2026-12-04): a new log is set up by the lock's holder only."""
+    store = SQLiteStore(tmp_path / "db.sqlite")
+    log = tmp_path / "db.sqlite.ratelimits"
+    fd = os.open(tmp_path / "db.sqlite.ratelimits.lock", os.O_RDWR | os.O_CREAT, 0o600)
+    done = threading.Event()
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        worker = threading.Thread(target=lambda: (store.rate_hit(KEY, 10, 60.0, 1000.0), done.set()))
+        worker.start()
+        assert not done.wait(0.3)
+        assert not log.exists() or log.stat().st_size == 0  # nothing written while another holds the lock
+        fcntl.flock(fd, fcntl.LOCK_UN)
+        assert done.wait(5)
+        worker.join()
+    finally:
+        os.close(fd)
+        store.close()
+    with sqlite3.connect(log) as conn:
+        assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
 
 
 def _hits(path: str, n: int, limit: int) -> int:

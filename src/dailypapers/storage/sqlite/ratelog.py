@@ -54,10 +54,16 @@ class RateLogQueries(SQLiteBase):
             conn = sqlite3.connect(self.path.with_name(self.path.name + ".ratelimits"),
                                    check_same_thread=False, isolation_level=None)
             conn.execute(f"PRAGMA busy_timeout = {self._busy_timeout_ms}")
-            conn.execute("PRAGMA journal_mode = WAL")
-            conn.execute("PRAGMA synchronous = OFF")
-            conn.execute("CREATE TABLE IF NOT EXISTS rate_events (key TEXT NOT NULL, at REAL NOT NULL)")
-            conn.execute("CREATE INDEX IF NOT EXISTS rate_events_key ON rate_events(key, at)")
+            # Under the lock too: two workers making the file at once would otherwise race to switch it
+            # to WAL, and SQLite answers the loser "database is locked" without waiting (seen in CI).
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            try:
+                conn.execute("PRAGMA journal_mode = WAL")
+                conn.execute("PRAGMA synchronous = OFF")
+                conn.execute("CREATE TABLE IF NOT EXISTS rate_events (key TEXT NOT NULL, at REAL NOT NULL)")
+                conn.execute("CREATE INDEX IF NOT EXISTS rate_events_key ON rate_events(key, at)")
+            finally:
+                fcntl.flock(fd, fcntl.LOCK_UN)
             self._rates = conn, fd
         return self._rates
 
