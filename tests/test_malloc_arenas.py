@@ -43,9 +43,14 @@ print(limited, heaps)
 """
 
 
+def fresh_process(probe: str, arenas: int) -> str:
+    """What ``probe`` prints, run in a new interpreter as `serve` starts, with ``arenas``."""
+    return subprocess.run([sys.executable, "-c", probe, str(arenas)], capture_output=True, text=True, check=True,
+                          env={"PATH": "/usr/bin:/bin"}).stdout
+
+
 def arena_heaps(arenas: int) -> tuple[bool, int]:
-    out = subprocess.run([sys.executable, "-c", PROBE, str(arenas)], capture_output=True, text=True, check=True,
-                         env={"PATH": "/usr/bin:/bin"}).stdout.split()
+    out = fresh_process(PROBE, arenas).split()
     return out[0] == "True", int(out[1])
 
 
@@ -77,9 +82,7 @@ print(anon_kb() - before)
 
 
 def kept_after_free(arenas: int) -> int:
-    out = subprocess.run([sys.executable, "-c", FREED, str(arenas)], capture_output=True, text=True, check=True,
-                         env={"PATH": "/usr/bin:/bin"}).stdout
-    return int(out) // 1024  # MB
+    return int(fresh_process(FREED, arenas)) // 1024  # MB
 
 
 def test_large_blocks_go_back_to_the_system_when_freed():
