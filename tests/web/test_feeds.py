@@ -64,6 +64,17 @@ def test_feeds_alone_leads_to_the_list_of_feeds(client):
     assert 'id="feeds"' in api_page and "/feeds/daily.xml" in api_page
 
 
+def test_the_paths_feed_readers_guess_lead_to_the_daily_feed(client):
+    for path, version in (("/rss", "rss20"), ("/feed.xml", "rss20"), ("/atom.xml", "atom10"),
+                          ("/feed.json", "json1")):
+        r = client.get(path)
+        assert r.status_code == 302 and r.headers["location"].startswith("/feeds/daily.")
+        if version == "json1":
+            assert client.get(path, follow_redirects=True).json()["version"].startswith("https://jsonfeed.org")
+        else:
+            assert parse(client.get(path, follow_redirects=True)).version == version
+
+
 def test_trending_feeds(client):
     for url, version in (("/feeds/trending.xml", "rss20"), ("/feeds/trending.atom", "atom10")):
         feed = parse(client.get(url))

@@ -217,6 +217,19 @@ async def feeds_index(request: Request) -> Response:
     return RedirectResponse("/api#feeds", status_code=302)
 
 
+# Paths that feed readers and people try on any site, each to the daily list's feed in its format.
+CONVENTIONAL_FEEDS = {
+    "/rss": "/feeds/daily.xml", "/rss.xml": "/feeds/daily.xml", "/feed": "/feeds/daily.xml",
+    "/feed.xml": "/feeds/daily.xml", "/index.xml": "/feeds/daily.xml", "/atom.xml": "/feeds/daily.atom",
+    "/feed.json": "/feeds/daily.json",
+}
+
+
+async def conventional_feed(request: Request) -> Response:
+    """/rss, /feed.xml, /atom.xml and the like: the daily list's feed."""
+    return RedirectResponse(CONVENTIONAL_FEEDS[request.url.path], status_code=302)
+
+
 async def feed_response(request: Request, key: tuple, build, fmt: str,
                         cache_control: str = FEED_CACHE_CONTROL) -> Response:
     site = site_of(request)

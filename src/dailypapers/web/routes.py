@@ -140,6 +140,7 @@ def route_table() -> list[BaseRoute]:
         Route("/openapi.json", api.openapi, methods=get),
         # feeds, each as .xml (RSS), .atom and .json (JSON Feed): web/feeds.py
         Route("/feeds", feeds.feeds_index, methods=get),
+        *(Route(path, feeds.conventional_feed, methods=get) for path in feeds.CONVENTIONAL_FEEDS),
         *feed_routes("/feeds/daily", feeds.daily),
         *feed_routes("/feeds/trending", feeds.trending),
         *feed_routes("/feeds/search", feeds.search),
