@@ -183,6 +183,31 @@ def test_ascending_gives_distinct_rows_in_order_both_ways():
         assert _ascending(slots, 10_000).tolist() == sorted(set(slots.tolist()))
 
 
+def test_best_rows_are_the_top_cosines_in_order_with_ties_in_row_order():
+    from dailypapers.search.vectors import best_rows
+
+    rng = np.random.default_rng(6)
+    rows = quantize(unit_vectors(500, DIM, seed=6))
+    rows[7] = rows[3]  # a tie: the earlier row first
+    query = quantize(rows[3].astype(np.float32) + rng.normal(0, 3, DIM).astype(np.float32))
+    q, r = query.astype(np.float64), rows.astype(np.float64)
+    cos = (r @ q) / (np.linalg.norm(r, axis=1) * np.linalg.norm(q))
+    order = sorted(range(len(rows)), key=lambda n: (-round(cos[n], 6), n))
+    top, sims = best_rows(rows, query, 20)
+    assert top.tolist() == order[:20] and top[:2].tolist() == [3, 7]
+    np.testing.assert_allclose(sims, cos[order[:20]], atol=1e-5)
+    # float16 rows (an index file from before int8) are scored the same way
+    top16, _ = best_rows(rows.astype(np.float16), query.astype(np.float16), 20)
+    assert top16.tolist() == order[:20]
+    # skipped rows (removed papers' slots) are never chosen, even when more are asked for than remain
+    skip = np.zeros(len(rows), dtype=bool)
+    skip[[3, 7]] = True
+    skip[100:] = True
+    top, sims = best_rows(rows, query, 1_000, skip=skip)
+    assert sorted(top.tolist()) == [n for n in range(100) if n not in (3, 7)] and np.isfinite(sims).all()
+    assert best_rows(rows[:0], query, 5)[0].size == 0 and best_rows(rows, query, 0)[0].size == 0
+
+
 def test_a_small_index_is_searched_exactly(corpus, tmp_path):
     """Under EXACT_INDEX_MAX every vector is scored: the true nearest neighbours, whatever graph the
     build made, and never a removed paper (its row stays in the file until reused)."""

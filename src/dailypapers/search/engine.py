@@ -73,14 +73,16 @@ MAX_RESULTS = 1000  # deepest result reachable by paging (filter-only listings)
 POOL_DEPTH = relevance.RELEVANT_MAX  # candidates from each ranker before the relevance rule (their union can fill it)
 NEAREST = 3  # partial keyword matches offered when nothing is relevant
 # Filtered semantic search: the n papers passing are either scored exactly, their vectors read from
-# the mapped index file (cost ~ a * n, a ~0.5 us), or found by an HNSW search as deep as the share
-# passing asks, depth * OVERFETCH_MARGIN * papers / n, keeping those that pass (cost ~ b per unit
-# of depth, b ~6 us at 64k papers). Exact is cheaper while n^2 < (b / a) * OVERFETCH_MARGIN * depth
-# * papers, i.e. n <= sqrt(EXACT_FILTER_RATIO * papers): ~14k passing at 64k papers, ~55k at 1M.
-# Measured in bench/bench_search_latency.py ("Filtered searches"). Restrictions the columns cannot
+# the mapped index file (cost ~ a * n, a ~0.15-0.2 us with numkong's kernel, picking the rows
+# included), or found by an HNSW search as deep as the share passing asks, depth * OVERFETCH_MARGIN
+# * papers / n, keeping those that pass (cost ~ b per unit of depth, b ~4.2-4.5 us). Exact is
+# cheaper while n^2 < (b / a) * OVERFETCH_MARGIN * depth * papers, i.e. n <= sqrt(EXACT_FILTER_RATIO
+# * papers); b / a measured 29 at 64k papers and 20 at 1M (2026-12-04) puts the ratio at 5,300-7,500:
+# ~20k passing at 64k papers, ~80k at 1M. Measured by bench/bench_search_latency.py --filter-paths
+# (BENCHMARKS.md, "Exact scoring by numkong"). Restrictions the columns cannot
 # express (author:, phrases, exclusions) go through the lexical index, whose keys cost ~1.6 us
 # each to hand over: exact up to TEXT_FILTER_EXACT_LIMIT papers.
-EXACT_FILTER_RATIO = 3_000
+EXACT_FILTER_RATIO = 6_000
 OVERFETCH_MARGIN = 1.3
 TEXT_FILTER_EXACT_LIMIT = 5_000
 OVERFETCH_MAX = 5_000  # the deepest HNSW fetch for restrictions the columns cannot express

@@ -55,6 +55,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, Literal
 
+import numkong
 import numpy as np
 
 from dailypapers.search.catchup import iter_changed, paper_key, paper_keys
@@ -73,10 +74,11 @@ EXPANSION_ADD = 128
 EXPANSION_SEARCH = 640
 # An index of at most this many vectors is searched exactly (every vector scored, read from the
 # mapped file) instead of through the HNSW graph: the true nearest neighbours, the same for every
-# build (the graph is built on all cores, so its answers vary a little from build to build). Up to
-# ~6k vectors that costs about what an ef-512 graph search does; from 7k it costs 3-4 ms more a
-# query at p50 (bench_search_latency.py --small-index, BENCHMARKS.md "Exact search of a small index").
-EXACT_INDEX_MAX = 6_000
+# build (the graph is built on all cores, so its answers vary a little from build to build). On
+# SciFact's real vectors (replicated past 5,183) the top 200 costs p50 0.67 ms exactly at 10k
+# vectors against 0.74-0.76 through the graph, and 1.19 against 0.82-0.84 at 20k
+# (bench_search_latency.py --small-index; BENCHMARKS.md "Exact scoring by numkong").
+EXACT_INDEX_MAX = 10_000
 # A catch-up adds vectors this many at a time, each add() spread over all cores by usearch: a fresh
 # node's whole backlog goes in large batches, a follower's few new vectors in one small one.
 BUILD_BATCH = 100_000
@@ -146,6 +148,26 @@ def _ascending(slots: np.ndarray, rows: int) -> np.ndarray:
     marks = np.zeros(rows, dtype=bool)
     marks[slots] = True
     return np.flatnonzero(marks)
+
+
+def best_rows(rows: np.ndarray, query: np.ndarray, k: int, *, skip: np.ndarray | None = None
+              ) -> tuple[np.ndarray, np.ndarray]:
+    """(row numbers, cosines) of the ``k`` rows most like ``query``, best first, ties in row order;
+    rows where ``skip`` (a mask) is set are never chosen. ``query`` is as the rows are stored (an
+    int8 query scaled as they were, for int8 rows). numkong's SIMD kernel (the one usearch is built
+    on) releases the GIL while it runs, where usearch's brute-force search holds it and takes a lock
+    per row: on the 64k real paper vectors 0.55-0.6 of its time from 200 rows to all of them
+    (BENCHMARKS.md, "Exact scoring by numkong")."""
+    if skip is not None:
+        k = min(k, len(rows) - int(np.count_nonzero(skip)))
+    if len(rows) == 0 or k <= 0:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
+    sims = 1.0 - np.asarray(numkong.angular(np.asarray(query, dtype=rows.dtype), rows), dtype=np.float32)
+    if skip is not None:
+        sims[skip] = -np.inf
+    top = np.arange(len(sims)) if k >= len(sims) else np.sort(np.argpartition(sims, len(sims) - k)[len(sims) - k :])
+    top = top[np.argsort(-sims[top], kind="stable")]
+    return top, sims[top]
 
 
 class VectorIndexError(Exception):
@@ -432,15 +454,8 @@ class VectorIndex:
         slots = _ascending(slots[slots >= 0], len(table.slot_keys))  # the rows are read in file order
         if len(slots) == 0:
             return np.zeros(0, dtype=np.uint64), np.zeros(0, dtype=np.float32)
-        # usearch's SIMD kernel on the rows as stored (numpy's conversion to float32 alone costs more):
-        # ~0.25 us a float16 row, ~0.35 more to read it; int8 rows ~30% less (all 64k: 10.7 against 15.1 ms).
-        from usearch.index import MetricKind
-        from usearch.index import search as exact_search
-
-        m = exact_search(table.matrix[slots], table.query(q), min(k, len(slots)), MetricKind.Cos, exact=True,
-                         threads=1)
-        top = np.asarray(m.keys, dtype=np.int64)
-        return table.slot_keys[slots[top]], 1.0 - np.asarray(m.distances, dtype=np.float32)
+        top, sims = best_rows(table.matrix[slots], table.query(q), k)
+        return table.slot_keys[slots[top]], sims
 
     def search_among(self, vector: np.ndarray, k: int, parts: Sequence[tuple[np.ndarray, np.ndarray]]
                      ) -> list[tuple[str, float, int]]:
@@ -472,17 +487,11 @@ class VectorIndex:
         rows = len(table.slot_keys)
         if rows == 0:
             return np.zeros(0, dtype=np.uint64), np.zeros(0, dtype=np.float32)
-        from usearch.index import MetricKind
-        from usearch.index import search as exact_search
-
-        # Removed entries keep their rows until reused: ask for that many more and drop them, which
+        # Removed entries keep their rows until reused: scored with the rest and never chosen, which
         # costs less than copying the live rows out.
-        free = rows - len(state.view)
-        m = exact_search(table.matrix, table.query(q), min(k + free, rows), MetricKind.Cos, exact=True, threads=1)
-        keys = table.slot_keys[np.asarray(m.keys, dtype=np.int64)]
-        sims = 1.0 - np.asarray(m.distances, dtype=np.float32)
-        live = keys != _FREE_KEY
-        return keys[live][:k], sims[live][:k]
+        free = table.slot_keys == _FREE_KEY if rows > len(state.view) else None
+        top, sims = best_rows(table.matrix, table.query(q), k, skip=free)
+        return table.slot_keys[top], sims
 
     @staticmethod
     def _exact_by_get(state: _Viewed, q: np.ndarray, keys: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
