@@ -64,14 +64,15 @@ def mapped_index_mb(index_dir: str | Path) -> dict[str, float]:
     root = str(Path(index_dir).resolve())
     out: dict[str, float] = {}
     name = None
-    for line in open("/proc/self/smaps"):
-        parts = line.split()
-        if not parts[0].endswith(":"):  # a mapping's first line: address, perms, offset, dev, inode, path
-            name = parts[5] if len(parts) >= 6 and parts[5].startswith(root + "/") else None
-        elif parts[0] == "Rss:" and name is not None:
-            path = Path(name)
-            kind = f"{path.parent.name}{path.suffix}" if path.parent.name == "lexical" else path.name
-            out[kind] = out.get(kind, 0.0) + int(parts[1]) / 1024
+    with open("/proc/self/smaps") as smaps:
+        for line in smaps:
+            parts = line.split()
+            if not parts[0].endswith(":"):  # a mapping's first line: address, perms, offset, dev, inode, path
+                name = parts[5] if len(parts) >= 6 and parts[5].startswith(root + "/") else None
+            elif parts[0] == "Rss:" and name is not None:
+                path = Path(name)
+                kind = f"{path.parent.name}{path.suffix}" if path.parent.name == "lexical" else path.name
+                out[kind] = out.get(kind, 0.0) + int(parts[1]) / 1024
     return {k: round(v, 1) for k, v in sorted(out.items(), key=lambda kv: -kv[1])}
 
 

@@ -375,12 +375,17 @@ def small_index(emb, qs: list[str], sizes: list[int], rounds: int = 3) -> tuple[
     from dailypapers.search.engine import POOL_DEPTH
     from dailypapers.search.vectors import VectorIndex
 
-    found = [p for p in (CACHE / "scifact.npz", *sorted(CACHE.glob(f"scifact-*{emb.model_id}.npz")))
-             if p.exists() and str(np.load(p).get("model_id", emb.model_id)) == emb.model_id]
-    base = np.asarray(np.load(found[0])["vectors"], dtype=np.float32) if found else synthetic_vectors(5000, emb.dim)
+    for path in (CACHE / "scifact.npz", *sorted(CACHE.glob(f"scifact-*{emb.model_id}.npz"))):
+        cached = np.load(path) if path.exists() else None
+        if cached is not None and str(cached.get("model_id", emb.model_id)) == emb.model_id:
+            base = np.asarray(cached["vectors"], dtype=np.float32)
+            source = (f"SciFact's real abstract vectors ({path.name}, {emb.model_id}), replicated with noise "
+                      f"past {len(base):,}")
+            break
+    else:
+        base = synthetic_vectors(5000, emb.dim)
+        source = "synthetic clustered vectors (no SciFact vectors in bench/cache)"
     base /= np.linalg.norm(base, axis=1, keepdims=True)
-    source = (f"SciFact's real abstract vectors ({found[0].name}, {emb.model_id}), replicated with noise past "
-              f"{len(base):,}" if found else "synthetic clustered vectors (no SciFact vectors in bench/cache)")
     qv = np.stack([emb.embed_query(q) for q in qs[:200]]).astype(np.float32)
     rows = []
     for n in sizes:

@@ -508,7 +508,7 @@ class LexicalIndex:
         return done
 
     # -- queries -----------------------------------------------------------
-    def _term(self, field: str, value: str | int, record: str = "freq") -> tantivy.Query:
+    def _term(self, field: str, value: str | int | bool, record: str = "freq") -> tantivy.Query:
         """A term query reading what it needs of the postings: term frequencies for BM25
         (``"freq"``), or documents only (``"basic"``) where the score is thrown away. tantivy-py's
         default, ``"position"``, has every term read and decode its positions as well, which only
@@ -618,7 +618,7 @@ class LexicalIndex:
         if f.organization:
             out.append(self._term("organization", organization_term(f.organization), "basic"))
         if f.has_code:
-            out.append(tantivy.Query.term_query(s, "has_code", True, index_option="basic"))
+            out.append(self._term("has_code", True, "basic"))
         if f.min_upvotes:
             out.append(self._upvotes_at_least(int(f.min_upvotes)))
         if parsed is not None:
