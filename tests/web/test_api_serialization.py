@@ -1,5 +1,6 @@
 """The API's fast serialization writes exactly what the plain one wrote: answers of papers through
-orjson (`dumps_papers`), the organizations' ids from a cache, `iso` without strftime."""
+orjson (`dumps_papers`), the organizations' ids from a cache, the authors' ids from one hash of their
+common prefix, `iso` without strftime."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from dailypapers.models import Organization, StoredPaper
-from dailypapers.web.api import dumps, dumps_papers, iso, item_json, org_id, synth_id
+from dailypapers.web.api import author_ids, dumps, dumps_papers, iso, item_json, org_id, synth_id
 
 TEXT = st.text(st.characters(blacklist_categories=("Cs",)))  # any text JSON can carry (no lone surrogates)
 JSON = st.recursive(
@@ -67,6 +68,11 @@ def test_iso_writes_utc_with_milliseconds():
 @given(TEXT)
 def test_the_cached_org_id_is_its_synth_id(name):
     assert org_id(name) == synth_id("org", name)
+
+
+@given(TEXT, st.lists(TEXT, max_size=12))
+def test_author_ids_are_their_synth_ids(arxiv_id, names):
+    assert author_ids(arxiv_id, names) == [synth_id("author", arxiv_id, i, name) for i, name in enumerate(names)]
 
 
 def test_an_item_names_its_authors_organization_and_discussion_by_synth_id():

@@ -64,6 +64,18 @@ def synth_id(*parts: Any) -> str:
     return hashlib.sha1("\x1f".join(map(str, parts)).encode()).hexdigest()[:24]
 
 
+def author_ids(arxiv_id: str, names: list[str]) -> list[str]:
+    """[synth_id("author", arxiv_id, i, name) for each author], hashing the common prefix once: an
+    answer of 20 papers names ~160 authors, and this halves what their ids cost."""
+    prefix = hashlib.sha1(f"author\x1f{arxiv_id}\x1f".encode())
+    out = []
+    for i, name in enumerate(names):
+        h = prefix.copy()
+        h.update(f"{i}\x1f{name}".encode())
+        out.append(h.hexdigest()[:24])
+    return out
+
+
 @functools.lru_cache(maxsize=4096)
 def org_id(name: str) -> str:
     """synth_id("org", name): an answer names the same few organizations over and over."""
@@ -96,8 +108,8 @@ def paper_json(p: StoredPaper, listing: Listing | None = None) -> dict:
     return {
         "id": arxiv_id,
         "authors": [
-            {"_id": synth_id("author", arxiv_id, i, name), "name": name, "hidden": False}
-            for i, name in enumerate(p.authors)
+            {"_id": author_id, "name": name, "hidden": False}
+            for author_id, name in zip(author_ids(arxiv_id, p.authors), p.authors)
         ],
         "publishedAt": iso(p.published),
         "submittedOnDailyAt": iso(listed_at(listing)),
