@@ -97,6 +97,10 @@ SNIPPET_CHARS = 320
 # the semantic list outvote lexical rank 1 for 3.4% of titles over the 64k real papers
 # (bench/bench_search_quality.py, "Known-item search").
 TITLE_MATCH_DEPTH = 5
+# While the helper is still searching the vector index, the request thread reads the papers of the
+# keyword leg's top PREFETCH_DEPTH (a first page's worth): 71% of a hybrid first page comes from
+# them (300 topic queries over 64k papers), and reading them after the join was on the critical path.
+PREFETCH_DEPTH = 20
 
 __all__ = [
     "SearchEngine", "SearchResults", "SearchHit", "SearchFilters", "SearchRequest", "SearchError", "BadQuery",
@@ -533,6 +537,8 @@ class SearchEngine:
             fetched = self.store.get_papers([h.arxiv_id for h in lex[:TITLE_MATCH_DEPTH]])
             if vector_ready is not None and lex:
                 head_cosines = self._head_cosines(vector_ready, lex[:fusion.DEPTH])
+            if semantic is not None and not semantic.done():
+                fetched |= self.store.get_papers([h.arxiv_id for h in lex[TITLE_MATCH_DEPTH:PREFETCH_DEPTH]])
         sem = None
         best: float | None = None
         if semantic is not None:
