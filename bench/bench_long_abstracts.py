@@ -158,12 +158,13 @@ def main() -> None:
         rels = run.qrels[qid]
         parsed = parse_query(run._q(run.queries[qid]))
         lex, _ = run.engine.lexical.search_with_count(parsed, none, fusion.DEPTH, 0, count=False)
-        lex_nd.append(ndcg_at_k([h.arxiv_id for h in lex], rels, 10))
+        lex_ids = [h.arxiv_id for h in lex]
+        in_lex = set(lex_ids)
+        lex_nd.append(ndcg_at_k(lex_ids, rels, 10))
         for name, scores in variants.items():
             s = scores[n]
             top = np.argsort(-s, kind="stable")[: fusion.DEPTH]
             sem_nd[name].append(ndcg_at_k([ids[j] for j in top], rels, 10))
-            in_lex = {h.arxiv_id for h in lex}
             sem_only = [keys[j] for j in top if ids[j] not in in_lex]
             bm25 = run.engine.lexical.scores_for(parsed, none, sem_only)
             lex_l = [(h.arxiv_id, h.score) for h in lex] + [(ids[by_key[k]], bm25.get(k, 0.0)) for k in sem_only]
