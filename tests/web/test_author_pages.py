@@ -12,12 +12,15 @@ from urllib.parse import quote
 
 import feedparser
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from lxml import etree
 from webapp import LATEST_DAY, Client, make_app
 
 from dailypapers.community.accounts import SESSION_COOKIE
 from dailypapers.models import Paper
 from dailypapers.papers import AUTHOR_CANDIDATES
+from dailypapers.web.lists import author_links, author_url
 
 T0 = dt.datetime(2026, 8, 1, tzinfo=dt.timezone.utc)
 # (id, author as the paper writes it, days after T0): the page shows them newest first
@@ -178,3 +181,15 @@ def test_a_name_with_a_slash_has_its_page_and_feed(site):
     feed = feedparser.parse(c.get("/feeds" + path + ".xml").content)
     assert [e.link.rsplit("/", 1)[1] for e in feed.entries] == ["2608.90100"]
     c.close()
+
+
+# plain ASCII names (the fast path), and any text at all (the general one)
+NAMES = st.one_of(st.from_regex(r"[A-Za-z .'-]{0,30}", fullmatch=True), st.text(max_size=30))
+
+
+@given(st.lists(NAMES, max_size=6))
+def test_author_links_are_the_quoted_and_escaped_names(names):
+    expected = ", ".join(f'<a href="{html.escape("/authors/" + quote(n, safe=""))}">{html.escape(n, quote=False)}</a>'
+                         for n in names)
+    assert str(author_links(names)) == expected
+    assert [author_url(n) for n in names] == ["/authors/" + quote(n, safe="") for n in names]

@@ -194,8 +194,13 @@ class _Matcher:
                     stems.update(_stems(word))
         self.stems = frozenset(stems)
         self.prefixes = sorted({st[:3] for st in stems})
+
+    # Compiled only for a text that lowering changes in length (rare): most queries are asked once,
+    # and compiling it for each cost a tenth of a millisecond per search page.
+    @functools.cached_property
+    def regex_ci(self) -> re.Pattern[str]:
         alt = "|".join(map(re.escape, self.prefixes))
-        self.regex_ci = re.compile(r"(?<![^\W_])(?:" + alt + r")[^\W_]*", re.IGNORECASE) if alt else None
+        return re.compile(r"(?<![^\W_])(?:" + alt + r")[^\W_]*", re.IGNORECASE)
 
     def spans(self, text: str) -> list[tuple[int, int, str]]:
         """(start, end, stem) of every matching word in ``text``, in order."""
@@ -219,8 +224,7 @@ class _Matcher:
         return [found[i] for i in sorted(found)]
 
     def _spans_ci(self, text: str) -> list[tuple[int, int, str]]:
-        assert self.regex_ci is not None  # only called when there are prefixes
-        out = []
+        out = []  # only called when there are prefixes
         for m in self.regex_ci.finditer(text):
             for st in _stems(m.group().lower()):
                 if st in self.stems:
@@ -233,7 +237,7 @@ def _is_word_char(ch: str) -> bool:
     return ch.isalnum()
 
 
-@functools.lru_cache(maxsize=256)  # a compiled regex each: recent queries only
+@functools.lru_cache(maxsize=256)  # the 20 results of one page share it: recent queries only
 def _matcher(words: tuple[str, ...]) -> _Matcher:
     return _Matcher(words)
 

@@ -259,6 +259,7 @@ class LexicalIndex:
         store (the vector index's key table does it for ~0.2 us a hit; a stored-document read costs
         ~2-4 us); keys it does not know are read from the store."""
         self.path = Path(path)
+        self._meta_name = str(self.path / "meta.json")  # stat'ed a few times per search: made once
         self._ids_for_keys = ids_for_keys
         self._lock = threading.Lock()
         self._writer: tantivy.IndexWriter | None = None
@@ -342,7 +343,7 @@ class LexicalIndex:
     def stamp(self) -> tuple | None:
         """The last commit's mark (meta.json's time, size and inode): cheap, changes on commit."""
         try:
-            st = os.stat(self.path / "meta.json")
+            st = os.stat(self._meta_name)
         except OSError:
             return None
         return (st.st_mtime_ns, st.st_size, st.st_ino)

@@ -305,6 +305,7 @@ class VectorIndex:
         self._state: _Viewed | None = None
         self.expansion_search = EXPANSION_SEARCH
         self.exact_index_max = EXACT_INDEX_MAX
+        self._index_name = str(self.index_file)  # stat'ed a few times per search: made once
 
     # -- files -------------------------------------------------------------
     @property
@@ -323,7 +324,7 @@ class VectorIndex:
 
     def _stamp(self) -> tuple[int, int, int] | None:
         try:
-            st = os.stat(self.index_file)
+            st = os.stat(self._index_name)
         except OSError:
             return None
         return (st.st_mtime_ns, st.st_size, st.st_ino)
