@@ -184,7 +184,7 @@ def test_a_name_with_a_slash_has_its_page_and_feed(site):
 
 
 # plain ASCII names (the fast path), and any text at all (the general one)
-NAMES = st.one_of(st.from_regex(r"[A-Za-z .'-]{0,30}", fullmatch=True), st.text(max_size=30))
+NAMES = st.one_of(st.from_regex(r"[A-Za-z0-9_.~ '-]{0,30}", fullmatch=True), st.text(max_size=30))
 
 
 @given(st.lists(NAMES, max_size=6))
