@@ -259,7 +259,9 @@ class LexicalIndex:
         store (the vector index's key table does it for ~0.2 us a hit; a stored-document read costs
         ~2-4 us); keys it does not know are read from the store."""
         self.path = Path(path)
-        self._meta_name = str(self.path / "meta.json")  # stat'ed a few times per search: made once
+        # stat'ed a few times per search (and the overlay on every search request): made once
+        self._meta_name = str(self.path / "meta.json")
+        self._overlay_path = self.path / OVERLAY_FILE
         self._ids_for_keys = ids_for_keys
         self._lock = threading.Lock()
         self._writer: tantivy.IndexWriter | None = None
@@ -306,10 +308,6 @@ class LexicalIndex:
     @property
     def last_seq(self) -> int:
         return int(self._read_state().get("last_seq", 0))
-
-    @property
-    def _overlay_path(self) -> Path:
-        return self.path / OVERLAY_FILE
 
     def overlay_stamp(self) -> tuple | None:
         """Changes when the upvote overlay does (with :meth:`stamp`: this index's position)."""
