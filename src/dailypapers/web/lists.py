@@ -267,8 +267,8 @@ def author_url(name: str) -> str:
 
 @functools.lru_cache(maxsize=50_000)
 def _author_link(name: str) -> str:
-    if _PLAIN_NAME.fullmatch(name):
-        return f'<a href="/authors/{name.replace(" ", "%20")}">{name}</a>'
+    if _PLAIN_NAME.fullmatch(name):  # neither the name nor its URL has anything to escape
+        return f'<a href="{author_url(name)}">{name}</a>'
     return f'<a href="{escape(author_url(name))}">{escape(name, quote=False)}</a>'
 
 
