@@ -5,6 +5,7 @@ resident memory of a server-like process at 1M.
     python bench/bench_search_latency.py [--scales 64k,1m] [--data ../shared/data]
     python bench/bench_search_latency.py --filter-paths [--scales 64k,1m] [--filter-queries 200]
     python bench/bench_search_latency.py --lexical-count [--scales 64k,1m] [--filter-queries 200]
+    python bench/bench_search_latency.py --hybrid-ef [640,480,320,256] [--scales 64k,1m] [--queries 400]
 
 Queries: the 1,000 topic queries of ../shared/data/queries/topic_queries.txt plus 20 one- and
 two-word common terms ("transformer", "language model", ...), each timed once per mode through
@@ -357,6 +358,7 @@ def recall_check(
     return out
 
 
+HYBRID_EFS = "640,480,320,256"
 SMALL_SIZES = "5k,10k,15k,20k,30k"
 
 
@@ -470,6 +472,10 @@ def main() -> int:
     ap.add_argument("--lexical-count", action="store_true",
                     help="only time the lexical leg's tantivy search with and without counting every match, on "
                     "the built --scales, unfiltered and with each filter, and append that section")
+    ap.add_argument("--hybrid-ef", nargs="?", const=HYBRID_EFS, default=None, metavar="EFS",
+                    help="only compare hybrid search's first pages with each HNSW beam of its vector leg (comma "
+                    f"list, default {HYBRID_EFS}) against an exact vector leg, and time that leg at each, on the "
+                    "built --scales, and append that section")
     ap.add_argument("--query-threads", type=int, default=1,
                     help="onnxruntime intra-op threads of the query model (default 1, as the server runs it; "
                     "0: onnxruntime's own choice, one per core)")
@@ -493,6 +499,8 @@ def main() -> int:
         return filter_paths_report(emb, qs[: args.filter_queries], args)
     if args.lexical_count:
         return lexical_count_report(qs[: args.filter_queries], args)
+    if args.hybrid_ef:
+        return hybrid_ef_report(emb, qs, args)
     say(f"{len(qs)} queries; model {emb.model_id} from {model_note}")
     results = {}
     precision = None
@@ -749,6 +757,81 @@ def lexical_count_report(qs: list[str], args) -> int:
     print("\n".join(body))
     if not args.no_report:
         append_section("Lexical search: the cost of counting every match", None, "\n".join(body))
+    return 0
+
+
+def hybrid_ef(workdir: Path, emb, qs: list[str], efs: list[int]) -> list[list]:
+    """Hybrid search's first page (20) with its vector leg exact (every vector scored) and through the
+    graph at each beam, over the same queries; and the vector leg alone (top POOL_DEPTH) at each beam,
+    the beams interleaved query by query."""
+    from _report import percentile
+
+    from dailypapers.search import engine as engine_module
+    from dailypapers.search.engine import POOL_DEPTH, SearchEngine
+    from dailypapers.search.query import parse_query
+    from dailypapers.storage.sqlite import SQLiteStore
+
+    engine = SearchEngine(SQLiteStore(workdir / "db.sqlite"), workdir / "index", emb)
+    vectors = engine.vectors
+    served_ef, served_exact = engine_module.HYBRID_EF, vectors.exact_index_max
+    pages: dict[int, list[tuple[list[str], int]]] = {}
+    try:
+        for ef in [0, *efs]:  # 0: exact
+            engine_module.HYBRID_EF = ef or served_ef
+            vectors.exact_index_max = 1 << 62 if ef == 0 else served_exact
+            pages[ef] = []
+            for q in qs:
+                res = engine.search(q[:250], mode="hybrid", per_page=20)
+                pages[ef].append(([h.paper.arxiv_id for h in res.results], res.total))
+    finally:
+        engine_module.HYBRID_EF, vectors.exact_index_max = served_ef, served_exact
+    qvecs = [emb.embed_query(parse_query(q[:250]).text) for q in qs]
+    times: dict[int, list[float]] = {ef: [] for ef in efs}
+    for at, v in enumerate(qvecs):
+        for ef in efs[at % len(efs):] + efs[: at % len(efs)]:  # each beam goes first in turn
+            t = time.perf_counter()
+            vectors.search_keys(v, POOL_DEPTH, ef=ef)
+            times[ef].append((time.perf_counter() - t) * 1000)
+    engine.close()
+
+    def share(ef: int, depth: int) -> float:
+        return float(np.mean([len(set(got[:depth]) & set(want[:depth])) / len(want[:depth])
+                              for (got, _), (want, _) in zip(pages[ef], pages[0]) if want]))
+
+    rows = []
+    for ef in efs:
+        same = sum(got == want for (got, _), (want, _) in zip(pages[ef], pages[0]))
+        same_total = sum(a == b for (_, a), (_, b) in zip(pages[ef], pages[0]))
+        rows.append([workdir.name, ef, f"{share(ef, 10):.4f}", f"{share(ef, 20):.4f}", f"{same}/{len(qs)}",
+                     f"{same_total}/{len(qs)}", f"{percentile(times[ef], 50):.2f} / {percentile(times[ef], 99):.2f}"])
+        say(f"  {rows[-1]}")
+    return rows
+
+
+def hybrid_ef_report(emb, qs: list[str], args) -> int:
+    from _report import append_section, table
+
+    from dailypapers.search.engine import HYBRID_EF
+
+    workdirs = built_scales(args.scales)
+    if workdirs is None:
+        return 1
+    efs = [int(x) for x in args.hybrid_ef.split(",")]
+    rows = [row for workdir in workdirs for row in hybrid_ef(workdir, emb, qs, efs)]
+    body = [
+        f"Hybrid search ({len(qs)} topic queries, first page of 20) with its vector leg searched through the HNSW "
+        "graph at each beam (ef), against the same searches with an exact vector leg (every vector scored): the "
+        "share of the exact top 10 and top 20 found, the queries whose page is the same in the same order, and "
+        "those whose result count is the same. The vector leg alone (top 200, query vectors made beforehand), "
+        f"the beams interleaved query by query. Served: engine.HYBRID_EF = {HYBRID_EF}.",
+        "",
+        table(["corpus", "ef", "top 10 found", "top 20 found", "same page", "same count", "vector leg p50 / p99 ms"],
+              rows),
+        "",
+    ]
+    print("\n".join(body))
+    if not args.no_report:
+        append_section("Hybrid search: the vector leg's beam", None, "\n".join(body))
     return 0
 
 

@@ -291,6 +291,22 @@ def test_semantic_filters_exact_and_overfetch(hybrid_engine, monkeypatch):
     assert all("robot" not in (h.paper.title + h.paper.abstract).lower() for h in res.results)
 
 
+def test_hybrid_walks_the_graph_with_its_own_beam(hybrid_engine, monkeypatch):
+    import dailypapers.search.engine as engine_mod
+    from dailypapers.search.vectors import EXPANSION_SEARCH
+
+    engine, rows, _ = hybrid_engine
+    monkeypatch.setattr(engine.vectors, "exact_index_max", 0)  # through the graph, not a small index's exact search
+    monkeypatch.setattr(engine_mod, "HYBRID_EF", engine_mod.POOL_DEPTH + 40)
+    target = rows[7]
+    res = engine.search(target["title"][:250], mode="hybrid")
+    assert res.results[0].paper.arxiv_id == target["arxiv_id"]
+    view = engine.vectors._current().view  # the beam the last graph search used
+    assert view.expansion_search == engine_mod.POOL_DEPTH + 40
+    engine.search(target["title"][:250], mode="semantic")
+    assert view.expansion_search == EXPANSION_SEARCH
+
+
 def test_papers_without_vectors_come_through_lexical(hybrid_engine, module_store):
     engine, _, _ = hybrid_engine
     store, _ = module_store

@@ -17,8 +17,9 @@ How a query runs (constants below and in ``fusion.py``):
   as the share passing asks (``depth / share``) and keeps those that pass;
 * hybrid: the two lists fused by ``fusion.fuse`` (a convex combination of normalized scores,
   each candidate scored by both rankers; see ``_fusion_lists``: the keyword hits' exact cosines are
-  computed on the request thread while the helper thread searches the vector index, from the
-  query vector it hands over as soon as it is made); papers not embedded yet come
+  computed on the request thread while the helper thread searches the vector index, with a
+  narrower beam than a semantic search's (``HYBRID_EF``), from the query vector it hands over as
+  soon as it is made); papers not embedded yet come
   through the lexical list alone; a query that is exactly a paper's title puts that paper first
   (``TITLE_MATCH_DEPTH``);
 * the filters (the form's dates, code, upvotes, category and organization, and the query's own)
@@ -101,6 +102,13 @@ TITLE_MATCH_DEPTH = 5
 # keyword leg's top PREFETCH_DEPTH (a first page's worth): 71% of a hybrid first page comes from
 # them (300 topic queries over 64k papers), and reading them after the join was on the critical path.
 PREFETCH_DEPTH = 20
+# The HNSW beam of a hybrid search's vector leg (the semantic mode's is vectors.EXPANSION_SEARCH,
+# 640). The fusion scores the keyword hits by their exact cosine, so the graph only has to find the
+# papers near in meaning that the keywords miss. Against an exact vector leg, hybrid's top 10 agrees
+# 0.9966 at 320 and 0.9973 at 640 over 400 topic queries at 64k papers, for about half the graph's
+# time (p50 0.86 ms against 1.62); bench_search_latency.py --hybrid-ef, BENCHMARKS.md "Hybrid
+# search: the vector leg's beam".
+HYBRID_EF = 320
 
 __all__ = [
     "SearchEngine", "SearchResults", "SearchHit", "SearchFilters", "SearchRequest", "SearchError", "BadQuery",
@@ -525,7 +533,8 @@ class SearchEngine:
         # hybrid: the helper hands over the query vector as soon as it is made, so that this thread
         # scores its keyword hits by meaning while the helper searches the vector index
         vector_ready: Future | None = Future() if res.mode_used == "hybrid" else None
-        semantic = (self._beside(self._semantic, parsed, filters, POOL_DEPTH, vector_ready)
+        ef = HYBRID_EF if res.mode_used == "hybrid" else None
+        semantic = (self._beside(self._semantic, parsed, filters, POOL_DEPTH, vector_ready, ef)
                     if res.mode_used != "lexical" else None)
         query_vector = None
         if res.mode_used == "lexical" and available and self.embedder is not None:
@@ -615,14 +624,15 @@ class SearchEngine:
         stems = sorted(set().union(*words)) if words else []
         return "exact" if self.lexical.count_containing(parsed, stems, filters) <= found else "about"
 
-    def _semantic(self, parsed: ParsedQuery, filters: SearchFilters, depth: int,
-                  vector_ready: Future | None = None) -> tuple[list[tuple[str, float, int]], float | None] | None:
+    def _semantic(self, parsed: ParsedQuery, filters: SearchFilters, depth: int, vector_ready: Future | None = None,
+                  ef: int | None = None) -> tuple[list[tuple[str, float, int]], float | None] | None:
         """The semantic list of the papers passing the filters, with the best similarity in the
         whole collection (None when nothing restricts the list: its head is the best), or None
         when the model or the index failed (logged). ``vector_ready`` gets the query vector as soon
-        as it is made (None when the model failed), before the index is searched."""
+        as it is made (None when the model failed), before the index is searched. ``ef``: the HNSW
+        beam (default: the index's own)."""
         try:
-            return self._semantic_leg(parsed, filters, depth, vector_ready)
+            return self._semantic_leg(parsed, filters, depth, vector_ready, ef)
         except Exception:  # noqa: BLE001 - a failing model or index must not break search
             log.exception("semantic search failed; answering from the lexical index")
             return None
@@ -630,15 +640,15 @@ class SearchEngine:
             if vector_ready is not None and not vector_ready.done():
                 vector_ready.set_result(None)  # never leave the request thread waiting
 
-    def _semantic_leg(self, parsed: ParsedQuery, filters: SearchFilters, depth: int,
-                      vector_ready: Future | None = None) -> tuple[list[tuple[str, float, int]], float | None]:
+    def _semantic_leg(self, parsed: ParsedQuery, filters: SearchFilters, depth: int, vector_ready: Future | None = None,
+                      ef: int | None = None) -> tuple[list[tuple[str, float, int]], float | None]:
         assert self.embedder is not None and self.vectors is not None
         qvec = self.embedder.embed_query(parsed.text)
         if vector_ready is not None:
             vector_ready.set_result(qvec)
         fq = self.lexical.filter_query(parsed, filters, required_text=True)
         if fq is None:
-            return self.vectors.search_keys(qvec, depth), None
+            return self.vectors.search_keys(qvec, depth, ef=ef), None
         size = max(1, len(self.vectors))
         passing = self._passing(parsed, filters)
         if passing is not None:  # the papers passing, from the columns
@@ -647,7 +657,7 @@ class SearchEngine:
                 return [], self._best(qvec)
             if n * n <= EXACT_FILTER_RATIO * size:
                 return self.vectors.search_among(qvec, depth, passing.parts), self._best(qvec)
-            cands = self.vectors.search_keys(qvec, min(size, int(depth * OVERFETCH_MARGIN * size / n) + 1))
+            cands = self.vectors.search_keys(qvec, min(size, int(depth * OVERFETCH_MARGIN * size / n) + 1), ef=ef)
             keys = np.fromiter((c[2] for c in cands), dtype=np.uint64, count=len(cands))
             ok = passing.contains(keys).tolist()
             return [c for c, good in zip(cands, ok) if good][:depth], (cands[0][1] if cands else None)
@@ -659,7 +669,7 @@ class SearchEngine:
             keys_l = self.lexical.keys_matching(fq, n)
             return self.vectors.search_keys(qvec, depth, candidates=keys_l), self._best(qvec)
         fetch = int(min(OVERFETCH_MAX, max(depth * 4, depth * size / n * 2)))
-        cands = self.vectors.search_keys(qvec, fetch)
+        cands = self.vectors.search_keys(qvec, fetch, ef=ef)
         ok_keys = set(self.lexical.keys_matching(fq, len(cands), keys=[c[2] for c in cands]))
         return [c for c in cands if c[2] in ok_keys][:depth], (cands[0][1] if cands else None)
 
