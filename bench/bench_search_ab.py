@@ -131,6 +131,12 @@ def main() -> int:
         prepare_base(base, args.scale)
     target = f"data:{args.data_dir}" if args.data_dir else f"scale-{args.scale}"
     trees = {"baseline": base, "this tree": REPO}
+    if not args.data_dir:  # a worker would open (and so create) an empty store and time searches of nothing
+        for name, root in trees.items():
+            if not (root / "bench" / "cache" / target / "db.sqlite").exists():
+                ap.error(f"{name}: {root / 'bench' / 'cache' / target} is not built"
+                         + (" (run with --prepare-base)" if name == "baseline" else
+                            f" (run bench_search_latency.py --scales {args.scale} once)"))
     procs = {}
     for name, root in trees.items():
         env = dict(os.environ, PYTHONPATH=str(root / "src"))
