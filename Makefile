@@ -18,7 +18,10 @@ DEMO_ARRIVAL_EMBEDDINGS := demo/arrivals-embeddings.npz
 .PHONY: run install test test-install lint demo serve clean
 
 ## run: install, migrate, load the bundled demo data, and serve http://127.0.0.1:8000
+## (the papers' sentence vectors are not bundled: they are embedded in the background, resumably)
 run: install demo
+	@echo "embedding the papers' sentences in the background: $(DATA_DIR)/embed.log"
+	@nice -n 10 $(DP) embed > $(DATA_DIR)/embed.log 2>&1 &
 	$(DP) serve --host $(HOST) --port $(PORT)
 
 ## install: the run-time package and its CLI in .venv

@@ -118,6 +118,41 @@ def ingest(store, papers: list[Paper], votes: dict, copies: int = 1, batch: int 
     return n
 
 
+def corpus_sentences(path: Path | None = None) -> tuple[list[str], np.ndarray, np.ndarray, str] | None:
+    """The corpus' abstract sentence vectors (ids, sentences per paper, int8 rows, model id), made
+    by bench/embed_sentences.py; None when not made yet."""
+    path = path or CACHE / "corpus68k-sentences.npz"
+    if not path.exists():
+        return None
+    z = np.load(path, allow_pickle=False)
+    return [str(i) for i in z["ids"]], z["counts"], z["rows"], str(z["model_id"])
+
+
+def store_sentences(store, papers: list[Paper], vectors: np.ndarray, model_id: str) -> int:
+    """The papers' own vectors and their sentence vectors (corpus_sentences) into the store's
+    embeddings table, where the engine reads the sentences of its candidates; 0 without the cache."""
+    from dailypapers.search.embedder import document_text
+    from dailypapers.search.embedding_jobs import text_hash
+
+    found = corpus_sentences()
+    if found is None or found[3] != model_id:
+        return 0
+    ids, counts, rows, _ = found
+    starts = np.concatenate(([0], np.cumsum(counts)[:-1]))
+    at = {i: (int(a), int(n)) for i, a, n in zip(ids, starts, counts)}
+    done = 0
+    for s in range(0, len(papers), 5000):
+        part = [(p, v) for p, v in zip(papers[s : s + 5000], vectors[s : s + 5000]) if p.arxiv_id in at]
+        store.put_embeddings(model_id, [(p.arxiv_id, text_hash(document_text(p.title, p.abstract)),
+                                         np.asarray(v, dtype="<f4").tobytes()) for p, v in part])
+        blobs = []
+        for p, _ in part:
+            a, n = at[p.arxiv_id]
+            blobs.append((p.arxiv_id, rows[a : a + n].tobytes()))
+        done += store.put_sentences(model_id, blobs)
+    return done
+
+
 def replica_vectors(base: np.ndarray, k: int, seed: int = 0) -> np.ndarray:
     if k == 0:
         return base.astype(np.float32)

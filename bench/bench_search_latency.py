@@ -15,7 +15,10 @@ fusion, fetching the 20 papers from SQLite and building highlighted snippets.
 
 Corpus and scale: see bench/_search_corpus.py (1M = the ~64k real papers replicated with new ids,
 vectors perturbed with sigma=0.02 Gaussian noise). The built stores and indexes are kept in
-bench/cache/scale-<n>/ and reused by later runs (--rebuild to start over).
+bench/cache/scale-<n>/ and reused by later runs (--rebuild to start over). When
+bench/cache/corpus68k-sentences.npz exists (bench/embed_sentences.py), the real papers' vectors and
+abstract sentence vectors go into the store's embeddings table, where search reads the sentences of
+its candidates (at 1M the replicas have none, so they are read for about 1 in 16 candidates).
 """
 
 from __future__ import annotations
@@ -35,10 +38,12 @@ from _search_corpus import (  # noqa: E402
     CACHE,
     REPO,
     bench_embedder,
+    corpus_sentences,
     corpus_vectors,
     ingest,
     load_corpus,
     replica_vectors,
+    store_sentences,
     synthetic_vectors,
 )
 
@@ -124,6 +129,16 @@ def build(workdir: Path, copies: int, data: Path, emb, rebuild: bool) -> dict:
         info_path.write_text(json.dumps(info))
         del index, mapping
         gc.collect()
+    sentences = corpus_sentences()
+    if real is not None and sentences is not None and info.get("sentences") != len(sentences[0]):
+        # the base papers' own vectors and abstract sentences in the store (replicas have none:
+        # their semantic score is their own cosine), as the embedding job leaves them
+        say("storing the papers' vectors and abstract sentence vectors")
+        ids, vecs, _ = real
+        pos = {i: n for n, i in enumerate(ids)}
+        info["sentences"] = store_sentences(store, papers, np.asarray(vecs)[[pos[p.arxiv_id] for p in papers]],
+                                            emb.model_id)
+        info_path.write_text(json.dumps(info))
     store.close()
     info["vectors_source"] = source
     info["sizes_mb"] = {
@@ -160,6 +175,8 @@ STAGES = [
     ("BM25 of semantic-only candidates", "lexical", "scores_for"),
     ("keyword count check", "lexical", "count_containing"),
     ("SQLite paper reads", "store", "get_papers"),
+    ("SQLite sentence vector reads", "store", "sentences_for"),
+    ("closest sentences scored", "sentences", "best_similarities"),
     ("snippets", "module", "snippet_html"),
     ("highlighted titles", "module", "highlight_html"),
 ]
@@ -174,19 +191,29 @@ def search_page(engine, q: str, **kw):
     return res
 
 
+def _stage_owner(engine, path: str):
+    """Where a stage's function lives: the engine module, the sentences module, or an engine part."""
+    from dailypapers.search import engine as engine_module
+
+    if path == "module":
+        return engine_module
+    if path == "sentences":
+        return engine_module.sentences
+    return getattr(engine, path)
+
+
 def stage_breakdown(engine, emb, qs: list[str]) -> dict:
     """Per hybrid search: wall time, and the time inside each stage (STAGES). Stages in the helper
     thread overlap the others, so they add up to more than the wall time."""
     import functools
     import threading
 
-    from dailypapers.search import engine as engine_module
 
     spent: dict[str, float] = dict.fromkeys([label for label, _, _ in STAGES], 0.0)
     lock = threading.Lock()
     originals = []
     for label, path, name in STAGES:
-        owner = engine_module if path == "module" else getattr(engine, path)
+        owner = _stage_owner(engine, path)
         fn = getattr(owner, name)
 
         def timed(*a, _fn=fn, _label=label, **kw):
@@ -205,7 +232,7 @@ def stage_breakdown(engine, emb, qs: list[str]) -> dict:
         search_page(engine, q, mode="hybrid")
     wall = time.perf_counter() - t
     for (owner, name), (_, path, _) in zip(originals, STAGES):
-        if path == "module":
+        if path in ("module", "sentences"):
             setattr(owner, name, getattr(owner, name).__wrapped__)
         else:
             delattr(owner, name)  # back to the class's method

@@ -146,6 +146,8 @@ def fusion_grids(inputs: dict, qrels: dict) -> dict:
 
 
 DEPTH_GRID = (30, 50, 100, 200)
+SENTENCE_GRID = (0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.85, 1.0)  # fusion.SENTENCE_WEIGHT's candidates
+SENTENCE_ALPHAS = (0.4, 0.45, 0.5, 0.55, 0.6, 0.65, 0.7)
 LENGTH_CUT = 10  # words: "long" claims of SciFact against the shorter ones, for per-length weights
 
 
@@ -197,6 +199,20 @@ def fusion_variants(inputs: dict, qrels: dict, queries: dict) -> dict:
     out["convex, scores over their maximum (minimum 0), depth 100"] = {a: grid[("max", 100, a)] for a in ALPHAS}
     out["convex, theoretical min-max (BM25 from 0, cosine from -1), depth 100"] = {
         a: grid[("tmm", 100, a)] for a in ALPHAS}
+    # the closest sentence's weight in the semantic score (fusion.with_sentences) and the semantic
+    # weight, chosen together, at depth 100 (the completed lists of inputs hold every candidate's)
+    lists = {}
+    for q in qrels:
+        lex, _ = cut[q][100]
+        lists[q] = (list(lex.items()), [(d, s) for d, s in inputs[q]["cosine+"] if d in lex],
+                    dict(inputs[q]["sentences"]))
+    for w in SENTENCE_GRID:
+        for a in SENTENCE_ALPHAS:
+            grid[("sentences", w, a)] = {q: ndcg(q, fusion.convex(
+                {"lexical": lists[q][0], "semantic": fusion.with_sentences(lists[q][1], lists[q][2], w)},
+                {"lexical": 1 - a, "semantic": a})) for q in qrels}
+    out["convex min-max, depth 100, closest-sentence weight and semantic weight chosen together"] = {
+        (w, a): grid[("sentences", w, a)] for w in SENTENCE_GRID for a in SENTENCE_ALPHAS}
     long_q = {q for q in qrels if len(queries[q].split()) >= LENGTH_CUT}
     out[f"convex min-max, depth 100, a weight below / from {LENGTH_CUT} words"] = {
         (a, b): {q: grid[("minmax", 100, b if q in long_q else a)][q] for q in qrels}

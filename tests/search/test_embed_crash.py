@@ -84,8 +84,10 @@ def test_embed_killed_at_random_points_then_rerun(tmp_path, fixtures):
     assert crashcheck.count(db, vectors) == N_PAPERS
     assert crashcheck.count(db, "SELECT COUNT(*) FROM papers p LEFT JOIN embeddings e USING (arxiv_id) "
                                 "WHERE e.arxiv_id IS NULL") == 0
+    assert crashcheck.count(db, "SELECT COUNT(*) FROM embeddings WHERE sentences IS NULL") == 0
     again = subprocess.run(cmd + ["embed"], capture_output=True, text=True, timeout=300, env=env)
     assert "embedded 0 papers" in again.stdout
+    assert "embedded the sentences of 0 papers" in again.stdout
     # the vector index, synced after the kills, holds every copy of a paper (one per 30 records)
     found = subprocess.run(cmd + ["search", "prosthetic vision face representation", "--mode", "semantic",
                                   "--limit", "100", "--json"], capture_output=True, text=True, timeout=300, env=env)

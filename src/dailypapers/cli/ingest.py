@@ -10,7 +10,7 @@ import click
 from dailypapers.cli.context import EXIT_REJECTED, Context, parse_date_option, pass_ctx
 from dailypapers.ingest import jobs
 from dailypapers.ingest.pipeline import IngestSummary, RejectionReporter
-from dailypapers.search.embedding_jobs import embed_missing
+from dailypapers.search.embedding_jobs import embed_missing, embed_sentences
 
 
 @click.group()
@@ -36,6 +36,7 @@ def _sync_search(ctx: Context) -> None:
     engine = ctx.search_engine(ctx.embedder() if settings.embed_on_ingest else None)
     if settings.embed_on_ingest and engine.embedder is not None:
         embed_missing(ctx.store(), engine.embedder, batch_size=settings.embed_batch_size)
+        embed_sentences(ctx.store(), engine.embedder, batch_size=settings.embed_batch_size)
     engine.sync()
 
 

@@ -8,18 +8,19 @@ from pathlib import Path
 import click
 
 from dailypapers.cli.context import Context, fail, pass_ctx
-from dailypapers.search.embedding_jobs import embed_missing, export_embeddings, import_embeddings
+from dailypapers.search.embedding_jobs import embed_missing, embed_sentences, export_embeddings, import_embeddings
 from dailypapers.search.query import SearchFilters
 
 
 @click.command()
 @pass_ctx
-@click.option("--limit", type=int, help="Embed at most this many papers.")
+@click.option("--limit", type=int, help="Embed at most this many papers (and the sentences of as many).")
 @click.option("--import", "import_path", type=click.Path(path_type=Path, exists=True),
               help="Load precomputed embeddings (.npz) instead of computing them.")
 @click.option("--export", "export_path", type=click.Path(path_type=Path), help="Write all embeddings to an .npz file.")
 def embed(ctx: Context, limit: int | None, import_path: Path | None, export_path: Path | None) -> None:
-    """Compute embeddings for papers that have none (resumable), then update the vector index."""
+    """Compute embeddings for papers that have none, then those of their title and abstract
+    sentences (both resumable), then update the vector index."""
     embedder = ctx.embedder()
     if embedder is None:
         fail("no embedding model is installed; search works on lexical alone")
@@ -33,6 +34,8 @@ def embed(ctx: Context, limit: int | None, import_path: Path | None, export_path
         return
     n = embed_missing(store, embedder, batch_size=ctx.settings.embed_batch_size, limit=limit)
     click.echo(f"embedded {n} papers")
+    n = embed_sentences(store, embedder, batch_size=ctx.settings.embed_batch_size, limit=limit)
+    click.echo(f"embedded the sentences of {n} papers")
     ctx.search_engine(embedder).sync()
 
 

@@ -19,7 +19,10 @@ How a query runs (constants below and in ``fusion.py``):
   each candidate scored by both rankers; see ``_fusion_lists``: the keyword hits' exact cosines are
   computed on the request thread while the helper thread searches the vector index, with a
   narrower beam than a semantic search's (``HYBRID_EF``), from the query vector it hands over as
-  soon as it is made); papers not embedded yet come
+  soon as it is made); then the head of that fusion (``fusion.SENTENCE_DEPTH``) has each paper's
+  semantic score mixed with its closest sentence's, its title or an abstract sentence
+  (``sentences.py``, ``fusion.with_sentences``), and the lists are fused again (a semantic search re-orders its head
+  the same way); papers not embedded yet come
   through the lexical list alone; a query that is exactly a paper's title puts that paper first
   (``TITLE_MATCH_DEPTH``);
 * the filters (the form's dates, code, upvotes, category and organization, and the query's own)
@@ -50,7 +53,7 @@ import numpy as np
 from markupsafe import Markup  # Jinja2 will not escape a Markup string twice
 
 from dailypapers.models import StoredPaper
-from dailypapers.search import fusion, relevance
+from dailypapers.search import fusion, relevance, sentences
 from dailypapers.search.catchup import paper_key
 from dailypapers.search.columns import FilterColumns, Passing
 from dailypapers.search.lexical import LexicalIndex, analyze, is_short_query
@@ -532,7 +535,7 @@ class SearchEngine:
         bench/bench_search_quality.py, BENCHMARKS.md "Search quality"."""
         # hybrid: the helper hands over the query vector as soon as it is made, so that this thread
         # scores its keyword hits by meaning while the helper searches the vector index
-        vector_ready: Future | None = Future() if res.mode_used == "hybrid" else None
+        vector_ready: Future | None = Future() if res.mode_used != "lexical" else None
         ef = HYBRID_EF if res.mode_used == "hybrid" else None
         semantic = (self._beside(self._semantic, parsed, filters, POOL_DEPTH, vector_ready, ef)
                     if res.mode_used != "lexical" else None)
@@ -573,12 +576,23 @@ class SearchEngine:
             # for the relevance rule to sort out.
             lists = self._fusion_lists(parsed, SearchFilters(), lex[:fusion.DEPTH], (sem or [])[:fusion.DEPTH],
                                        cosines=head_cosines)
-            order = fusion.fuse(lists, short=is_short_query(parsed))
-            sims = dict(lists["semantic"]) | sims  # the head's keyword-only papers have an exact cosine now
+            short = is_short_query(parsed)
+            order = fusion.fuse(lists, short=short)
+            cosines = lists["semantic"]
+            # then again, with the closest sentence of the first fusion's head mixed in
+            closest = self._closest_sentences(vector_ready, [i for i, _ in order[:fusion.SENTENCE_DEPTH]])
+            if closest:
+                lists["semantic"] = fusion.with_sentences(cosines, closest)
+                order = fusion.fuse(lists, short=short)
+            sims = dict(cosines) | sims  # the head's keyword-only papers have an exact cosine now
             head = {i for i, _ in order}
             order += [(i, s) for i, s in fusion.rrf({"lexical": lex_ids, "semantic": sem_ids}) if i not in head]
+        elif sem:
+            closest = self._closest_sentences(vector_ready, [i for i, _, _ in sem[:fusion.SENTENCE_DEPTH]])
+            mixed = fusion.with_sentences([(i, s) for i, s, _ in sem[:fusion.DEPTH]], closest)
+            order = sorted(mixed, key=lambda item: -item[1]) + [(i, s) for i, s, _ in sem[fusion.DEPTH:]]
         else:
-            order = [(h.arxiv_id, h.score) for h in lex] or [(i, s) for i, s, _ in sem or []]
+            order = [(h.arxiv_id, h.score) for h in lex]
         lex_set, sem_set = set(lex_ids), set(sem_ids)
         legs = {(True, True): ("lexical", "semantic"), (True, False): ("lexical",), (False, True): ("semantic",),
                 (False, False): ()}
@@ -702,6 +716,20 @@ class SearchEngine:
             return {k: s for _, s, k in self.vectors.search_keys(qvec, len(lex), candidates=[h.key for h in lex])}
         except Exception:  # noqa: BLE001 - _fusion_lists tries again and logs
             return None
+
+    def _closest_sentences(self, vector_ready: Future | None, ids: list[str]) -> dict[str, float]:
+        """Each paper's best cosine between the query and its title or one of its abstract sentences (those
+        with sentence vectors); {} without a query vector, or when reading them fails (logged)."""
+        if vector_ready is None or not ids or self.vectors is None:
+            return {}
+        try:
+            qvec = vector_ready.result()
+            if qvec is None:
+                return {}
+            return sentences.best_similarities(qvec, self.store.sentences_for(self.vectors.model_id or "", ids))
+        except Exception:  # noqa: BLE001 - the papers' own cosines stand
+            log.exception("scoring sentences failed")
+            return {}
 
     def _best(self, qvec: np.ndarray) -> float | None:
         """The best similarity to the query in the whole collection (approximately)."""

@@ -18,6 +18,7 @@ import statistics
 import tempfile
 import time
 from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
+from concurrent.futures import Future
 from pathlib import Path
 
 import numpy as np
@@ -25,6 +26,7 @@ import numpy as np
 from dailypapers.models import Paper
 from dailypapers.search import fusion
 from dailypapers.search.embedder import document_text
+from dailypapers.search.embedding_jobs import embed_sentences
 from dailypapers.search.engine import MAX_QUERY_CHARS, BadQuery, SearchEngine
 from dailypapers.search.query import SearchFilters, parse_query
 from dailypapers.storage import open_store
@@ -269,6 +271,8 @@ class BeirRun:
                 model_id,
                 ((d, "beir", v.astype("<f4").tobytes()) for d, v in zip(ids_for_vectors, vectors)),
             )
+        if vectors is not None:
+            self._put_sentences(model_id, cache, embedder, say)
         query_cache = {}
         if cache is not None and cache.exists():
             z = load_vectors_cache(cache)
@@ -283,6 +287,31 @@ class BeirRun:
         self.engine = SearchEngine(self.store, work / "index", engine_embedder)
         say("building indexes")
         self.engine.rebuild()
+
+    def _put_sentences(self, model_id: str, cache: Path | None, embedder, say: Callable[[str], None]) -> None:
+        """Each document's sentence vectors: from ``<cache>-sentences.npz`` when it is there, else
+        embedded by the embedding job (and cached)."""
+        path = cache.with_name(cache.stem + "-sentences.npz") if cache is not None else None
+        if path is not None and path.exists():
+            z = np.load(path, allow_pickle=False)
+            if str(z["model_id"]) == model_id:
+                ids, counts, rows = [str(i) for i in z["ids"]], z["counts"], z["rows"]
+                starts = np.concatenate(([0], np.cumsum(counts)[:-1]))
+                self.store.put_sentences(model_id, [(i, rows[a : a + n].tobytes())
+                                                    for i, a, n in zip(ids, starts, counts)])
+                return
+        if embedder is None or getattr(embedder, "model_id", None) != model_id:
+            return
+        say("embedding the documents' sentences")
+        embed_sentences(self.store, embedder)
+        if path is not None:
+            ids = list(self.corpus)
+            blobs = self.store.sentences_for(model_id, ids)
+            dim = embedder.dim
+            have = [i for i in ids if i in blobs]
+            rows = np.frombuffer(b"".join(blobs[i] for i in have), dtype=np.int8).reshape(-1, dim)
+            np.savez(path, ids=np.array(have), counts=np.array([len(blobs[i]) // dim for i in have]),
+                     rows=rows, model_id=model_id)
 
     @staticmethod
     def _has_query_vectors(cache: Path | None) -> bool:
@@ -320,7 +349,11 @@ class BeirRun:
     def fusion_inputs(self, depth: int | None = None) -> dict[str, dict[str, list[tuple[str, float]]]]:
         """Per judged query, what hybrid search fuses: the two legs' scored lists as returned
         (``lexical``, ``semantic``) and as completed with each ranker's score for the other's
-        papers (``lexical+``, ``semantic+``), for tuning the fusion without re-running searches."""
+        papers (``lexical+``, ``semantic+``), for tuning the fusion without re-running searches.
+        ``semantic+`` has each paper's closest sentence mixed in (the engine mixes it into the head of
+        a first fusion only, ``fusion.SENTENCE_DEPTH``); ``semantic`` (the vector
+        index's list) and ``cosine+`` have the papers' own cosines, and ``sentences`` [(id, closest
+        sentence's cosine)], to tune the mix."""
         depth = depth or fusion.DEPTH
         engine, none = self.engine, SearchFilters()
         out = {}
@@ -331,7 +364,18 @@ class BeirRun:
             sem = found[0] if found is not None else []
             legs = engine._fusion_lists(parsed, none, lex, sem, complete=False)
             full = engine._fusion_lists(parsed, none, lex, sem, complete=True)
-            out[qid] = {**legs, "lexical+": full["lexical"], "semantic+": full["semantic"]}
+            # the semantic scores as served: each paper's closest sentence mixed in
+            qvec: Future = Future()
+            qvec.set_result(engine.embedder.embed_query(parsed.text) if engine.embedder is not None else None)
+            closest = engine._closest_sentences(qvec, [i for i, _ in full["semantic"]])
+            out[qid] = {
+                "lexical": legs["lexical"],
+                "semantic": legs["semantic"],
+                "lexical+": full["lexical"],
+                "semantic+": fusion.with_sentences(full["semantic"], closest),
+                "cosine+": full["semantic"],
+                "sentences": list(closest.items()),
+            }
         return out
 
     def evaluate(self, modes: Iterable[str] = DEFAULT_MODES) -> dict[str, dict]:

@@ -25,6 +25,9 @@ class EmbeddingQueries(PostgresBase):
             cur.executemany(
                 "INSERT INTO embeddings (arxiv_id, model_id, text_hash, vector, seq) "
                 "VALUES (%s, %s, %s, %s, nextval('embedding_seq')) ON CONFLICT (arxiv_id) DO UPDATE SET "
+                # the sentence vectors stay while the text and the model they were made from do
+                "sentences = CASE WHEN embeddings.model_id = excluded.model_id "
+                "AND embeddings.text_hash = excluded.text_hash THEN embeddings.sentences END, "
                 "model_id = excluded.model_id, text_hash = excluded.text_hash, vector = excluded.vector, "
                 "seq = excluded.seq",
                 data,
@@ -52,3 +55,29 @@ class EmbeddingQueries(PostgresBase):
         rows = self.read("SELECT arxiv_id, model_id, vector FROM embeddings WHERE arxiv_id = ANY(%s)",
                          (sorted(set(arxiv_ids)),))
         return {r[0]: (r[1], bytes(r[2])) for r in rows}
+
+    # -- sentence vectors (search/sentences.py) ----------------------------------------------
+    def sentence_tasks(self, model_id: str, limit: int) -> list[tuple[str, str, str]]:
+        """(arxiv_id, title, abstract) of papers with this model's vector but no sentence vectors yet."""
+        return self.read(
+            "SELECT e.arxiv_id, p.title, p.abstract FROM embeddings e JOIN papers p ON p.arxiv_id = e.arxiv_id "
+            "WHERE e.model_id = %s AND e.sentences IS NULL ORDER BY e.arxiv_id LIMIT %s",
+            (model_id, limit),
+        )
+
+    def count_sentence_tasks(self, model_id: str) -> int:
+        return self.read("SELECT COUNT(*) FROM embeddings WHERE model_id = %s AND sentences IS NULL",
+                         (model_id,))[0][0]
+
+    def put_sentences(self, model_id: str, rows: Iterable[tuple[str, bytes]]) -> int:
+        """Store papers' sentence vectors, where their embedding is still from this model."""
+        data = [(blob, arxiv_id, model_id) for arxiv_id, blob in rows]
+        with self.write() as conn, conn.cursor() as cur:
+            cur.executemany("UPDATE embeddings SET sentences = %s WHERE arxiv_id = %s AND model_id = %s", data)
+            return len(data) if cur.rowcount < 0 else cur.rowcount
+
+    def sentences_for(self, model_id: str, arxiv_ids: Sequence[str]) -> dict[str, bytes]:
+        """The sentence vector blobs of these papers that have them (from this model)."""
+        rows = self.read("SELECT arxiv_id, sentences FROM embeddings WHERE arxiv_id = ANY(%s) AND model_id = %s "
+                         "AND sentences IS NOT NULL", (list(arxiv_ids), model_id))
+        return {r[0]: bytes(r[1]) for r in rows}

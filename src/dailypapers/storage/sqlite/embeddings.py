@@ -34,7 +34,11 @@ class EmbeddingQueries(SQLiteBase):
                     for k, (arxiv_id, text_hash, vector) in enumerate(rows, start=1)]
             conn.executemany(
                 "INSERT INTO embeddings (arxiv_id, model_id, text_hash, vector, seq) VALUES (?, ?, ?, ?, ?) "
-                "ON CONFLICT(arxiv_id) DO UPDATE SET model_id = excluded.model_id, "
+                "ON CONFLICT(arxiv_id) DO UPDATE SET "
+                # the sentence vectors stay while the text and the model they were made from do
+                "sentences = CASE WHEN embeddings.model_id = excluded.model_id "
+                "AND embeddings.text_hash = excluded.text_hash THEN embeddings.sentences END, "
+                "model_id = excluded.model_id, "
                 "text_hash = excluded.text_hash, vector = excluded.vector, seq = excluded.seq",
                 data,
             )
@@ -70,4 +74,38 @@ class EmbeddingQueries(SQLiteBase):
                 f"SELECT arxiv_id, model_id, vector FROM embeddings WHERE arxiv_id IN ({marks})", chunk
             ):
                 out[aid] = (model, vec)
+        return out
+
+    # -- sentence vectors (search/sentences.py) ----------------------------------------------
+    def sentence_tasks(self, model_id: str, limit: int) -> list[tuple[str, str, str]]:
+        """(arxiv_id, title, abstract) of papers with this model's vector but no sentence vectors yet."""
+        return self.read(
+            "SELECT e.arxiv_id, p.title, p.abstract FROM embeddings e JOIN papers p ON p.arxiv_id = e.arxiv_id "
+            "WHERE e.model_id = ? AND e.sentences IS NULL ORDER BY e.arxiv_id LIMIT ?",
+            (model_id, limit),
+        )
+
+    def count_sentence_tasks(self, model_id: str) -> int:
+        return self.read("SELECT COUNT(*) FROM embeddings WHERE model_id = ? AND sentences IS NULL",
+                         (model_id,))[0][0]
+
+    def put_sentences(self, model_id: str, rows: Iterable[tuple[str, bytes]]) -> int:
+        """Store papers' sentence vectors, where their embedding is still from this model."""
+        with self.write() as conn:
+            cur = conn.executemany(
+                "UPDATE embeddings SET sentences = ? WHERE arxiv_id = ? AND model_id = ?",
+                [(blob, arxiv_id, model_id) for arxiv_id, blob in rows],
+            )
+            return cur.rowcount
+
+    def sentences_for(self, model_id: str, arxiv_ids: Sequence[str]) -> dict[str, bytes]:
+        """The sentence vector blobs of these papers that have them (from this model)."""
+        out: dict[str, bytes] = {}
+        for chunk in chunks(list(arxiv_ids)):
+            marks = ",".join("?" * len(chunk))
+            for aid, blob in self.read(
+                f"SELECT arxiv_id, sentences FROM embeddings WHERE arxiv_id IN ({marks}) "
+                "AND model_id = ? AND sentences IS NOT NULL", (*chunk, model_id)
+            ):
+                out[aid] = blob
         return out
