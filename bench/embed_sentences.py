@@ -5,7 +5,7 @@ ids, counts (sentences per paper), rows (int8, one per sentence), model_id.
 
     python bench/embed_sentences.py [--data ../shared/data] [--threads 2]
 
-About 30 minutes on 2 cores (620k sentences). bench_search_latency.py's builder then stores them,
+About 35 minutes on 2 cores (563k titles and sentences). bench_search_latency.py's builder then stores them,
 with the papers' own vectors, in bench/cache/scale-64k, where every search bench reads them.
 """
 

@@ -21,9 +21,9 @@ How a query runs (constants below and in ``fusion.py``):
   narrower beam than a semantic search's (``HYBRID_EF``), from the query vector it hands over as
   soon as it is made); then the head of that fusion (``fusion.SENTENCE_DEPTH``) has each paper's
   semantic score mixed with its closest sentence's, its title or an abstract sentence
-  (``sentences.py``, ``fusion.with_sentences``), and the lists are fused again (a semantic search re-orders its head
-  the same way); papers not embedded yet come
-  through the lexical list alone; a query that is exactly a paper's title puts that paper first
+  (``sentences.py``, ``fusion.with_sentences``), and the lists are fused again (a semantic
+  search re-orders its head the same way); papers not embedded yet come through the lexical list
+  alone; a query that is exactly a paper's title puts that paper first
   (``TITLE_MATCH_DEPTH``);
 * the filters (the form's dates, code, upvotes, category and organization, and the query's own)
   restrict both rankers, so that each ranks the papers that pass; then relevance is decided
@@ -718,8 +718,9 @@ class SearchEngine:
             return None
 
     def _closest_sentences(self, vector_ready: Future | None, ids: list[str]) -> dict[str, float]:
-        """Each paper's best cosine between the query and its title or one of its abstract sentences (those
-        with sentence vectors); {} without a query vector, or when reading them fails (logged)."""
+        """Each paper's best cosine between the query and its title or one of its abstract
+        sentences (those with sentence vectors); {} without a query vector, or when reading them
+        fails (logged)."""
         if vector_ready is None or not ids or self.vectors is None:
             return {}
         try:

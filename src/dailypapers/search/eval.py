@@ -364,7 +364,7 @@ class BeirRun:
             sem = found[0] if found is not None else []
             legs = engine._fusion_lists(parsed, none, lex, sem, complete=False)
             full = engine._fusion_lists(parsed, none, lex, sem, complete=True)
-            # the semantic scores as served: each paper's closest sentence mixed in
+            # each candidate's closest sentence, for the mix (the engine's, over every candidate)
             qvec: Future = Future()
             qvec.set_result(engine.embedder.embed_query(parsed.text) if engine.embedder is not None else None)
             closest = engine._closest_sentences(qvec, [i for i, _ in full["semantic"]])

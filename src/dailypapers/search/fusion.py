@@ -40,7 +40,7 @@ Short queries (1-4 words, ``lexical.is_short_query``) are tuned apart on the top
 (HF keywords over HF papers, relevance = the query is one of the paper's keywords), where the
 semantic leg is weak (nDCG@10 0.21 against 0.49 lexical): cross-validation picked a semantic
 weight of 0.15 or 0.1 (11 and 9 of 25 folds; held-out 0.484). With the closest sentence (title
-or abstract sentence) mixed in, the semantic leg's short-query nDCG@10 rose from 0.296 to 0.335,
+or abstract sentence) mixed in, the semantic leg's short-query nDCG@10 rose from 0.301 to 0.335,
 and cross-validation picks 0.3 (24 of 25 folds; held-out 0.499). SciFact has 20 such queries.
 """
 

@@ -26,7 +26,7 @@ import numpy as np
 # A sentence ends at . ! or ? (perhaps inside a closing bracket or quote) followed by space and a
 # capital letter or an opening bracket: "e.g. a" and "4.5 tokens" stay whole.
 _BOUNDARY = re.compile(r"(?:(?<=[.!?])|(?<=[.!?][)\]\"']))\s+(?=[A-Z(\[])")
-MAX_SENTENCES = 32  # the longest abstracts are cut here (SciFact's longest has 30 sentences)
+MAX_SENTENCES = 32  # a cap on the blob (7 of SciFact's 5,183 abstracts reach it; the 64k corpus' longest has 22)
 MIN_CHARS = 12  # shorter pieces ("Methods.", "Results:") say nothing on their own
 
 
