@@ -119,7 +119,7 @@ def ingest(store, papers: list[Paper], votes: dict, copies: int = 1, batch: int 
 
 
 def corpus_sentences(path: Path | None = None) -> tuple[list[str], np.ndarray, np.ndarray, str] | None:
-    """The corpus' abstract sentence vectors (ids, sentences per paper, int8 rows, model id), made
+    """The corpus' title and abstract sentence vectors (ids, sentences per paper, int8 rows, model id), made
     by bench/embed_sentences.py; None when not made yet."""
     path = path or CACHE / "corpus68k-sentences.npz"
     if not path.exists():

@@ -8,9 +8,10 @@
    come from bench/cache (made by bench/embed_corpus.py or bench_embed.py with the same model) or
    are computed once and cached. ``--tune`` cross-validates (5 folds x 5 shuffles over queries)
    the fusions (RRF, weighted RRF, convex combinations of min-max or z-score normalized scores;
-   then the fusion depth, scores over their maximum or their theoretical min-max, and a semantic
-   weight per query length) and the BM25 title weight, and prints the mean held-out nDCG@10 of each: fusion.py's and
-   lexical.py's constants come from it.
+   then the fusion depth, scores over their maximum or their theoretical min-max, a semantic
+   weight per query length, and the closest sentence's weight in the semantic score) and the
+   BM25 title weight, and prints the mean held-out nDCG@10 of each: fusion.py's and lexical.py's
+   constants come from it.
 2. Topic queries: the 1,000 lines of queries/topic_queries.txt (HF ``ai_keywords``) over the HF
    papers that have keywords (6,325). Relevance rule: a paper is relevant to a query when one of
    its ai_keywords equals the query, ignoring case and spacing (binary; unjudged = not relevant,
