@@ -23,6 +23,8 @@ from collections.abc import Mapping
 import numkong
 import numpy as np
 
+from dailypapers.search.vectors import quantize
+
 # A sentence ends at . ! or ? (perhaps inside a closing bracket or quote) followed by space and a
 # capital letter or an opening bracket: "e.g. a" and "4.5 tokens" stay whole.
 _BOUNDARY = re.compile(r"(?:(?<=[.!?])|(?<=[.!?][)\]\"']))\s+(?=[A-Z(\[])")
@@ -47,13 +49,11 @@ def split(abstract: str) -> list[str]:
 
 
 def encode(vectors: np.ndarray) -> bytes:
-    """Sentence vectors (n, dim) as the stored blob: int8 rows scaled to a largest component of 127."""
+    """Sentence vectors (n, dim) as the stored blob: int8 rows scaled as the vector index scales
+    its rows (``vectors.quantize``)."""
     if len(vectors) == 0:
         return b""
-    v = np.asarray(vectors, dtype=np.float32)
-    peak = np.abs(v).max(axis=1, keepdims=True)
-    np.maximum(peak, 1e-12, out=peak)
-    return np.round(v * (127.0 / peak)).astype(np.int8).tobytes()
+    return quantize(vectors).tobytes()
 
 
 def best_similarities(query: np.ndarray, blobs: Mapping[str, bytes]) -> dict[str, float]:
@@ -66,8 +66,7 @@ def best_similarities(query: np.ndarray, blobs: Mapping[str, bytes]) -> dict[str
         return {}
     counts = np.fromiter((len(blobs[i]) // dim for i in ids), dtype=np.int64, count=len(ids))
     rows = np.frombuffer(b"".join(blobs[i] for i in ids), dtype=np.int8).reshape(-1, dim)
-    q8 = np.frombuffer(encode(np.asarray(query, dtype=np.float32)[None, :]), dtype=np.int8)
-    sims = 1.0 - np.asarray(numkong.angular(q8, rows), dtype=np.float32)
+    sims = 1.0 - np.asarray(numkong.angular(quantize(query), rows), dtype=np.float32)
     starts = np.concatenate(([0], np.cumsum(counts)[:-1]))
     best = np.maximum.reduceat(sims, starts)
     return dict(zip(ids, best.tolist()))
