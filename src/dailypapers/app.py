@@ -98,7 +98,7 @@ def build_services(settings: Settings, *, check_schema: bool = True, **given: Un
         # Members and curators wait on this client: one bounded try, not ingest's patient retries.
         arxiv = ArxivClient(settings.arxiv_api_url, delay=settings.arxiv_delay,
                             timeout=settings.arxiv_submit_timeout, max_retries=0)
-    search = SearchEngine(store, settings.index_dir, query_embedder)
+    search = SearchEngine(store, settings.index_dir, query_embedder, read_sentences=settings.embed_sentences)
     submissions = SubmissionService(store, settings, arxiv, clock=clock)
     arrivals = ArrivalService(store, settings, clock=clock, matcher=search.matching)
     accounts = AccountService(store, settings, mailer, clock=clock, hasher=hasher)

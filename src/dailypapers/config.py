@@ -151,6 +151,10 @@ OPTIONS: tuple[Option, ...] = (
     Option("model_dir", Path, None, "Folder of the ONNX embedding model; default: the packaged model."),
     Option("embed_batch_size", int, 32, "Abstracts per embedding batch."),
     Option("embed_on_ingest", _bool, False, "Embed new papers during ingest instead of with `embed` later."),
+    Option("embed_sentences", _bool, True,
+           "Embed each paper's title and abstract sentences too, and let search mix a paper's closest sentence "
+           "into its semantic score (about 3.4 KB a paper in the database). Off: neither, for a very large "
+           "corpus; vectors already stored stay until their paper's text changes."),
     # arrivals: arXiv's new papers in the instance's field
     Option("categories", _categories, "",
            "arXiv categories of this instance's field, comma-separated (e.g. cs.CL,cs.LG); empty: all."),
@@ -229,6 +233,7 @@ class Settings:
     model_dir: Path | None = None
     embed_batch_size: int = 32
     embed_on_ingest: bool = False
+    embed_sentences: bool = True
     categories: str = ""
     cross_lists: bool = True
     arxiv_holidays: str = ""

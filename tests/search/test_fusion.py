@@ -49,7 +49,15 @@ def test_defaults_and_validation():
 
 
 # -- normalization and the convex combination ------------------------------------------------
-from dailypapers.search.fusion import CONVEX_WEIGHTS, CONVEX_WEIGHTS_SHORT, convex, fuse, normalize  # noqa: E402
+from dailypapers.search.fusion import (  # noqa: E402
+    CONVEX_WEIGHTS,
+    CONVEX_WEIGHTS_COSINE,
+    CONVEX_WEIGHTS_SHORT,
+    CONVEX_WEIGHTS_SHORT_COSINE,
+    convex,
+    fuse,
+    normalize,
+)
 
 
 def test_minmax_and_zscore_by_hand():
@@ -109,12 +117,17 @@ def test_fuse_dispatches_with_the_tuned_constants():
     assert fuse(lists, "rrf") == rrf({"lexical": ["a", "b"], "semantic": ["b", "a", "c"]})
     assert fuse(lists, "convex") == convex(lists, CONVEX_WEIGHTS)
     assert fuse(lists, "convex", short=True) == convex(lists, CONVEX_WEIGHTS_SHORT)
+    # semantic scores that are the papers' cosines alone (no sentences mixed in) have their own weights
+    assert fuse(lists, "convex", sentences=False) == convex(lists, CONVEX_WEIGHTS_COSINE)
+    assert fuse(lists, "convex", short=True, sentences=False) == convex(lists, CONVEX_WEIGHTS_SHORT_COSINE)
     with pytest.raises(ValueError):
         fuse(lists, "combsum")
-    for w in (CONVEX_WEIGHTS, CONVEX_WEIGHTS_SHORT):
+    for w in (CONVEX_WEIGHTS, CONVEX_WEIGHTS_SHORT, CONVEX_WEIGHTS_COSINE, CONVEX_WEIGHTS_SHORT_COSINE):
         assert set(w) == {"lexical", "semantic"} and sum(w.values()) == pytest.approx(1.0)
-    # short queries lean on the lexical list
+    # short queries lean on the lexical list; the cosine alone is trusted less than with sentences
     assert CONVEX_WEIGHTS_SHORT["lexical"] > CONVEX_WEIGHTS["lexical"]
+    assert CONVEX_WEIGHTS_SHORT_COSINE["lexical"] > CONVEX_WEIGHTS_COSINE["lexical"]
+    assert CONVEX_WEIGHTS_COSINE["semantic"] < CONVEX_WEIGHTS["semantic"]
 
 
 def _convex_by_paper(scored, weights, norm="minmax"):

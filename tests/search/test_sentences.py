@@ -150,3 +150,44 @@ def test_a_papers_closest_sentence_lifts_it_in_semantic_and_hybrid_search(engine
     hybrid = _scores(engine, "hybrid")
     assert hybrid[0] == (TARGET, pytest.approx(1.0))  # first in both lists now
     assert hybrid_before[TARGET] < 0.9  # the keywords had it, with a low semantic score
+
+
+def test_a_search_engine_told_not_to_read_sentences_scores_papers_by_their_own_vectors(engine_without_sentences):
+    engine, store, emb = engine_without_sentences
+    semantic_before, hybrid_before = _scores(engine, "semantic"), _scores(engine, "hybrid")
+    assert embed_sentences(store, emb) == 21
+    engine.read_sentences = False  # what settings.embed_sentences = false gives the composition root
+    assert _scores(engine, "semantic") == semantic_before
+    assert _scores(engine, "hybrid") == hybrid_before
+
+
+def test_embed_with_sentences_off_embeds_papers_only_and_the_app_does_not_read_them(cli, fixtures):
+    import json
+
+    from dailypapers.app import build_services
+    from dailypapers.config import load_settings
+    from dailypapers.search.embedder import DEFAULT_MODEL_DIR
+    from dailypapers.storage import open_store
+
+    model_id = json.loads((DEFAULT_MODEL_DIR / "manifest.json").read_text())["model_id"]
+    cli("migrate", check=True)
+    cli("ingest", "jsonl", str(fixtures / "arxiv_daily_sample.jsonl"), check=True)
+    off = {"DAILYPAPERS_EMBED_SENTENCES": "false"}
+    done = cli("embed", "--limit", "4", check=True, env=off).stdout
+    assert "embedded 4 papers" in done and "sentence vectors are off (embed_sentences)" in done
+    store = open_store(cli.db_url)
+    try:
+        assert store.count_sentence_tasks(model_id) == 4  # papers embedded, their sentences not
+        done = cli("embed", "--limit", "2", check=True).stdout  # the default: on
+        assert "embedded 2 papers" in done and "embedded the sentences of 2 papers" in done
+        assert store.count_sentence_tasks(model_id) == 4  # 6 papers embedded, the sentences of 2
+    finally:
+        store.close()
+
+    settings = load_settings(environ={**off, "DAILYPAPERS_DATA_DIR": str(cli.data_dir)})
+    assert settings.embed_sentences is False
+    services = build_services(settings.replace(database_url=cli.database_url), embedder=False, arxiv=object())
+    try:
+        assert services.search.read_sentences is False
+    finally:
+        services.store.close()

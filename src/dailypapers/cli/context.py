@@ -56,7 +56,8 @@ class Context:
         # Imported here: the search engine loads tantivy, which commands without search never need.
         from dailypapers.search.engine import SearchEngine
 
-        return SearchEngine(self.store(), self.settings.index_dir, embedder)
+        return SearchEngine(self.store(), self.settings.index_dir, embedder,
+                            read_sentences=self.settings.embed_sentences)
 
     def close(self) -> None:
         if self._store is not None:

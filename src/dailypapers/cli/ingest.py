@@ -36,7 +36,8 @@ def _sync_search(ctx: Context) -> None:
     engine = ctx.search_engine(ctx.embedder() if settings.embed_on_ingest else None)
     if settings.embed_on_ingest and engine.embedder is not None:
         embed_missing(ctx.store(), engine.embedder, batch_size=settings.embed_batch_size)
-        embed_sentences(ctx.store(), engine.embedder, batch_size=settings.embed_batch_size)
+        if settings.embed_sentences:
+            embed_sentences(ctx.store(), engine.embedder, batch_size=settings.embed_batch_size)
     engine.sync()
 
 

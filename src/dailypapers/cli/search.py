@@ -20,7 +20,8 @@ from dailypapers.search.query import SearchFilters
 @click.option("--export", "export_path", type=click.Path(path_type=Path), help="Write all embeddings to an .npz file.")
 def embed(ctx: Context, limit: int | None, import_path: Path | None, export_path: Path | None) -> None:
     """Compute embeddings for papers that have none, then those of their title and abstract
-    sentences (both resumable), then update the vector index."""
+    sentences unless the embed_sentences setting is off (both resumable), then update the vector
+    index."""
     embedder = ctx.embedder()
     if embedder is None:
         fail("no embedding model is installed; search works on lexical alone")
@@ -34,8 +35,11 @@ def embed(ctx: Context, limit: int | None, import_path: Path | None, export_path
         return
     n = embed_missing(store, embedder, batch_size=ctx.settings.embed_batch_size, limit=limit)
     click.echo(f"embedded {n} papers")
-    n = embed_sentences(store, embedder, batch_size=ctx.settings.embed_batch_size, limit=limit)
-    click.echo(f"embedded the sentences of {n} papers")
+    if ctx.settings.embed_sentences:
+        n = embed_sentences(store, embedder, batch_size=ctx.settings.embed_batch_size, limit=limit)
+        click.echo(f"embedded the sentences of {n} papers")
+    else:
+        click.echo("sentence vectors are off (embed_sentences)")
     ctx.search_engine(embedder).sync()
 
 

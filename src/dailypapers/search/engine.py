@@ -19,10 +19,12 @@ How a query runs (constants below and in ``fusion.py``):
   each candidate scored by both rankers; see ``_fusion_lists``: the keyword hits' exact cosines are
   computed on the request thread while the helper thread searches the vector index, with a
   narrower beam than a semantic search's (``HYBRID_EF``), from the query vector it hands over as
-  soon as it is made); then the head of that fusion (``fusion.SENTENCE_DEPTH``) has each paper's
-  semantic score mixed with its closest sentence's, its title or an abstract sentence
-  (``sentences.py``, ``fusion.with_sentences``), and the lists are fused again (a semantic
-  search re-orders its head the same way); papers not embedded yet come through the lexical list
+  soon as it is made), with the weights for papers' cosines alone; then the head of that fusion
+  (``fusion.SENTENCE_DEPTH``) has each paper's semantic score mixed with its closest sentence's,
+  its title or an abstract sentence (``sentences.py``, ``fusion.with_sentences``), and the lists
+  are fused again with the weights for mixed scores (a semantic search re-orders its head the same
+  way); with ``read_sentences`` off (the ``embed_sentences`` setting), or no sentence vectors for
+  the head yet, the first fusion stands; papers not embedded yet come through the lexical list
   alone; a query that is exactly a paper's title puts that paper first
   (``TITLE_MATCH_DEPTH``);
 * the filters (the form's dates, code, upvotes, category and organization, and the query's own)
@@ -339,10 +341,13 @@ ProgressFn = Callable[[str, int, int], None]  # (stage, done, total or 0)
 
 
 class SearchEngine:
-    def __init__(self, store: SearchStore, index_dir: str | Path, embedder=None, *, create: bool = True):
+    def __init__(self, store: SearchStore, index_dir: str | Path, embedder=None, *, create: bool = True,
+                 read_sentences: bool = True):
         self.store = store
         self.index_dir = Path(index_dir)
         self.embedder = embedder
+        # settings.embed_sentences: off, a search skips the read of its head's sentence vectors
+        self.read_sentences = read_sentences
         self.vectors = VectorIndex(self.index_dir / "vectors", embedder.dim) if embedder is not None else None
         self.lexical = LexicalIndex(self.index_dir / "lexical", create=create,
                                     ids_for_keys=self.vectors.ids_for_keys if self.vectors is not None else None)
@@ -577,7 +582,7 @@ class SearchEngine:
             lists = self._fusion_lists(parsed, SearchFilters(), lex[:fusion.DEPTH], (sem or [])[:fusion.DEPTH],
                                        cosines=head_cosines)
             short = is_short_query(parsed)
-            order = fusion.fuse(lists, short=short)
+            order = fusion.fuse(lists, short=short, sentences=False)
             cosines = lists["semantic"]
             # then again, with the closest sentence of the first fusion's head mixed in
             closest = self._closest_sentences(vector_ready, [i for i, _ in order[:fusion.SENTENCE_DEPTH]])
@@ -721,7 +726,7 @@ class SearchEngine:
         """Each paper's best cosine between the query and its title or one of its abstract
         sentences (those with sentence vectors); {} without a query vector, or when reading them
         fails (logged)."""
-        if vector_ready is None or not ids or self.vectors is None:
+        if vector_ready is None or not ids or self.vectors is None or not self.read_sentences:
             return {}
         try:
             qvec = vector_ready.result()
