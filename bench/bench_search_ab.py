@@ -4,6 +4,11 @@
     git archive <rev> | tar -x -C /tmp/base          # the baseline's tree
     python bench/bench_search_ab.py --base /tmp/base [--rounds 8] [--n 100] [--modes hybrid,lexical]
                                     [--filters none,code] [--scale 64k | --data-dir DIR] [--no-report]
+    python bench/bench_search_ab.py --base . --data-dir DIR --base-setting embed_sentences=false
+
+The second form compares a setting with its default on one tree: the baseline's process reads its
+settings (``--base-setting NAME=VALUE``, repeatable; only with ``--data-dir``, where the engine is
+built from settings as the server builds it) from its environment.
 
 Each tree runs in its own long-lived process (its own ``src`` first on the path), over its own
 copy of the corpus: ``bench/cache/scale-<scale>`` for this tree and ``<base>/bench/cache/scale-<scale>`` for
@@ -118,6 +123,8 @@ def main() -> int:
     ap.add_argument("--data-dir", type=Path, help="both trees open this data folder (as the server does)")
     ap.add_argument("--data", type=Path, default=DEFAULT_DATA)
     ap.add_argument("--prepare-base", action="store_true")
+    ap.add_argument("--base-setting", action="append", default=[], metavar="NAME=VALUE",
+                    help="a setting (docs/settings.md) for the baseline's process; needs --data-dir")
     ap.add_argument("--no-report", action="store_true")
     ap.add_argument("--worker", nargs=2, help=argparse.SUPPRESS)
     args = ap.parse_args()
@@ -137,9 +144,15 @@ def main() -> int:
                 ap.error(f"{name}: {root / 'bench' / 'cache' / target} is not built"
                          + (" (run with --prepare-base)" if name == "baseline" else
                             f" (run bench_search_latency.py --scales {args.scale} once)"))
+    base_env = {}
+    for setting in args.base_setting:
+        key, eq, value = setting.partition("=")
+        if not eq or not key or not args.data_dir:
+            ap.error(f"--base-setting {setting!r}: use NAME=VALUE, with --data-dir")
+        base_env[f"DAILYPAPERS_{key.upper()}"] = value
     procs = {}
     for name, root in trees.items():
-        env = dict(os.environ, PYTHONPATH=str(root / "src"))
+        env = dict(os.environ, PYTHONPATH=str(root / "src"), **(base_env if name == "baseline" else {}))
         procs[name] = subprocess.Popen(
             [sys.executable, __file__, "--worker", str(root), target, "--data", str(args.data)],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=env, cwd=root)
@@ -173,7 +186,9 @@ def main() -> int:
         p.stdin.close()
         p.wait()
     body = "\n".join([
-        f"Baseline: {base} (a `git archive` of the revision before this change); this tree: {REPO}. Corpus: "
+        (f"Baseline: {base} with " + ", ".join(f"`{x}`" for x in args.base_setting) if args.base_setting
+         else f"Baseline: {base} (a `git archive` of the revision before this change)")
+        + f"; this tree: {REPO}. Corpus: "
         + (f"the data folder {args.data_dir}" if args.data_dir
            else f"bench/cache/scale-{args.scale} (each tree its own lexical index, the same vector index)")
         + f". {args.rounds} rounds of {args.n} new queries per tree, the two trees alternating; CPU is per search, "

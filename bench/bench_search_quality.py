@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Search quality for lexical, semantic and hybrid search, side by side in one run.
 
-    python bench/bench_search_quality.py [--tune] [--known-items 2000] [--data ../shared/data]
+    python bench/bench_search_quality.py [--tune] [--known-items 2000] [--data ../shared/data] [--no-sentences]
 
 1. SciFact **train** (809 judged queries, 5,183 abstracts): nDCG@10, recall@100, MRR@10 through
    dailypapers.search.eval (the real engine over a temporary store and indexes). Document vectors
@@ -27,6 +27,9 @@
      their ``ai_keywords`` joined by spaces; neither field is indexed.
    Semantic figures need the real corpus vectors (bench/cache/corpus68k.npz); without them the
    known-item part is lexical only and says so.
+
+``--no-sentences`` measures all three as served with the ``embed_sentences`` setting off: no
+paper's closest sentence in its semantic score.
 """
 
 from __future__ import annotations
@@ -279,8 +282,10 @@ def scifact(args, emb, tune: bool) -> tuple[dict, list[str]]:
     from dailypapers.search.eval import BeirRun
 
     cache = _vectors_cache(emb, "scifact.npz", f"scifact-eval-{emb.model_id}.npz", f"scifact-search-{emb.model_id}.npz")
-    run = BeirRun(args.data / "scifact", embedder=emb, vectors_cache=cache, progress=say)
-    notes = [f"SciFact vectors: {cache.name}; qrels {run.qrels_path.name} ({len(run.qrels)} queries)"]
+    run = BeirRun(args.data / "scifact", embedder=emb, vectors_cache=cache, progress=say,
+                  sentences=not args.no_sentences)
+    notes = [f"SciFact vectors: {cache.name}; qrels {run.qrels_path.name} ({len(run.qrels)} queries)"
+             + ("; sentence vectors off (the embed_sentences setting)" if args.no_sentences else "")]
     t = time.perf_counter()
     result = run.evaluate()
     say(f"SciFact evaluated in {time.perf_counter() - t:.0f} s: {json.dumps(result)}")
@@ -309,7 +314,7 @@ def topics(args, emb, tune: bool) -> tuple[dict, list[str]]:
 
     folder = topic_folder(args.data, CACHE / "hf-topics")
     cache = _vectors_cache(emb, f"hf-topics-{emb.model_id}.npz") if emb else None
-    run = BeirRun(folder, embedder=emb, vectors_cache=cache, progress=say)
+    run = BeirRun(folder, embedder=emb, vectors_cache=cache, progress=say, sentences=not args.no_sentences)
     short = {q for q in run.qrels if len(run.queries[q].split()) <= SHORT_WORDS}
     out: dict = {}
     for mode in MODES:
@@ -352,7 +357,7 @@ def known_items(args, emb) -> tuple[dict, list[str]]:
     real = info.get("vectors_source", "").startswith("real")
     papers, _, hf = load_corpus(args.data)
     store = SQLiteStore(workdir / "db.sqlite")
-    engine = SearchEngine(store, workdir / "index", emb if real else None)
+    engine = SearchEngine(store, workdir / "index", emb if real else None, read_sentences=not args.no_sentences)
     modes = ("lexical", "semantic", "hybrid") if real else ("lexical",)
     rng = random.Random(20260821)
     sample = rng.sample(papers, min(args.known_items, len(papers)))
@@ -406,6 +411,8 @@ def main() -> int:
     ap.add_argument("--skip-topics", action="store_true")
     ap.add_argument("--skip-known", action="store_true")
     ap.add_argument("--no-report", action="store_true")
+    ap.add_argument("--no-sentences", action="store_true",
+                    help="search as with the embed_sentences setting off (no sentence vectors read)")
     args = ap.parse_args()
     emb, model_note = bench_embedder(args.model_dir)
     if emb is None:
@@ -416,7 +423,12 @@ def main() -> int:
         f"Model: {emb.model_id if emb else 'none'} ({model_note}). BM25 field weights {lexical.FIELD_WEIGHTS}, "
         f"short queries (<= {lexical.SHORT_QUERY_TOKENS} words) add the title phrase x{lexical.TITLE_PHRASE_BOOST}; "
         f"fusion {fusion.METHOD} ({fusion.NORM}), weights {fusion.CONVEX_WEIGHTS}, short queries "
-        f"{fusion.CONVEX_WEIGHTS_SHORT}, depth {fusion.DEPTH}.",
+        f"{fusion.CONVEX_WEIGHTS_SHORT}, depth {fusion.DEPTH}"
+        + (f"; sentence vectors off (the embed_sentences setting): weights {fusion.CONVEX_WEIGHTS_COSINE}, short "
+           f"queries {fusion.CONVEX_WEIGHTS_SHORT_COSINE}." if args.no_sentences else
+           f"; each paper's closest sentence mixed in at {fusion.SENTENCE_WEIGHT} for the first fusion's top "
+           f"{fusion.SENTENCE_DEPTH}, which uses the weights {fusion.CONVEX_WEIGHTS_COSINE} (short "
+           f"{fusion.CONVEX_WEIGHTS_SHORT_COSINE})."),
         "",
     ]
     from _report import append_section, table

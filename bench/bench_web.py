@@ -41,7 +41,7 @@ The load generator runs on the same machine as the server, so both share the cor
 are a floor. Other jobs on a shared machine make them noisy.
 
     python bench/bench_web.py [--workers 2] [--duration 15] [--data ../shared/data] [--scale demo|64k]
-                              [--only SCENARIO] [--no-append]
+                              [--only SCENARIO] [--setting NAME=VALUE] [--no-append]
 """
 
 from __future__ import annotations
@@ -468,6 +468,9 @@ def main() -> None:
     ap.add_argument("--only", help="comma list of scenarios and steps to run (no BENCHMARKS.md section): "
                     + ", ".join([sc[0] for sc in SCENARIOS] + list(EXTRA)))
     ap.add_argument("--no-append", action="store_true")
+    ap.add_argument("--setting", action="append", default=[], metavar="NAME=VALUE",
+                    help="a setting for the server and the in-process probe (docs/settings.md), e.g. "
+                         "embed_sentences=false; repeatable")
     ap.add_argument("--in-process-server", help=argparse.SUPPRESS)
     ap.add_argument("--rss-probe", help=argparse.SUPPRESS)
     args = ap.parse_args()
@@ -488,6 +491,11 @@ def main() -> None:
     # several workers) on the path, with a 1-s window so the log stays short.
     for limit in ("SEARCH", "LIST", "PAPER"):
         env[f"DAILYPAPERS_RATE_{limit}"] = "100000/1"
+    for setting in args.setting:
+        name, eq, value = setting.partition("=")
+        if not eq or not name:
+            ap.error(f"--setting {setting!r}: use NAME=VALUE")
+        env[f"DAILYPAPERS_{name.upper()}"] = value
     tmp = Path(tempfile.mkdtemp(prefix="dp-bench-"))
     data_dir = args.keep or tmp / "data"
     # never-seen queries: 400 for the overhead step, a long list for the never-repeated load
@@ -571,6 +579,7 @@ def main() -> None:
             f"supervisor), {args.duration} s per scenario "
             f"after a {args.warmup} s warm-up, loopback, load generator on the same machine ({machine()}).\n"
             + data_note
+            + ("- settings: " + ", ".join(f"`{x}`" for x in args.setting) + "\n" if args.setting else "")
             + "- never-repeated queries: each request a query no request asked before (a topic query and a word of "
             "another one); each wrk thread takes its own stride of a list longer than the run.\n"
             "- the machine was shared with other engineers' jobs while this ran: figures are noisy "

@@ -10,7 +10,15 @@ import numpy as np
 import pytest
 from search_helpers import FakeEmbedder
 
-from dailypapers.search.eval import evaluate_beir, load_qrels, mrr_at_k, ndcg_at_k, recall_at_k, score_run
+from dailypapers.search.eval import (
+    BeirRun,
+    evaluate_beir,
+    load_qrels,
+    mrr_at_k,
+    ndcg_at_k,
+    recall_at_k,
+    score_run,
+)
 
 
 def test_ndcg_hand_example():
@@ -100,6 +108,21 @@ def test_queries_go_to_the_query_embedder_and_the_corpus_to_the_other(beir, tmp_
     r = evaluate_beir(folder, modes=("semantic",), embedder=bulk, query_embedder=per_query)
     assert r["semantic"]["queries"] == 2
     assert bulk.calls >= 1 and per_query.calls == 2  # the two judged queries, nothing else
+
+
+def test_a_run_without_sentences_neither_embeds_nor_reads_them(beir, tmp_path):
+    folder, _, _ = beir
+    with_them = BeirRun(folder, embedder=FakeEmbedder(), workdir=tmp_path / "a")
+    without = BeirRun(folder, embedder=FakeEmbedder(), workdir=tmp_path / "b", sentences=False)
+    try:
+        ids = ["d1", "d2", "d3", "d4"]
+        assert set(with_them.store.sentences_for(with_them.engine.vectors.model_id, ids)) == set(ids)
+        assert with_them.engine.read_sentences
+        assert without.store.sentences_for(without.engine.vectors.model_id, ids) == {}
+        assert not without.engine.read_sentences
+    finally:
+        with_them.close()
+        without.close()
 
 
 def test_unknown_mode(beir):

@@ -29,11 +29,12 @@ def eval_group() -> None:
 @pass_ctx
 def eval_beir(ctx: Context, directory: Path, qrels: Path | None, modes: tuple[str, ...], database_url: str | None,
               as_json: bool) -> None:
-    """Evaluate on a BEIR folder: nDCG@10, recall@100 and MRR@10 per mode."""
+    """Evaluate on a BEIR folder: nDCG@10, recall@100 and MRR@10 per mode (with the documents'
+    sentence vectors unless the embed_sentences setting is off)."""
     try:
         result = evaluate_beir(directory, qrels=qrels, modes=modes or ("lexical", "semantic", "hybrid"),
                                embedder=ctx.embedder(), query_embedder=ctx.query_embedder(),
-                               database_url=database_url)
+                               database_url=database_url, sentences=ctx.settings.embed_sentences)
     except ValueError as e:
         fail(str(e))
     if as_json:

@@ -216,9 +216,12 @@ class BeirRun:
         progress: Callable[[str], None] | None = None,
         database_url: str | None = None,
         query_embedder=None,
+        sentences: bool = True,
     ):
         """``query_embedder``: embeds the queries, so that their latency is the server's (one
-        onnxruntime thread); ``embedder`` embeds the corpus, and the queries without it."""
+        onnxruntime thread); ``embedder`` embeds the corpus, and the queries without it.
+        ``sentences``: the documents' sentence vectors are made and searched (the
+        ``embed_sentences`` setting)."""
         self.folder = Path(folder)
         say = progress or (lambda msg: None)
         self.corpus = load_corpus(self.folder)
@@ -271,7 +274,7 @@ class BeirRun:
                 model_id,
                 ((d, "beir", v.astype("<f4").tobytes()) for d, v in zip(ids_for_vectors, vectors)),
             )
-        if vectors is not None:
+        if vectors is not None and sentences:
             self._put_sentences(model_id, cache, embedder, say)
         query_cache = {}
         if cache is not None and cache.exists():
@@ -284,7 +287,7 @@ class BeirRun:
         engine_embedder = None
         if self.semantic:
             engine_embedder = _CachedQueries(embedder, model_id, dim, query_cache, query_embedder)
-        self.engine = SearchEngine(self.store, work / "index", engine_embedder)
+        self.engine = SearchEngine(self.store, work / "index", engine_embedder, read_sentences=sentences)
         say("building indexes")
         self.engine.rebuild()
 
@@ -400,6 +403,7 @@ def evaluate_beir(
     progress: Callable[[str], None] | None = None,
     database_url: str | None = None,
     query_embedder=None,
+    sentences: bool = True,
 ) -> dict[str, dict]:
     """Evaluate lexical / semantic / hybrid search on a BEIR folder.
 
@@ -409,13 +413,13 @@ def evaluate_beir(
     optionally ``model_id``, ``query_ids``, ``query_vectors``): read when it exists, written
     after embedding the corpus when it does not. ``database_url``: the corpus goes into this empty
     database (e.g. PostgreSQL) instead of a temporary SQLite file. ``query_embedder``: the model
-    that embeds the queries (as BeirRun).
+    that embeds the queries and ``sentences`` whether sentence vectors are used (as BeirRun).
     """
     for m in modes:
         if m not in DEFAULT_MODES:
             raise ValueError(f"unknown mode {m!r}: use {', '.join(DEFAULT_MODES)}")
     run = BeirRun(folder, qrels, embedder=embedder, vectors_cache=vectors_cache, progress=progress,
-                  database_url=database_url, query_embedder=query_embedder)
+                  database_url=database_url, query_embedder=query_embedder, sentences=sentences)
     try:
         return run.evaluate(modes)
     finally:
