@@ -183,6 +183,8 @@ def test_embed_with_sentences_off_embeds_papers_only_and_the_app_does_not_read_t
         assert store.count_sentence_tasks(model_id) == 4  # 6 papers embedded, the sentences of 2
     finally:
         store.close()
+    counts = json.loads(cli("stats", "--json", check=True).stdout)
+    assert (counts["embeddings"], counts["sentence_vectors"]) == (6, 2)
 
     settings = load_settings(environ={**off, "DAILYPAPERS_DATA_DIR": str(cli.data_dir)})
     assert settings.embed_sentences is False

@@ -28,7 +28,8 @@ def migrate(ctx: Context) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @pass_ctx
 def stats(ctx: Context, as_json: bool) -> None:
-    """Counts of papers, listings, days, embeddings and members."""
+    """Counts of papers, listings, days, embeddings (and papers whose sentences are embedded) and
+    members."""
     counts = ctx.store().stats()
     if as_json:
         click.echo(json.dumps(counts))
