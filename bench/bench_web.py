@@ -624,8 +624,7 @@ def main() -> None:
         if failures:
             print("targets missed: " + ", ".join(failures), file=sys.stderr)
     finally:
-        if not args.keep:
-            shutil.rmtree(tmp, ignore_errors=True)
+        shutil.rmtree(tmp, ignore_errors=True)  # with --keep the data folder is elsewhere; tmp holds wrk's files
 
 
 if __name__ == "__main__":
