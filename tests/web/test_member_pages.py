@@ -178,7 +178,7 @@ def test_no_js_upvote_returns_to_the_paper_on_the_page_it_came_from(member_app):
 
 def test_a_members_copy_of_a_cached_page_presses_exactly_their_votes(member_app):
     """The shared bytes, personalized: their votes pressed, their name in the header. (What it costs
-    against a full render is measured by bench/bench_personal_pages.py.)"""
+    against a visitor's copy is measured by bench/bench_web.py's `home-member` scenario.)"""
     from starlette.requests import Request
 
     from dailypapers.web.personal import Viewer, personal_response
