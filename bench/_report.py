@@ -76,6 +76,18 @@ def mapped_index_mb(index_dir: str | Path) -> dict[str, float]:
     return {k: round(v, 1) for k, v in sorted(out.items(), key=lambda kv: -kv[1])}
 
 
+def settings_env(pairs: list[str]) -> dict[str, str]:
+    """``NAME=VALUE`` settings (docs/settings.md) as the environment that sets them; ValueError on a
+    malformed pair."""
+    env = {}
+    for pair in pairs:
+        name, eq, value = pair.partition("=")
+        if not eq or not name:
+            raise ValueError(f"{pair!r}: use NAME=VALUE")
+        env[f"DAILYPAPERS_{name.upper()}"] = value
+    return env
+
+
 def table(headers: list[str], rows: list[list]) -> str:
     def fmt(v):
         return f"{v:.3f}" if isinstance(v, float) else str(v)

@@ -37,7 +37,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _report import DEFAULT_DATA, REPO, append_section, machine, percentile, table  # noqa: E402
+from _report import DEFAULT_DATA, REPO, append_section, machine, percentile, settings_env, table  # noqa: E402
 
 FILTERS = ("none", "code", "cv", "month", "up20", "org")
 
@@ -144,12 +144,12 @@ def main() -> int:
                 ap.error(f"{name}: {root / 'bench' / 'cache' / target} is not built"
                          + (" (run with --prepare-base)" if name == "baseline" else
                             f" (run bench_search_latency.py --scales {args.scale} once)"))
-    base_env = {}
-    for setting in args.base_setting:
-        key, eq, value = setting.partition("=")
-        if not eq or not key or not args.data_dir:
-            ap.error(f"--base-setting {setting!r}: use NAME=VALUE, with --data-dir")
-        base_env[f"DAILYPAPERS_{key.upper()}"] = value
+    if args.base_setting and not args.data_dir:
+        ap.error("--base-setting needs --data-dir")
+    try:
+        base_env = settings_env(args.base_setting)
+    except ValueError as e:
+        ap.error(f"--base-setting {e}")
     procs = {}
     for name, root in trees.items():
         env = dict(os.environ, PYTHONPATH=str(root / "src"), **(base_env if name == "baseline" else {}))

@@ -65,7 +65,7 @@ from urllib.parse import quote_plus
 import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _report import DEFAULT_DATA, _ms, append_section, machine, percentile, run_wrk, table  # noqa: E402
+from _report import DEFAULT_DATA, _ms, append_section, machine, percentile, run_wrk, settings_env, table  # noqa: E402
 
 DEMO_EMBEDDINGS = Path(__file__).resolve().parent.parent / "demo" / "embeddings.npz"
 
@@ -491,11 +491,10 @@ def main() -> None:
     # several workers) on the path, with a 1-s window so the log stays short.
     for limit in ("SEARCH", "LIST", "PAPER"):
         env[f"DAILYPAPERS_RATE_{limit}"] = "100000/1"
-    for setting in args.setting:
-        name, eq, value = setting.partition("=")
-        if not eq or not name:
-            ap.error(f"--setting {setting!r}: use NAME=VALUE")
-        env[f"DAILYPAPERS_{name.upper()}"] = value
+    try:
+        env.update(settings_env(args.setting))
+    except ValueError as e:
+        ap.error(f"--setting {e}")
     tmp = Path(tempfile.mkdtemp(prefix="dp-bench-"))
     data_dir = args.keep or tmp / "data"
     # never-seen queries: 400 for the overhead step, a long list for the never-repeated load

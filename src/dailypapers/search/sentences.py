@@ -70,12 +70,3 @@ def best_similarities(query: np.ndarray, blobs: Mapping[str, bytes]) -> dict[str
     starts = np.concatenate(([0], np.cumsum(counts)[:-1]))
     best = np.maximum.reduceat(sims, starts)
     return dict(zip(ids, best.tolist()))
-
-
-def decode(blob: bytes, dim: int) -> np.ndarray:
-    """The stored blob back as unit float32 rows (n, dim)."""
-    if len(blob) % dim:
-        raise ValueError(f"a sentence blob of {len(blob)} bytes is not rows of {dim}")
-    rows = np.frombuffer(blob, dtype=np.int8).reshape(-1, dim).astype(np.float32)
-    return rows / np.maximum(np.linalg.norm(rows, axis=1, keepdims=True), 1e-12)
-
